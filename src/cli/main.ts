@@ -1,0 +1,28 @@
+// Entry point: registers one clipanion command per file under commands/.
+
+import { Builtins, Cli } from "clipanion";
+import { SynthCommand } from "./commands/synth.js";
+import { ValidateCommand } from "./commands/validate.js";
+import { PruneCommand } from "./commands/prune.js";
+
+export function buildCli(): Cli {
+  const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  cli.register(SynthCommand);
+  cli.register(ValidateCommand);
+  cli.register(PruneCommand);
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = buildCli();
+  // Parse first so that a usage error exits 2 (clipanion's own run() would return 1).
+  try {
+    cli.process(argv);
+  } catch (error) {
+    process.stderr.write(cli.error(error));
+    return 2;
+  }
+  return cli.run(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+}

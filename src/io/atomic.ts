@@ -1,0 +1,141 @@
+// Durable file replacement and moves. Every output of the toolkit goes
+// through here so an interrupted run never leaves a half file that looks
+// whole: write a temporary name in the destination directory, fsync it,
+// rename it into place, fsync the directory (the rename itself is only
+// durable once the directory entry is on disk).
+
+import { randomBytes } from "node:crypto";
+import { promises as fsp, constants as fsc } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/** Marker in every temporary name we create, so recovery can find leftovers. */
+export const TEMP_MARK = ".cis490-tmp-";
+
+/** A temporary sibling of `path` (same directory, hence same filesystem). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString("hex")}`);
+}
+
+/** True when `name` (a base name) is a temporary file we made for `target` (a base name). */
+export function isTempFor(name: string, target: string): boolean {
+  return name.startsWith(`.${target}${TEMP_MARK}`);
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await fsp.open(dir, fsc.O_RDONLY);
+  } catch {
+    return; // some filesystems refuse to open directories; nothing more we can do
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    // EINVAL/EBADF: the filesystem does not support fsync on directories.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EINVAL" && code !== "EBADF" && code !== "ENOTSUP") throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface AtomicWriteOptions {
+  /** Applied to the temp file before the rename (fchmod). */
+  mode?: number;
+  /** Applied to the temp file before the rename (fchown). */
+  uid?: number;
+  gid?: number;
+}
+
+/** Replaces `path` with `data` atomically and durably. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
+  const tmp = tempPathFor(path);
+  const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+  try {
+    try {
+      await handle.writeFile(data);
+      if (options.uid !== undefined && options.gid !== undefined) await handle.chown(options.uid, options.gid);
+      if (options.mode !== undefined) await handle.chmod(options.mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsp.rename(tmp, path);
+  } catch (error) {
+    await fsp.rm(tmp, { force: true });
+    throw error;
+  }
+  await fsyncDir(dirname(path));
+}
+
+/** Copies `src` to `dst` through a fsynced temp file in dst's directory. */
+async function copyDurable(src: string, dst: string): Promise<void> {
+  const tmp = tempPathFor(dst);
+  try {
+    await fsp.copyFile(src, tmp, fsc.COPYFILE_EXCL);
+    const st = await fsp.stat(src);
+    const handle = await fsp.open(tmp, fsc.O_RDWR);
+    try {
+      await handle.chmod(st.mode & 0o7777);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsp.rename(tmp, dst);
+  } catch (error) {
+    await fsp.rm(tmp, { force: true });
+    throw error;
+  }
+  await fsyncDir(dirname(dst));
+}
+
+/**
+ * Moves a file so that at every instant it exists at `src`, at `dst`, or at
+ * both (never at neither): rename when both sides share a filesystem; across
+ * filesystems (EXDEV) copy to a temp name beside `dst`, fsync, rename, fsync
+ * the directory, and only then unlink `src`.
+ */
+export async function moveFileDurable(src: string, dst: string): Promise<"renamed" | "copied"> {
+  await fsp.mkdir(dirname(dst), { recursive: true });
+  try {
+    await fsp.rename(src, dst);
+    await fsyncDir(dirname(dst));
+    if (dirname(dst) !== dirname(src)) await fsyncDir(dirname(src));
+    return "renamed";
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+  }
+  await copyDurable(src, dst);
+  await fsp.unlink(src);
+  await fsyncDir(dirname(src));
+  return "copied";
+}
+
+/** Unlinks `path` (missing is fine) and makes the removal durable. */
+export async function unlinkDurable(path: string): Promise<boolean> {
+  try {
+    await fsp.unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+  await fsyncDir(dirname(path));
+  return true;
+}
+
+/** Removes our leftover temp files for `target` in its directory (after a crash). */
+export async function removeStaleTemps(target: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dirname(target));
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!isTempFor(name, basename(target))) continue;
+    await fsp.rm(join(dirname(target), name), { force: true });
+    removed++;
+  }
+  return removed;
+}

@@ -1,0 +1,778 @@
+// Builders of episode archives for the decoder tests: one small valid,
+// realistic episode (with knobs to drop members or inject faults), seeded
+// random variations of it, and a catalogue of hostile or edge-case archives.
+// Everything is built in memory as Buffers; nothing touches the disk.
+
+import binding from "zstd-napi/binding.js";
+import { compress } from "zstd-napi";
+import { buildTar, tarHeader, type TarEntry } from "../../src/archive/tar-write.js";
+import type { InspectOptions } from "../../src/episode/report.js";
+
+export type MemberKey = "meta" | "labels" | "events" | "proc" | "guest" | "qmp" | "netflow";
+
+export const FILE_OF: Record<MemberKey, string> = {
+  meta: "meta.json",
+  labels: "labels.jsonl",
+  events: "events.jsonl",
+  proc: "telemetry-proc.jsonl",
+  guest: "telemetry-guest.jsonl",
+  qmp: "telemetry-qmp.jsonl",
+  netflow: "netflow.jsonl",
+};
+
+export const T0 = 1775124672000000000n;
+const NS = 1_000_000_000n;
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function zst(data: Uint8Array): Buffer {
+  return compress(Buffer.from(data));
+}
+
+/** The phase schedule of the standard episode: [phase, start second]. */
+export const STANDARD_PHASES: Array<[string, number]> = [
+  ["clean", 0],
+  ["armed", 5],
+  ["infecting", 10],
+  ["infected_running", 15],
+  ["dormant", 40],
+];
+
+export interface EpisodeSpec {
+  episodeId?: string;
+  hostId?: string;
+  /** Member name prefix; default `<episodeId>/`. */
+  prefix?: string;
+  t0?: bigint;
+  durationS?: number;
+  phases?: Array<[string, number]>;
+  /** Sources that show no inter-phase signal (all of them when true). */
+  flat?: boolean | Partial<Record<"proc" | "guest" | "qmp" | "netflow", boolean>>;
+  /** Members left out of the archive. */
+  drop?: MemberKey[];
+  /** Member contents replaced wholesale (text or bytes). */
+  replace?: Partial<Record<MemberKey, string | Uint8Array>>;
+  /** Raw text appended to a member (e.g. broken rows). */
+  append?: Partial<Record<MemberKey, string | Uint8Array>>;
+  /** Shallow overrides of meta.json's top-level fields. */
+  meta?: Record<string, unknown>;
+  /** pre_kill_probe.yes of the workload_killed event (default "1"). */
+  probeYes?: string;
+  /** Entries placed before / after the episode's members. */
+  before?: TarEntry[];
+  after?: TarEntry[];
+  /** Line ending ("\n" default, "\r\n" for CRLF). */
+  eol?: string;
+}
+
+type Row = Record<string, unknown>;
+
+/** JSON with bigint support (written as bare integers). */
+export function jsonLine(row: Row): string {
+  return JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? `@@${v}@@` : v)).replace(/"@@(-?\d+)@@"/g, "$1");
+}
+
+function phaseAtSeconds(phases: Array<[string, number]>, s: number): string {
+  let phase = "clean";
+  for (const [p, start] of phases) if (start <= s) phase = p;
+  return phase;
+}
+
+/** The text of every member of a standard episode, before faults are applied. */
+export function episodeTexts(spec: EpisodeSpec = {}): Record<MemberKey, string> {
+  const id = spec.episodeId ?? "ep-000123";
+  const t0 = spec.t0 ?? T0;
+  const dur = spec.durationS ?? 50;
+  const phases = spec.phases ?? STANDARD_PHASES;
+  const eol = spec.eol ?? "\n";
+  const flat = (src: "proc" | "guest" | "qmp" | "netflow") =>
+    spec.flat === true || (typeof spec.flat === "object" && spec.flat[src] === true);
+  const wall = (ms: number) => t0 + (BigInt(ms) * NS) / 1000n;
+  const lines = (rows: Row[]) => rows.map((r) => jsonLine(r) + eol).join("");
+  const running = (s: number) => phaseAtSeconds(phases, s) === "infected_running";
+
+  const meta = {
+    schema_version: 1,
+    episode_id: id,
+    host_id: spec.hostId ?? "elliott-thinkpad",
+    started_at: "2026-04-02T10:11:12Z",
+    sample: { name: "xmrig-6.21", kind: "miner", profile: "cpu-saturate" },
+    exploit: { module_name: "ssh-weak-cred" },
+    fleet: { slot: 3, parallel_slots: 14 },
+    result: { duration_observed_s: dur, outcome: "completed" },
+    ...spec.meta,
+  };
+
+  const labels = phases.map(([phase, s]) => ({ t_mono_ns: BigInt(s) * NS, t_wall_ns: wall(s * 1000), phase }));
+
+  const runStart = phases.find(([p]) => p === "infected_running")?.[1] ?? 15;
+  const dormStart = phases.find(([p]) => p === "dormant")?.[1] ?? 40;
+  const events: Row[] = [
+    { t_mono_ns: BigInt(runStart) * NS + 1000n, t_wall_ns: wall(runStart * 1000) + 1000n, event: "workload_started", phase: "infected_running" },
+    {
+      t_mono_ns: BigInt(dormStart + 5) * NS,
+      t_wall_ns: wall((dormStart + 5) * 1000),
+      event: "workload_killed",
+      phase: "dormant",
+      pre_kill_probe: { yes: spec.probeYes ?? "1" },
+    },
+  ];
+
+  // proc: 10 Hz; orchestrator-relative t_mono_ns. CPU% 10 outside the running phase, 90 inside
+  // (20 while infecting), one jiffy = 1% of one 0.1 s step.
+  const proc: Row[] = [];
+  let user = 1000;
+  const sys = 400;
+  let ioWrite = 0;
+  for (let k = 0; k < dur * 10; k++) {
+    const s = k / 10;
+    const phase = phaseAtSeconds(phases, s);
+    const pct = flat("proc") ? 10 : phase === "infected_running" ? 90 : phase === "infecting" ? 20 : 10;
+    if (k > 0) user += pct / 10;
+    ioWrite += 4096;
+    proc.push({
+      t_mono_ns: 777_000_000_000n + BigInt(k) * 100_000_000n,
+      t_wall_ns: wall(k * 100),
+      cpu_user_jiffies: user,
+      cpu_sys_jiffies: sys,
+      rss_bytes: 512 * 1024 * 1024 + (k % 7) * 4096,
+      vsize_bytes: 2 * 1024 * 1024 * 1024,
+      io_read_bytes: 1_000_000,
+      io_write_bytes: ioWrite,
+      voluntary_ctxsw: 10 * k,
+      involuntary_ctxsw: 3 * k,
+      minor_faults: 100 + k,
+      major_faults: 2,
+    });
+  }
+
+  // guest: 1 Hz; load_1m 0.2 (1.5 while running).
+  const guest: Row[] = [];
+  for (let s = 0; s < dur; s++) {
+    const load = flat("guest") ? 0.2 : running(s) ? 1.5 : 0.2;
+    guest.push({
+      t_mono_ns: BigInt(s) * NS + 5_000_000n,
+      t_wall_ns: wall(s * 1000) + 5_000_000n,
+      cpu_total_jiffies: { user: 100 * s, system: 20 * s, idle: 80 * s, iowait: s, softirq: 0 },
+      load_1m_5m_15m: [load, 0.1, 0.05],
+      mem_available_bytes: 1_500_000_000 - s * 1000,
+      mem_buffers_bytes: 20_000_000,
+      mem_cached_bytes: 300_000_000,
+      swap_used_bytes: 0,
+      net: { eth0: { rx_bytes: 1000 * s, tx_bytes: 800 * s, rx_pkts: 10 * s, tx_pkts: 8 * s } },
+      listen_ports: [22],
+      top_procs: [
+        { pid: 1, comm: "init", cpu_pct: 0.1 },
+        { pid: 4242, comm: "xmrig", cpu_pct: running(s) ? 99.5 : 0 },
+      ],
+    });
+  }
+
+  // qmp: 2 Hz; 200 KiB written per sample while running.
+  const qmp: Row[] = [];
+  let wr = 0;
+  for (let k = 0; k < dur * 2; k++) {
+    const s = k / 2;
+    if (k > 0 && !flat("qmp") && running(s)) wr += 200 * 1024;
+    qmp.push({
+      t_mono_ns: BigInt(k) * 500_000_000n + 20_000_000n,
+      t_wall_ns: wall(k * 500) + 20_000_000n,
+      blockstats: { virtio0: { rd_ops: 10, wr_ops: k, rd_bytes: 40960, wr_bytes: wr } },
+      kvm_stats: { remote_tlb_flush: 5 * k, pages_4k: 250000, pages_2m: 100 },
+    });
+  }
+
+  // netflow: 1 Hz, whole-second t_wall_ns, boot-relative t_mono_ns; one repeated second and one swapped pair.
+  const netflow: Row[] = [];
+  for (let s = 0; s < dur; s++) {
+    const big = !flat("netflow") && running(s);
+    netflow.push({
+      t_mono_ns: 9_876_543_000_000_000n + BigInt(s) * NS + 123_456n, // ~114 days of uptime: above 2^53
+      t_wall_ns: wall(s * 1000),
+      pkts_in: big ? 90 : 2,
+      pkts_out: big ? 120 : 2,
+      bytes_in: big ? 40_000 : 100,
+      bytes_out: big ? 60_000 : 50,
+      syn_count: big ? 30 : 0,
+      fin_count: 0,
+      rst_count: 0,
+      udp_count: 1,
+      tcp_count: big ? 40 : 1,
+      dns_query_count: 1,
+      unique_dst_ips: big ? 25 : 1,
+      unique_dst_ports: big ? 3 : 1,
+      tcp_new_flows: big ? 30 : 0,
+    });
+  }
+  if (netflow.length > 21) {
+    netflow.splice(8, 0, { ...netflow[7] }); // a repeated timestamp
+    [netflow[20], netflow[21]] = [netflow[21], netflow[20]]; // out of order
+  }
+
+  return {
+    meta: JSON.stringify(meta, null, 2),
+    labels: lines(labels),
+    events: lines(events),
+    proc: lines(proc),
+    guest: lines(guest),
+    qmp: lines(qmp),
+    netflow: lines(netflow),
+  };
+}
+
+const MEMBER_ORDER: MemberKey[] = ["meta", "labels", "events", "proc", "guest", "qmp", "netflow"];
+
+/** The tar entries of an episode with the spec's faults applied. */
+export function episodeEntries(spec: EpisodeSpec = {}): TarEntry[] {
+  const id = spec.episodeId ?? "ep-000123";
+  const prefix = spec.prefix ?? `${id}/`;
+  const texts = episodeTexts(spec);
+  const entries: TarEntry[] = [...(spec.before ?? [])];
+  if (prefix.endsWith("/") && prefix !== "./") entries.push({ name: prefix, type: "dir" });
+  for (const key of MEMBER_ORDER) {
+    if (spec.drop?.includes(key)) continue;
+    let data: Uint8Array = Buffer.from(texts[key]);
+    const replaced = spec.replace?.[key];
+    if (replaced !== undefined) data = Buffer.from(replaced);
+    const extra = spec.append?.[key];
+    if (extra !== undefined) data = Buffer.concat([data, Buffer.from(extra)]);
+    entries.push({ name: prefix + FILE_OF[key], data });
+  }
+  entries.push(...(spec.after ?? []));
+  return entries;
+}
+
+export function episodeTar(spec: EpisodeSpec = {}): Buffer {
+  return buildTar(episodeEntries(spec));
+}
+
+/** A valid, realistic episode as a .tar.zst Buffer. */
+export function buildEpisode(spec: EpisodeSpec = {}): Buffer {
+  return zst(episodeTar(spec));
+}
+
+// ---------------------------------------------------------------------------
+// Streaming compression of huge, mostly-zero streams (bombs).
+
+/** Compresses `head` followed by `zeroBytes` zeros, streaming a reused zero chunk: small output, bounded memory. */
+export function zstdZeros(head: Uint8Array, zeroBytes: number, tail: Uint8Array = new Uint8Array(0)): Buffer {
+  const cctx = new binding.CCtx();
+  cctx.setParameter(binding.CParameter.compressionLevel, 1);
+  const out = Buffer.allocUnsafe(1 << 20);
+  const parts: Buffer[] = [];
+  const feed = (src: Uint8Array, end: boolean) => {
+    let rest = src;
+    for (;;) {
+      const [remaining, produced, consumed] = cctx.compressStream2(
+        out,
+        rest,
+        end ? binding.EndDirective.end : binding.EndDirective.continue,
+      );
+      if (produced > 0) parts.push(Buffer.from(out.subarray(0, produced)));
+      rest = rest.subarray(consumed);
+      if (end ? remaining === 0 : rest.length === 0) return;
+    }
+  };
+  feed(head, false);
+  const zero = new Uint8Array(1 << 20);
+  let left = zeroBytes;
+  while (left > 0) {
+    const n = Math.min(left, zero.length);
+    feed(zero.subarray(0, n), false);
+    left -= n;
+  }
+  feed(tail, true);
+  return Buffer.concat(parts);
+}
+
+const GiB = 1024 * 1024 * 1024;
+const MiB = 1024 * 1024;
+
+/** A tar whose member declares `declared` bytes, followed by that many zeros, zstd-compressed. */
+export function zeroMemberBomb(name: string, declared = 4 * GiB): Buffer {
+  return zstdZeros(tarHeader({ name }, declared), declared);
+}
+
+// ---------------------------------------------------------------------------
+// Byte-level faults.
+
+/** Deterministic byte flips (XOR 0xff) at fractions of the buffer. */
+export function flipBytes(buf: Uint8Array, fractions: number[]): Buffer {
+  const out = Buffer.from(buf);
+  for (const f of fractions) {
+    const i = Math.min(out.length - 1, Math.max(0, Math.floor(f * out.length)));
+    out[i] ^= 0xff;
+  }
+  return out;
+}
+
+export function cut(buf: Uint8Array, length: number): Buffer {
+  return Buffer.from(buf.subarray(0, Math.max(0, Math.min(buf.length, length))));
+}
+
+/** Recomputes nothing: corrupts the checksum field of the tar header at `headerOffset`. */
+export function corruptHeaderChecksum(tar: Uint8Array, headerOffset: number): Buffer {
+  const out = Buffer.from(tar);
+  out[headerOffset + 148] = out[headerOffset + 148] === 0x31 ? 0x32 : 0x31;
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Seeded random variations of a valid episode (parity tests).
+
+function maybe(r: () => number, p: number): boolean {
+  return r() < p;
+}
+
+/** A valid-but-varied episode: different rates, nulls, CRLF, blank lines, missing optional members, quirks. */
+export function variedEpisode(seed: number): Buffer {
+  const r = rng(seed);
+  const durationS = 20 + Math.floor(r() * 50);
+  const phases: Array<[string, number]> = [["clean", 0]];
+  let s = 0;
+  for (const p of ["armed", "infecting", "infected_running", "dormant"]) {
+    s += 1 + Math.floor(r() * (durationS / 5));
+    if (s < durationS) phases.push([p, s]);
+  }
+  if (maybe(r, 0.1)) phases.push(["failed", durationS - 1]);
+  if (maybe(r, 0.08)) phases.push(["exfiltrating", durationS - 2]); // unknown phase (non-monotonic too)
+  const flatAll = maybe(r, 0.3);
+  const spec: EpisodeSpec = {
+    episodeId: `ep-${String(seed).padStart(6, "0")}`,
+    hostId: ["elliott-thinkpad", "k-gamingcom", "lab-03"][seed % 3],
+    prefix: [`ep-${seed}/`, "./", "", `store/deep/ep-${seed}/`][Math.floor(r() * 4)],
+    t0: T0 + BigInt(Math.floor(r() * 1e6)) * NS,
+    durationS,
+    phases,
+    flat: flatAll ? true : { proc: maybe(r, 0.5), guest: maybe(r, 0.5), qmp: maybe(r, 0.5), netflow: maybe(r, 0.5) },
+    eol: maybe(r, 0.2) ? "\r\n" : "\n",
+    probeYes: maybe(r, 0.3) ? "0" : "1",
+    drop: (["events", "guest", "qmp", "netflow"] as MemberKey[]).filter(() => maybe(r, 0.15)),
+    meta: {},
+  };
+  if (maybe(r, 0.15)) spec.meta!.sample = null;
+  if (maybe(r, 0.15)) spec.meta!.exploit = null;
+  if (maybe(r, 0.15)) spec.meta!.result = { duration_observed_s: null, outcome: "timeout" };
+  if (maybe(r, 0.05)) spec.meta!.schema_version = "1"; // wrong type -> null
+  if (maybe(r, 0.05)) spec.meta!.result = { duration_observed_s: -1, outcome: 7 };
+
+  const texts = episodeTexts(spec);
+  // Row-level quirks: blank lines, nulls, floats, unknown fields, huge integers, wrong types.
+  const quirk = (key: MemberKey, text: string): string => {
+    const eol = spec.eol!;
+    const rows = text.split(eol).filter((l) => l.length > 0);
+    const out: string[] = [];
+    for (const line of rows) {
+      let l = line;
+      const x = r();
+      if (x < 0.02) out.push("   ");
+      else if (x < 0.03) out.push("");
+      if (key !== "labels" && r() < 0.05) l = l.replace(/"(bytes_in|rss_bytes|mem_cached_bytes|wr_ops)":\d+/, '"$1":null');
+      if (r() < 0.03) l = l.replace(/"t_mono_ns":\d+,?/, "");
+      if (r() < 0.03) l = l.replace(/^\{/, '{"extra":{"nested":[1,2,{"t_wall_ns":1.5}]},"note":"t_wall_ns",');
+      if (r() < 0.02) l = l.replace(/"t_wall_ns":(\d+)/, '"t_wall_ns":$1.0'); // not an integer -> skipped
+      if (r() < 0.02) l = l.replace(/"t_wall_ns":\d+/, '"t_wall_ns":"1"'); // wrong type -> skipped
+      if (r() < 0.02) l = l.replace(/"t_mono_ns":\d+/, '"t_mono_ns":9007199254740993'); // > 2^53, exact as i64
+      if (key !== "labels" && key !== "events" && r() < 0.03) l = l.replace(/:(\d+)([,}])/, ":$1.25$2"); // floats
+      if (key === "proc" && r() < 0.01) l = l.replace(/"major_faults":\d+/, '"major_faults":"2"'); // wrong type
+      if (key === "guest" && r() < 0.02) l = l.replace(/"load_1m_5m_15m":\[[^\]]*\]/, '"load_1m_5m_15m":[]');
+      if (key === "qmp" && r() < 0.03)
+        l = l.replace(/"blockstats":\{/, '"blockstats":{"ide0":{"rd_bytes":4096,"wr_bytes":null},');
+      if (r() < 0.01) l = "{not json";
+      if (r() < 0.01) l = "[1,2,3]";
+      out.push(l);
+    }
+    return out.join(eol) + (r() < 0.8 ? eol : "");
+  };
+  spec.replace = {};
+  for (const key of ["labels", "events", "proc", "guest", "qmp", "netflow"] as MemberKey[]) {
+    spec.replace[key] = quirk(key, texts[key]);
+  }
+  if (maybe(r, 0.1)) spec.replace.netflow = ""; // empty netflow
+  return buildEpisode(spec);
+}
+
+// ---------------------------------------------------------------------------
+// The hostile catalogue. `build` is lazy: some cases take a moment.
+
+export interface HostileCase {
+  name: string;
+  build: () => Buffer;
+  options?: Partial<InspectOptions>;
+}
+
+const deepJson = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+
+function standardCuts(): HostileCase[] {
+  const good = () => buildEpisode();
+  const fractions = [0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999];
+  const cases: HostileCase[] = fractions.map((f) => ({
+    name: `truncated zstd at ${f}`,
+    build: () => {
+      const b = good();
+      return cut(b, Math.floor(b.length * f));
+    },
+  }));
+  cases.push({ name: "truncated zstd: last byte missing", build: () => cut(good(), good().length - 1) });
+  // The zstd stream is whole, the tar inside is cut: mid-header, mid-data, at a block boundary.
+  const tar = () => episodeTar();
+  cases.push({ name: "truncated tar mid-header", build: () => zst(cut(tar(), 512 + 100)) });
+  cases.push({ name: "truncated tar mid-data", build: () => zst(cut(tar(), 512 * 3 + 700)) });
+  cases.push({ name: "truncated tar mid-padding", build: () => zst(cut(tar(), tarPaddingCut(tar()))) });
+  cases.push({ name: "tar without end blocks", build: () => zst(cut(tar(), tar().length - 1024)) });
+  // dir header, meta header, meta data (one block): 1536 is the start of the labels header.
+  cases.push({ name: "tar cut at a header boundary", build: () => zst(cut(tar(), 512 * 3)) });
+  return cases;
+}
+
+/** An offset inside the zero padding after the first member with padding. */
+function tarPaddingCut(tar: Buffer): number {
+  let off = 0;
+  while (off + 512 <= tar.length) {
+    const size = parseInt(tar.subarray(off + 124, off + 135).toString("latin1"), 8) || 0;
+    const end = off + 512 + size;
+    if (size % 512 !== 0) return end + 10;
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return tar.length - 1;
+}
+
+export function hostileCases(): HostileCase[] {
+  const cases: HostileCase[] = [
+    { name: "valid episode", build: () => buildEpisode() },
+    { name: "valid flat episode, probe zero", build: () => buildEpisode({ flat: true, probeYes: "0" }) },
+    {
+      name: "path traversal",
+      build: () =>
+        buildEpisode({
+          before: [
+            { name: "../../etc/passwd", data: "root:x:0:0\n" },
+            { name: "ep/../../x", data: "x" },
+            { name: "ep/../meta.json", data: "{}" },
+          ],
+        }),
+    },
+    {
+      name: "absolute names",
+      build: () =>
+        buildEpisode({
+          before: [
+            { name: "/etc/passwd", data: "root:x:0:0\n" },
+            { name: "/ep-000123/labels.jsonl", data: "" },
+          ],
+        }),
+    },
+    {
+      name: "symlink and hardlink named like members",
+      build: () =>
+        buildEpisode({
+          before: [
+            { name: "ep-000123/meta.json", type: "symlink", linkname: "/etc/passwd" },
+            { name: "ep-000123/labels.jsonl", type: "hardlink", linkname: "/etc/shadow" },
+            { name: "ep-000123/escape", type: "symlink", linkname: "../../../../root" },
+          ],
+        }),
+    },
+    {
+      name: "symlink instead of meta.json",
+      build: () =>
+        buildEpisode({
+          drop: ["meta"],
+          before: [{ name: "ep-000123/meta.json", type: "symlink", linkname: "/etc/passwd" }],
+        }),
+    },
+    {
+      name: "devices and fifo",
+      build: () =>
+        buildEpisode({
+          after: [
+            { name: "ep-000123/null", type: "chardev" },
+            { name: "ep-000123/sda", type: "blockdev" },
+            { name: "ep-000123/telemetry-proc.jsonl", type: "fifo" },
+          ],
+        }),
+    },
+    { name: "bomb: 4 GiB member named like telemetry", build: () => zeroMemberBomb("ep/telemetry-proc.jsonl") },
+    { name: "bomb: 4 GiB unknown member", build: () => zeroMemberBomb("ep/padding.bin") },
+    { name: "bomb: 6 GiB of bare zeros", build: () => zstdZeros(new Uint8Array(0), 6 * GiB) },
+    {
+      name: "64 MiB single line in telemetry-proc",
+      build: () => {
+        const texts = episodeTexts();
+        // The whole member stays within the default 64 MiB member limit; the line alone is far over 1 MiB.
+        const filler = 64 * MiB - Buffer.byteLength(texts.proc) - 1024;
+        const head = Buffer.from('{"t_wall_ns":1775124672000000000,"pad":"');
+        const line = Buffer.alloc(filler - head.length - 3, 0x61);
+        const big = Buffer.concat([head, line, Buffer.from('"}\n')]);
+        return buildEpisode({ replace: { proc: Buffer.concat([big, Buffer.from(texts.proc)]) } });
+      },
+    },
+    {
+      name: "duplicate members",
+      build: () =>
+        buildEpisode({
+          after: [
+            { name: "./labels.jsonl", data: '{"t_wall_ns":1,"phase":"failed"}\n' },
+            { name: "other/meta.json", data: "{}" },
+          ],
+        }),
+    },
+    {
+      name: "non-UTF-8 row and meta",
+      build: () =>
+        buildEpisode({
+          replace: { meta: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]) },
+          append: { proc: Buffer.from([...Buffer.from('{"t_wall_ns":1775124672000000000,"x":"'), 0xc3, 0x28, 0x22, 0x7d, 0x0a]) },
+        }),
+    },
+    {
+      name: "100k-deep nesting in a row and in meta",
+      build: () =>
+        buildEpisode({
+          replace: { meta: `{"a":${deepJson(100_000)}}` },
+          append: {
+            proc: `{"t_wall_ns":1775124672000000000,"x":${deepJson(100_000)}}\n`,
+            guest: `${"{".repeat(100_000)}\n`,
+          },
+        }),
+    },
+    {
+      name: "rows without or with bad t_wall_ns",
+      build: () =>
+        buildEpisode({
+          append: {
+            proc: [
+              '{"t_mono_ns":1,"cpu_user_jiffies":1}',
+              '{"t_wall_ns":null}',
+              '{"t_wall_ns":1775124672000000000.0}',
+              '{"t_wall_ns":1.775124672e18}',
+              '{"t_wall_ns":"1775124672000000000"}',
+              '{"t_wall_ns":9223372036854775808}',
+              '{"t_wall_ns":-9223372036854775809}',
+              '{"t_wall_ns":1775124672000000000,"t_mono_ns":1.5}',
+              '{"t_wall_ns":1775124672000000000,"t_mono_ns":"1"}',
+              '{"nested":{"t_wall_ns":1775124672000000000}}',
+              '{"s":"\\"t_wall_ns\\":1775124672000000000"}',
+              '{"t_wall_ns":1775124672000000001,"t_wall_ns":"x"}',
+              "",
+            ].join("\n"),
+            netflow: [
+              '{"t_wall_ns":9223372036854775807,"t_mono_ns":-9223372036854775808}',
+              '{"t_wall_ns":1775124672000000001,"t_wall_ns":1775124690000000003}',
+              '{"t\\u005fwall_ns":1775124691000000007,"bytes_in":1}',
+              '{"t_wall_ns":"x","t_wall_ns":1775124692000000009}',
+              "",
+            ].join("\n"),
+          },
+        }),
+    },
+    {
+      name: "wrong-typed fields",
+      build: () =>
+        buildEpisode({
+          append: {
+            labels: '{"t_wall_ns":1775124720000000000,"phase":4}\n{"t_wall_ns":1775124720000000000}\n',
+            events: '{"t_wall_ns":1,"event":5}\n{"t_wall_ns":1,"event":"x","pre_kill_probe":[1]}\n{"t_wall_ns":1,"event":"x","pre_kill_probe":{"yes":0}}\n{"t_wall_ns":1,"event":"x","phase":3}\n',
+            proc: '{"t_wall_ns":1775124672000000000,"cpu_user_jiffies":"12"}\n{"t_wall_ns":1775124672000000000,"rss_bytes":true}\n',
+            guest:
+              '{"t_wall_ns":1775124672000000000,"net":5}\n{"t_wall_ns":1775124672000000000,"net":{"eth0":[]}}\n{"t_wall_ns":1775124672000000000,"load_1m_5m_15m":[1,"x"]}\n{"t_wall_ns":1775124672000000000,"listen_ports":{}}\n{"t_wall_ns":1775124672000000000,"cpu_total_jiffies":{"user":"1"}}\n',
+            qmp: '{"t_wall_ns":1775124672000000000,"blockstats":{"sda":3}}\n{"t_wall_ns":1775124672000000000,"blockstats":[]}\n{"t_wall_ns":1775124672000000000,"kvm_stats":{"pages_4k":"1"}}\n',
+            netflow: '{"t_wall_ns":1775124672000000000,"bytes_in":[1]}\n{"t_wall_ns":1775124672000000000,"bytes_out":{}}\n',
+          },
+        }),
+    },
+    ...standardCuts(),
+    {
+      name: "bit flips",
+      build: () => flipBytes(buildEpisode(), [0.0005]),
+    },
+    ...[0.02, 0.2, 0.4, 0.6, 0.8, 0.98].map((f) => ({
+      name: `bit flip at ${f}`,
+      build: () => flipBytes(buildEpisode(), [f]),
+    })),
+    { name: "bit flips at several points", build: () => flipBytes(buildEpisode(), [0.1, 0.3, 0.7]) },
+    { name: "empty file", build: () => Buffer.alloc(0) },
+    { name: "not zstd: text", build: () => Buffer.from("this is not a zstd stream\n") },
+    {
+      name: "not zstd: random bytes",
+      build: () => {
+        const r = rng(7);
+        return Buffer.from(Array.from({ length: 4096 }, () => Math.floor(r() * 256)));
+      },
+    },
+    { name: "zstd of garbage (not a tar)", build: () => zst(Buffer.from("hello, this is not a tarball at all".repeat(40))) },
+    { name: "trailing garbage after the zstd frame", build: () => Buffer.concat([buildEpisode(), Buffer.from("junk")]) },
+    {
+      name: "two zstd frames",
+      build: () => {
+        const tar = episodeTar();
+        return Buffer.concat([zst(tar.subarray(0, 5120)), zst(tar.subarray(5120))]);
+      },
+    },
+    { name: "bad tar header checksum", build: () => zst(corruptHeaderChecksum(episodeTar(), 512 * 3)) },
+    {
+      name: "labels non-monotonic",
+      build: () =>
+        buildEpisode({
+          phases: [
+            ["clean", 0],
+            ["armed", 10],
+            ["infecting", 5],
+            ["infected_running", 15],
+            ["dormant", 40],
+          ],
+        }),
+    },
+    {
+      name: "labels non-monotonic in t_mono_ns only",
+      build: () =>
+        buildEpisode({
+          replace: {
+            labels:
+              '{"t_mono_ns":0,"t_wall_ns":1775124672000000000,"phase":"clean"}\n{"t_mono_ns":9000000000,"t_wall_ns":1775124677000000000,"phase":"armed"}\n{"t_mono_ns":8000000000,"t_wall_ns":1775124682000000000,"phase":"infecting"}\n{"t_wall_ns":1775124687000000000,"phase":"infected_running"}\n',
+          },
+        }),
+    },
+    {
+      name: "unknown phase",
+      build: () =>
+        buildEpisode({
+          phases: [
+            ["clean", 0],
+            ["armed", 5],
+            ["exfiltrating", 10],
+            ["infected_running", 15],
+            ["Dormant", 40],
+          ],
+        }),
+    },
+    { name: "missing labels.jsonl", build: () => buildEpisode({ drop: ["labels"] }) },
+    { name: "missing telemetry-proc", build: () => buildEpisode({ drop: ["proc"] }) },
+    { name: "missing meta.json", build: () => buildEpisode({ drop: ["meta"] }) },
+    { name: "empty netflow", build: () => buildEpisode({ replace: { netflow: "" } }) },
+    { name: "only optional members missing", build: () => buildEpisode({ drop: ["events", "guest", "qmp", "netflow"] }) },
+    { name: "CRLF and blank lines", build: () => buildEpisode({ eol: "\r\n", append: { proc: "\r\n   \n\t\r\n\n" } }) },
+    { name: "sample null", build: () => buildEpisode({ meta: { sample: null, exploit: null } }) },
+    { name: "meta not an object", build: () => buildEpisode({ replace: { meta: "[1,2]" } }) },
+    { name: "no prefix, dot-slash prefix", build: () => buildEpisode({ prefix: "./" }) },
+    {
+      name: "long ustar prefix names",
+      build: () => buildEpisode({ prefix: `${"d".repeat(120)}/${"e".repeat(20)}/` }),
+    },
+    {
+      name: "JSON edge cases: numbers, escapes, duplicate keys, BOM",
+      build: () =>
+        buildEpisode({
+          append: {
+            netflow: [
+              '{"t_wall_ns":1775124700000000000,"bytes_in":0.1000000000000000055511151231257827,"bytes_out":5e-324}',
+              '{"t_wall_ns":1775124700000000000,"bytes_in":1e-400,"bytes_out":123456789012345678901234567890}',
+              '{"t_wall_ns":1775124700000000000,"bytes_in":-0,"bytes_out":9007199254740993,"pkts_in":1.7976931348623157e308}',
+              '{"t_wall_ns":1775124700000000000,"bytes_in":2.2250738585072011e-308,"bytes_out":0.30000000000000004}',
+              '{"t_wall_ns":-0,"bytes\\u005fin":77}',
+              '{"t_wall_ns":01}',
+              '{"t_wall_ns":+1}',
+              '\ufeff{"t_wall_ns":1}',
+              '{"t_wall_ns":1775124700000000000,"bytes_in":1,"bytes_in":null}',
+              '{"t_wall_ns":1775124700000000000}  ',
+              '{"t_wall_ns":1775124700000000000} x',
+              "",
+            ].join("\n"),
+            labels: [
+              '{"t_wall_ns":1775124720000000000,"phase":"\\ud83d\\ude00"}',
+              '{"t_wall_ns":1775124720000000001,"phase":"\\uffff"}',
+              '{"t_wall_ns":1775124720000000002,"phase":"\\ud800"}',
+              '{"t_wall_ns":1775124720000000003,"phase":"caf\\u00e9"}',
+              '{"t_wall_ns":1775124720000000004,"phase":"dorm\\u0061nt"}',
+              "",
+            ].join("\n"),
+            events: [
+              '{"t_wall_ns":1775124717000000000,"event":"workload_killed","pre_kill_probe":{"yes":null}}',
+              '{"t_wall_ns":1775124717000000000,"event":"workload_\\u006billed","phase":"dormant","pre_kill_probe":{"yes":"0","no":[1]}}',
+              '{"t_wall_ns":1775124717000000000,"event":"workload_x","error":null,"pre_kill_probe":null}',
+              "",
+            ].join("\n"),
+            qmp: [
+              '{"t_wall_ns":1775124700000000000,"blockstats":{"b":{"rd_bytes":0.1},"10":{"rd_bytes":0.2},"2":{"wr_bytes":0.3},"virtio0":{"rd_bytes":1e16},"a":{"rd_bytes":1}}}',
+              '{"t_wall_ns":1775124700000000000,"blockstats":{"virtio0":{"rd_bytes":5},"virtio0":{"wr_bytes":7}}}',
+              '{"t_wall_ns":1775124700000000000,"blockstats":{"virtio0":{"rd_bytes":5}},"blockstats":null}',
+              "",
+            ].join("\n"),
+            guest: [
+              '{"t_wall_ns":1775124700000000000,"net":{"eth0":{"rx_bytes":1}},"net":{"eth1":{}}}',
+              '{"t_wall_ns":1775124700000000000,"load_1m_5m_15m":[2.5,null]}',
+              '{"t_wall_ns":1775124700000000000,"load_1m_5m_15m":[[1]]}',
+              '{"t_wall_ns":1775124700000000000,"listen_ports":[{"a":[[[]]]}],"top_procs":"x"}',
+              '{"t_wall_ns":1775124700000000000,"cpu_total_jiffies":{"user":1,"user":"x"}}',
+              "",
+            ].join("\n"),
+          },
+        }),
+    },
+    {
+      name: "tar format edge cases: GNU long name, pax header, contiguous file",
+      build: () => {
+        const texts = episodeTexts();
+        const longName = `${"deep/".repeat(40)}telemetry-proc.jsonl`;
+        const fix = (h: Uint8Array, flag: string) => {
+          h[156] = flag.charCodeAt(0);
+          h.fill(0x20, 148, 156);
+          const sum = h.reduce((a, b) => a + b, 0);
+          h.set(Buffer.from(sum.toString(8).padStart(6, "0") + "\0 "), 148);
+          return h;
+        };
+        const padded = (b: Uint8Array) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+        const proc = Buffer.from(texts.proc);
+        const netflow = Buffer.from(texts.netflow);
+        const head = Buffer.concat([
+          fix(tarHeader({ name: "././@LongLink" }, longName.length + 1), "L"),
+          padded(Buffer.from(longName + "\0")),
+          tarHeader({ name: "ignored-short-name" }, proc.length),
+          padded(proc),
+          fix(tarHeader({ name: "PaxHeaders/netflow.jsonl" }, 20), "x"),
+          padded(Buffer.from("20 path=netflow.x\n\n\n")),
+          fix(tarHeader({ name: "ep/netflow.jsonl" }, netflow.length), "7"),
+          padded(netflow),
+        ]);
+        const rest = episodeTar({ drop: ["proc", "netflow"] });
+        return zst(Buffer.concat([head, rest]));
+      },
+    },
+    {
+      name: "single zero block inside the archive",
+      build: () => {
+        const tar = episodeTar();
+        return zst(Buffer.concat([tar.subarray(0, 1536), Buffer.alloc(512), tar.subarray(1536)]));
+      },
+    },
+    {
+      // netflow is exactly max_member_bytes (allowed); its one line is one byte over max_line_bytes.
+      name: "member exactly at max_member_bytes",
+      build: () => buildEpisode({ drop: ["proc", "guest", "qmp"], replace: { netflow: "x".repeat(1000) } }),
+      options: { max_member_bytes: 1000, max_line_bytes: 999 },
+    },
+    {
+      name: "too-deep top-level array and deep-but-invalid rows",
+      build: () =>
+        buildEpisode({
+          append: { netflow: `${deepJson(70)}\n{"t_wall_ns":1,"x":${"[".repeat(70)}\n` },
+        }),
+    },
+    { name: "rows limit", build: () => buildEpisode(), options: { max_rows: 100 } },
+    { name: "member bytes limit", build: () => buildEpisode(), options: { max_member_bytes: 10_000 } },
+    { name: "total bytes limit", build: () => buildEpisode(), options: { max_total_bytes: 50_000 } },
+    { name: "line bytes limit", build: () => buildEpisode(), options: { max_line_bytes: 200 } },
+    { name: "depth limit 1", build: () => buildEpisode(), options: { max_depth: 1 } },
+  ];
+  return cases;
+}

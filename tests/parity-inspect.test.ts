@@ -1,0 +1,82 @@
+// Parity: the native decoder (crates/, via src/native.ts) and the TypeScript
+// reference must produce the same report for every input, hostile or not
+// (docs/inspection.md). Only `fatal_detail` (free text) may differ.
+
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport, type InspectOptions } from "../src/episode/report.js";
+import { inspectBytes } from "../src/reference/inspect.js";
+import { hostileCases, variedEpisode } from "./helpers/hostile.js";
+
+const addon = fileURLToPath(new URL("../native/cis490.node", import.meta.url));
+const haveNative = existsSync(addon);
+
+type NativeInspect = (buf: Uint8Array, options: InspectOptions) => EpisodeReport;
+
+/** JSON round trip (NaN -> null, -0 -> 0, as the report is written), without the free-text detail. */
+function normalise(report: EpisodeReport): unknown {
+  const copy = JSON.parse(JSON.stringify(report)) as Record<string, unknown>;
+  delete copy.fatal_detail;
+  return copy;
+}
+
+/** The paths where two JSON values differ, with both values (first few only). */
+function differences(a: unknown, b: unknown, path = "$", out: string[] = []): string[] {
+  if (out.length >= 12) return out;
+  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null && Array.isArray(a) === Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, out);
+    return out;
+  }
+  if (!Object.is(a, b)) out.push(`${path}: native=${JSON.stringify(a)} reference=${JSON.stringify(b)}`);
+  return out;
+}
+
+if (!haveNative) {
+  describe("inspect parity", () => {
+    it.skip("skipped: native/cis490.node is not built (run `bash scripts/build-native.sh`)", () => {});
+  });
+}
+
+describe.skipIf(!haveNative)("inspect parity: native vs reference", () => {
+  let inspectNative: NativeInspect;
+  beforeAll(async () => {
+    const mod = (await import("../src/native.js")) as unknown as { inspectBufferNative: NativeInspect };
+    inspectNative = mod.inspectBufferNative;
+  });
+
+  function expectSame(name: string, buf: Uint8Array, options: Partial<InspectOptions>): void {
+    for (const withColumns of [false, true]) {
+      const opts: InspectOptions = { ...DEFAULT_INSPECT_OPTIONS, ...options, with_columns: withColumns };
+      const native = normalise(inspectNative(buf, opts));
+      const reference = normalise(inspectBytes(buf, opts));
+      const diff = differences(native, reference);
+      expect(diff, `${name} (with_columns=${withColumns}):\n  ${diff.join("\n  ")}`).toEqual([]);
+    }
+  }
+
+  for (const c of hostileCases()) {
+    it(`hostile: ${c.name}`, () => {
+      expectSame(c.name, c.build(), c.options ?? {});
+    });
+  }
+
+  it("50 seeded varied episodes", () => {
+    for (let seed = 1; seed <= 50; seed++) expectSame(`varied episode seed ${seed}`, variedEpisode(seed), {});
+  });
+
+  it("varied episodes under tight limits", () => {
+    const tight: Array<Partial<InspectOptions>> = [
+      { max_rows: 37 },
+      { max_line_bytes: 150 },
+      { max_depth: 2 },
+      { max_member_bytes: 20_000 },
+      { max_total_bytes: 30_000 },
+    ];
+    for (let seed = 100; seed < 110; seed++) {
+      const buf = variedEpisode(seed);
+      for (const options of tight) expectSame(`seed ${seed} ${JSON.stringify(options)}`, buf, options);
+    }
+  });
+});
