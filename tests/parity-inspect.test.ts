@@ -2,15 +2,12 @@
 // reference must produce the same report for every input, hostile or not
 // (docs/inspection.md). Only `fatal_detail` (free text) may differ.
 
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport, type InspectOptions } from "../src/episode/report.js";
 import { inspectBytes } from "../src/reference/inspect.js";
 import { hostileCases, variedEpisode } from "./helpers/hostile.js";
 
-const addon = fileURLToPath(new URL("../native/cis490.node", import.meta.url));
-const haveNative = existsSync(addon);
+import { runNativeSuites as haveNative } from "./helpers/native.js";
 
 type NativeInspect = (buf: Uint8Array, options: InspectOptions) => EpisodeReport;
 

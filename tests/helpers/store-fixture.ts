@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync, readdirSync, statSync, readFileSync, existsSy
 import { join, relative } from "node:path";
 import { compress } from "zstd-napi";
 import { buildTar, type TarEntry } from "../../src/archive/tar-write.js";
+import { runNativeSuites } from "./native.js";
 
 export const T0 = 1775124672000000000n;
 
@@ -206,5 +207,5 @@ export function hashTree(dir: string): Record<string, string> {
 
 /** The engines to test with: the reference always, the native one when its addon is built. */
 export function availableEngines(): Array<"native" | "reference"> {
-  return existsSync(new URL("../../native/cis490.node", import.meta.url)) ? ["reference", "native"] : ["reference"];
+  return runNativeSuites ? ["reference", "native"] : ["reference"];
 }

@@ -195,7 +195,7 @@ function renderText(
   out.push(formatTable(["reason", "episodes"], Object.entries(byReason), ["left", "right"]));
   if (flagged.length) {
     out.push("\n");
-    const shown = flagged.slice(0, 200);
+    const shown = flagged.slice(0, 40);
     out.push(
       formatTable(
         ["host", "episode", "size", "reasons", "sample", "module"],
