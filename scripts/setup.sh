@@ -33,8 +33,11 @@ command -v node >/dev/null || { echo "setup: node not found; install Node 20 fir
 
 # npm dependencies: reinstall only when the lockfile changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: the lockfile the registry lets us write lists
+  # only this platform's optional packages (rollup, esbuild), which `npm ci`
+  # rejects as out of sync. With the lockfile present, install pins the same versions.
+  echo "setup: npm install"
+  npm install --no-audit --no-fund
 fi
 # npm 11 holds back install scripts it has not been told to trust; make sure
 # the native dependency really built rather than failing later at import time.
