@@ -37,6 +37,11 @@ function load(): NativeAddon {
   return addon;
 }
 
+/** The loaded addon, for modules that declare their own slice of its interface (src/features/native.ts). */
+export function loadAddon(): unknown {
+  return load();
+}
+
 export function nativeVersion(): string {
   return load().version();
 }

@@ -4,6 +4,8 @@ import { Builtins, Cli } from "clipanion";
 import { SynthCommand } from "./commands/synth.js";
 import { ValidateCommand } from "./commands/validate.js";
 import { PruneCommand } from "./commands/prune.js";
+import { FeaturesCommand } from "./commands/features.js";
+import { SplitCommand } from "./commands/split.js";
 
 export function buildCli(): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
@@ -12,6 +14,8 @@ export function buildCli(): Cli {
   cli.register(SynthCommand);
   cli.register(ValidateCommand);
   cli.register(PruneCommand);
+  cli.register(FeaturesCommand);
+  cli.register(SplitCommand);
   return cli;
 }
 

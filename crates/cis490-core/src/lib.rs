@@ -2,6 +2,7 @@
 //! inspection report specified in `docs/inspection.md`. No Node knowledge here.
 
 pub mod archive;
+pub mod features;
 pub mod inspect;
 pub mod json;
 pub mod jsonl;

@@ -3,7 +3,9 @@
 //! the event loop on a rayon pool). Reports are JSON strings; all decoding
 //! logic lives in cis490-core.
 
+mod features;
 mod napi;
+mod stats;
 
 use cis490_core::{inspect_bytes, inspect_path, InspectOptions};
 use napi::*;
@@ -149,6 +151,10 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         export(env, exports, "version", version)?;
         export(env, exports, "inspectBuffer", inspect_buffer)?;
         export(env, exports, "inspectFiles", inspect_files)?;
+        export(env, exports, "featurizeFiles", features::featurize_files)?;
+        export(env, exports, "featureSchema", features::feature_schema)?;
+        export(env, exports, "bootstrapF1", stats::bootstrap_f1_js)?;
+        export(env, exports, "pairedBootstrap", stats::paired_bootstrap_js)?;
         Ok(exports)
     })
 }

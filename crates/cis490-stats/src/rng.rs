@@ -85,10 +85,7 @@ mod tests {
         // same numbers are asserted by the TypeScript twin's tests.
         let mut g = Xoshiro128ss::for_resample(42, 7);
         let v: Vec<u32> = (0..4).map(|_| g.next_u32()).collect();
-        println!("{v:?}");
-        let mut h = Xoshiro128ss::for_resample(42, 7);
-        let w: Vec<u32> = (0..4).map(|_| h.next_u32()).collect();
-        assert_eq!(v, w);
+        assert_eq!(v, [204_625_076, 3_974_573_861, 4_215_490_440, 4_112_458_713]);
         assert_ne!(Xoshiro128ss::for_resample(1, 0).s, Xoshiro128ss::for_resample(0, 1).s);
     }
 

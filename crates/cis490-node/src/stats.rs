@@ -1,0 +1,147 @@
+//! Node exports of cis490-stats: `bootstrapF1(yTrue, yPred, groups|null,
+//! optionsJson)` and `pairedBootstrap(yTrue, predA, predB, groups|null,
+//! optionsJson)`, both returning Promise<string> (a JSON result). Inputs
+//! are copied out of the typed arrays on the main thread (JS may mutate or
+//! free them while the work runs); the resampling runs on a libuv worker
+//! thread, parallel on cis490-stats' rayon pool. Argument errors throw
+//! synchronously; failures inside the work reject the promise.
+
+use crate::napi::*;
+use cis490_stats::{bootstrap_f1, check_arguments, paired_bootstrap, BootstrapOptions};
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::null_mut;
+
+const NAPI_UNDEFINED: i32 = 0;
+const NAPI_NULL: i32 = 1;
+const NAPI_INT32_ARRAY: i32 = 5;
+const NAPI_UINT32_ARRAY: i32 = 6;
+
+/// Copies an Int32Array / Uint32Array (exactly that kind: a Float64Array
+/// of labels would silently reinterpret bits).
+unsafe fn get_u32_words(env: napi_env, v: napi_value, want: i32, what: &str) -> Result<Vec<u32>> {
+    let kind_name = if want == NAPI_INT32_ARRAY { "an Int32Array" } else { "a Uint32Array" };
+    let mut is_ta = false;
+    if v.is_null() || napi_is_typedarray(env, v, &mut is_ta) != NAPI_OK || !is_ta {
+        return Err(format!("{what} must be {kind_name}"));
+    }
+    let (mut kind, mut len, mut data, mut ab, mut off) = (0, 0usize, null_mut(), null_mut(), 0usize);
+    check(napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, &mut ab, &mut off), "napi_get_typedarray_info")?;
+    if kind != want {
+        return Err(format!("{what} must be {kind_name}"));
+    }
+    Ok(if len == 0 || data.is_null() { Vec::new() } else { std::slice::from_raw_parts(data as *const u32, len).to_vec() })
+}
+
+unsafe fn get_i32s(env: napi_env, v: napi_value, what: &str) -> Result<Vec<i32>> {
+    Ok(get_u32_words(env, v, NAPI_INT32_ARRAY, what)?.into_iter().map(|w| w as i32).collect())
+}
+
+unsafe fn get_groups(env: napi_env, v: napi_value, what: &str) -> Result<Option<Vec<u32>>> {
+    match type_of(env, v) {
+        -1 | NAPI_UNDEFINED | NAPI_NULL => Ok(None),
+        _ => get_u32_words(env, v, NAPI_UINT32_ARRAY, what).map(Some),
+    }
+}
+
+enum Job {
+    Single { y_true: Vec<i32>, y_pred: Vec<i32> },
+    Paired { y_true: Vec<i32>, pred_a: Vec<i32>, pred_b: Vec<i32> },
+}
+
+struct Work {
+    job: Job,
+    groups: Option<Vec<u32>>,
+    opts: BootstrapOptions,
+    name: &'static str,
+    deferred: napi_deferred,
+    work: napi_async_work,
+    result: Option<Result<String>>,
+}
+
+/// Validates cheap things synchronously (so bad arguments throw), then
+/// queues the work and returns its promise.
+unsafe fn queue(env: napi_env, name: &'static str, job: Job, groups: Option<Vec<u32>>, opts_json: &str) -> Result<napi_value> {
+    let opts = BootstrapOptions::from_json(opts_json).map_err(|e| format!("{name}: {e}"))?;
+    let (t, preds): (&[i32], Vec<(&str, &[i32])>) = match &job {
+        Job::Single { y_true, y_pred } => (y_true, vec![("yPred", y_pred)]),
+        Job::Paired { y_true, pred_a, pred_b } => (y_true, vec![("predA", pred_a), ("predB", pred_b)]),
+    };
+    check_arguments(t, &preds, groups.as_deref(), &opts).map_err(|e| format!("{name}: {e}"))?;
+    let mut promise = null_mut();
+    let mut deferred = null_mut();
+    check(napi_create_promise(env, &mut deferred, &mut promise), "napi_create_promise")?;
+    let w = Box::into_raw(Box::new(Work { job, groups, opts, name, deferred, work: null_mut(), result: None }));
+    let resource_name = create_string(env, &format!("cis490.{name}"))?;
+    let st = napi_create_async_work(env, null_mut(), resource_name, Some(execute), Some(complete), w as *mut c_void, &mut (*w).work);
+    if st != NAPI_OK || napi_queue_async_work(env, (*w).work) != NAPI_OK {
+        let w = Box::from_raw(w);
+        if !w.work.is_null() {
+            napi_delete_async_work(env, w.work);
+        }
+        napi_reject_deferred(env, w.deferred, create_error(env, "cis490: cannot queue async work")?);
+    }
+    Ok(promise)
+}
+
+pub unsafe extern "C" fn bootstrap_f1_js(env: napi_env, info: napi_callback_info) -> napi_value {
+    guard(env, || {
+        let (argv, _) = args::<4>(env, info)?;
+        let y_true = get_i32s(env, argv[0], "bootstrapF1: yTrue")?;
+        let y_pred = get_i32s(env, argv[1], "bootstrapF1: yPred")?;
+        let groups = get_groups(env, argv[2], "bootstrapF1: groups")?;
+        let opts = get_string(env, argv[3], "bootstrapF1: optionsJson")?;
+        queue(env, "bootstrapF1", Job::Single { y_true, y_pred }, groups, &opts)
+    })
+}
+
+pub unsafe extern "C" fn paired_bootstrap_js(env: napi_env, info: napi_callback_info) -> napi_value {
+    guard(env, || {
+        let (argv, _) = args::<5>(env, info)?;
+        let y_true = get_i32s(env, argv[0], "pairedBootstrap: yTrue")?;
+        let pred_a = get_i32s(env, argv[1], "pairedBootstrap: predA")?;
+        let pred_b = get_i32s(env, argv[2], "pairedBootstrap: predB")?;
+        let groups = get_groups(env, argv[3], "pairedBootstrap: groups")?;
+        let opts = get_string(env, argv[4], "pairedBootstrap: optionsJson")?;
+        queue(env, "pairedBootstrap", Job::Paired { y_true, pred_a, pred_b }, groups, &opts)
+    })
+}
+
+/// Runs on a libuv worker thread: no Node-API calls allowed here.
+unsafe extern "C" fn execute(_env: napi_env, data: *mut c_void) {
+    let w = &mut *(data as *mut Work);
+    let r = catch_unwind(AssertUnwindSafe(|| -> Result<String> {
+        let g = w.groups.as_deref();
+        match &w.job {
+            Job::Single { y_true, y_pred } => bootstrap_f1(y_true, y_pred, g, &w.opts).map(|r| r.to_json()),
+            Job::Paired { y_true, pred_a, pred_b } => paired_bootstrap(y_true, pred_a, pred_b, g, &w.opts).map(|r| r.to_json()),
+        }
+    }));
+    w.result = Some(match r {
+        Ok(r) => r.map_err(|e| format!("{}: {e}", w.name)),
+        Err(p) => Err(format!("cis490 native panic: {}", panic_message(&*p))),
+    });
+}
+
+/// Back on the main thread: settle the promise, free the work item.
+unsafe extern "C" fn complete(env: napi_env, status: napi_status, data: *mut c_void) {
+    let w = Box::from_raw(data as *mut Work);
+    let settled = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
+        let outcome = match (status, &w.result) {
+            (NAPI_OK, Some(Ok(json))) => Ok(create_string(env, json)?),
+            (NAPI_OK, Some(Err(msg))) => Err(msg.clone()),
+            _ => Err(format!("cis490: {} was cancelled (status {status})", w.name)),
+        };
+        match outcome {
+            Ok(s) => check(napi_resolve_deferred(env, w.deferred, s), "napi_resolve_deferred"),
+            Err(msg) => check(napi_reject_deferred(env, w.deferred, create_error(env, &msg)?), "napi_reject_deferred"),
+        }
+    }));
+    if !matches!(settled, Ok(Ok(()))) {
+        // Last resort: the promise must not hang forever.
+        if let Ok(e) = create_error(env, &format!("cis490: failed to deliver {} results", w.name)) {
+            napi_reject_deferred(env, w.deferred, e);
+        }
+    }
+    napi_delete_async_work(env, w.work);
+}

@@ -1,0 +1,270 @@
+// The plain TypeScript twin of crates/cis490-stats' bootstraps
+// (docs/statistics.md): the same RNG (xoshiro128** seeded per resample),
+// the same units, the same arithmetic in the same order, one thread. Used by
+// parity tests and benchmarks only; src/eval/stats.ts runs the native crate.
+
+import type { BootstrapF1Result, ClassInterval, Interval, PairedBootstrapResult, ResolvedOptions } from "../eval/stats.js";
+
+const GOLDEN = 0x9e3779b9;
+
+/** murmur3's 32-bit finaliser (a bijection on u32). */
+export function fmix32(z: number): number {
+  z ^= z >>> 16;
+  z = Math.imul(z, 0x85ebca6b);
+  z ^= z >>> 13;
+  z = Math.imul(z, 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** xoshiro128** (Blackman & Vigna); state words kept as int32, output as u32. */
+export class Xoshiro128ss {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+
+  constructor(s0: number, s1: number, s2: number, s3: number) {
+    this.s0 = s0 | 0;
+    this.s1 = s1 | 0;
+    this.s2 = s2 | 0;
+    this.s3 = s3 | 0;
+  }
+
+  /** The stream of resample r: splitmix32 over the key fmix32(seed ^ fmix32(r + GOLDEN)). */
+  static forResample(seed: number, r: number): Xoshiro128ss {
+    let x = fmix32((seed ^ fmix32((r + GOLDEN) >>> 0)) >>> 0);
+    const s: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      x = (x + GOLDEN) >>> 0;
+      s.push(fmix32(x));
+    }
+    return new Xoshiro128ss(s[0], s[1], s[2], s[3]);
+  }
+
+  nextU32(): number {
+    const s1 = this.s1;
+    const m = Math.imul(s1, 5);
+    const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= s1;
+    this.s1 = s1 ^ this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = (this.s3 << 11) | (this.s3 >>> 21);
+    return result;
+  }
+
+  /** floor(u * n / 2^32), exact: u * n < 2^53 when n < 2^21; otherwise split u into 16-bit halves. */
+  index(n: number): number {
+    const u = this.nextU32();
+    if (n < 0x200000) return Math.floor((u * n) / 4294967296);
+    const a = (u >>> 16) * n; // < 2^48
+    const b = (u & 0xffff) * n; // < 2^48
+    return Math.floor(a / 65536) + Math.floor(((a % 65536) * 65536 + b) / 4294967296);
+  }
+}
+
+/** numpy's default ("linear") quantile of ascending values. */
+export function quantileSorted(s: ArrayLike<number>, q: number): number {
+  const n = s.length;
+  const pos = q * (n - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, n - 1);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+/** Percentile interval of the finite values: quantiles (1-ci)/2 and (1+ci)/2. */
+export function percentileCi(values: ArrayLike<number>, ci: number): [number | null, number | null] {
+  const finite: number[] = [];
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) finite.push(values[i]);
+  if (finite.length === 0) return [null, null];
+  const s = Float64Array.from(finite).sort();
+  return [quantileSorted(s, (1 - ci) / 2), quantileSorted(s, (1 + ci) / 2)];
+}
+
+/** Per-unit confusion contributions (CSR): unit u adds counts[j] to cell cells[j] for j in offsets[u]..offsets[u+1]. */
+interface Units {
+  offsets: Uint32Array;
+  cells: Uint32Array;
+  counts: Uint32Array;
+}
+
+/**
+ * Units are the windows in input order, or the episodes in ascending group
+ * id; `cellsOf(i)` lists the accumulator cells window i contributes to.
+ */
+function buildUnits(n: number, groups: Uint32Array | null, unit: "episode" | "window", cellsOf: (i: number) => number[], cellSpace: number): Units {
+  if (unit === "window") {
+    const offsets = new Uint32Array(n + 1);
+    const cells: number[] = [];
+    for (let i = 0; i < n; i++) {
+      cells.push(...cellsOf(i));
+      offsets[i + 1] = cells.length;
+    }
+    return { offsets, cells: Uint32Array.from(cells), counts: new Uint32Array(cells.length).fill(1) };
+  }
+  // Rank the group ids (ascending), sort (rank, cell) keys, then
+  // run-length encode per rank. rank * cellSpace + cell stays far below 2^53.
+  const ids = Array.from(new Set(groups!)).sort((x, y) => x - y);
+  const rank = new Map(ids.map((id, i) => [id, i]));
+  const keys: number[] = [];
+  for (let i = 0; i < n; i++) for (const c of cellsOf(i)) keys.push(rank.get(groups![i])! * cellSpace + c);
+  const sorted = Float64Array.from(keys).sort();
+  const offsets: number[] = [0];
+  const cells: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j < sorted.length && sorted[j] === sorted[i]) j++;
+    const group = Math.floor(sorted[i] / cellSpace);
+    cells.push(sorted[i] - group * cellSpace);
+    counts.push(j - i);
+    if (j === sorted.length || Math.floor(sorted[j] / cellSpace) !== group) offsets.push(cells.length);
+    i = j;
+  }
+  return { offsets: Uint32Array.from(offsets), cells: Uint32Array.from(cells), counts: Uint32Array.from(counts) };
+}
+
+/** Resample r: draw units with the (seed, r) stream and sum their contributions into acc. */
+function drawResample(units: Units, acc: Float64Array, seed: number, r: number): void {
+  acc.fill(0);
+  const n = units.offsets.length - 1;
+  const { offsets, cells, counts } = units;
+  const rng = Xoshiro128ss.forResample(seed, r);
+  for (let d = 0; d < n; d++) {
+    const u = rng.index(n);
+    for (let j = offsets[u]; j < offsets[u + 1]; j++) acc[cells[j]] += counts[j];
+  }
+}
+
+/** Per-class F1 of the k x k matrix starting at `base` (row = truth); NaN = class absent. */
+function classF1s(m: Float64Array, base: number, k: number, out: Float64Array): void {
+  for (let c = 0; c < k; c++) {
+    let nTrue = 0;
+    let nPred = 0;
+    for (let j = 0; j < k; j++) {
+      nTrue += m[base + c * k + j];
+      nPred += m[base + j * k + c];
+    }
+    const denom = nTrue + nPred;
+    out[c] = denom === 0 ? NaN : (2 * m[base + c * k + c]) / denom;
+  }
+}
+
+/** Mean over the classes present, summed in label order. */
+function macroOf(f: Float64Array): number {
+  let sum = 0;
+  let n = 0;
+  for (let c = 0; c < f.length; c++) {
+    if (!Number.isNaN(f[c])) {
+      sum += f[c];
+      n++;
+    }
+  }
+  return n === 0 ? NaN : sum / n;
+}
+
+function sortedUnion(...arrays: Int32Array[]): number[] {
+  const set = new Set<number>();
+  for (const a of arrays) for (let i = 0; i < a.length; i++) set.add(a[i]);
+  return [...set].sort((x, y) => x - y);
+}
+
+function denseOf(labels: number[], a: Int32Array): Uint32Array {
+  const at = new Map(labels.map((l, i) => [l, i]));
+  return Uint32Array.from(a, (l) => at.get(l)!);
+}
+
+const interval = (point: number, [lo, hi]: [number | null, number | null]): Interval => ({ point, lo, hi });
+
+/** Inputs already checked and options resolved by src/eval/stats.ts. */
+export function bootstrapF1Reference(yTrue: Int32Array, yPred: Int32Array, groups: Uint32Array | null, o: ResolvedOptions): BootstrapF1Result {
+  const labels = sortedUnion(yTrue, yPred);
+  const k = labels.length;
+  const t = denseOf(labels, yTrue);
+  const p = denseOf(labels, yPred);
+  const units = buildUnits(t.length, groups, o.unit, (i) => [t[i] * k + p[i]], k * k);
+
+  const full = new Float64Array(k * k);
+  for (let i = 0; i < t.length; i++) full[t[i] * k + p[i]]++;
+  const point = new Float64Array(k);
+  classF1s(full, 0, k, point);
+
+  const acc = new Float64Array(k * k);
+  const f = new Float64Array(k);
+  const macro = new Float64Array(o.resamples);
+  const perClass = labels.map(() => new Float64Array(o.resamples));
+  for (let r = 0; r < o.resamples; r++) {
+    drawResample(units, acc, o.seed, r);
+    classF1s(acc, 0, k, f);
+    macro[r] = macroOf(f);
+    for (let c = 0; c < k; c++) perClass[c][r] = f[c];
+  }
+
+  const result: BootstrapF1Result = {
+    unit: o.unit,
+    units: units.offsets.length - 1,
+    windows: t.length,
+    resamples: o.resamples,
+    seed: o.seed,
+    ci: o.ci,
+    labels,
+    macroF1: interval(macroOf(point), percentileCi(macro, o.ci)),
+    perClass: labels.map((label, c): ClassInterval => {
+      const [lo, hi] = percentileCi(perClass[c], o.ci);
+      return { label, point: Number.isNaN(point[c]) ? 0 : point[c], lo, hi, resamplesPresent: perClass[c].filter((v) => !Number.isNaN(v)).length };
+    }),
+  };
+  if (o.keepResamples) result.resampleMacroF1 = Array.from(macro);
+  return result;
+}
+
+export function pairedBootstrapReference(yTrue: Int32Array, predA: Int32Array, predB: Int32Array, groups: Uint32Array | null, o: ResolvedOptions): PairedBootstrapResult {
+  const labels = sortedUnion(yTrue, predA, predB);
+  const k = labels.length;
+  const kk = k * k;
+  const t = denseOf(labels, yTrue);
+  const a = denseOf(labels, predA);
+  const b = denseOf(labels, predB);
+  // Model a's matrix in cells [0, kk), model b's in [kk, 2kk).
+  const cellsOf = (i: number) => [t[i] * k + a[i], kk + t[i] * k + b[i]];
+  const units = buildUnits(t.length, groups, o.unit, cellsOf, 2 * kk);
+
+  const f = new Float64Array(k);
+  const macros = (m: Float64Array): [number, number] => {
+    classF1s(m, 0, k, f);
+    const ma = macroOf(f);
+    classF1s(m, kk, k, f);
+    return [ma, macroOf(f)];
+  };
+  const full = new Float64Array(2 * kk);
+  for (let i = 0; i < t.length; i++) for (const c of cellsOf(i)) full[c]++;
+  const [pa, pb] = macros(full);
+
+  const acc = new Float64Array(2 * kk);
+  const va = new Float64Array(o.resamples);
+  const vb = new Float64Array(o.resamples);
+  const diff = new Float64Array(o.resamples);
+  for (let r = 0; r < o.resamples; r++) {
+    drawResample(units, acc, o.seed, r);
+    [va[r], vb[r]] = macros(acc);
+    diff[r] = va[r] - vb[r];
+  }
+  const [dlo, dhi] = percentileCi(diff, o.ci);
+  const result: PairedBootstrapResult = {
+    unit: o.unit,
+    units: units.offsets.length - 1,
+    windows: t.length,
+    resamples: o.resamples,
+    seed: o.seed,
+    ci: o.ci,
+    macroF1A: interval(pa, percentileCi(va, o.ci)),
+    macroF1B: interval(pb, percentileCi(vb, o.ci)),
+    diff: { point: pa - pb, lo: dlo, hi: dhi },
+    excludesZero: dlo !== null && dhi !== null && (dlo > 0 || dhi < 0),
+    fracDiffLeZero: diff.filter((d) => d <= 0).length / diff.length,
+  };
+  if (o.keepResamples) result.resampleDiff = Array.from(diff);
+  return result;
+}

@@ -1,0 +1,65 @@
+// `cis490 split` end to end: episodes from the features file, the recipe's
+// test side, validation carved by episode, the leakage assertion, the class
+// check, then the assignment Parquet and its JSON summary (both atomic;
+// the JSON is written last, so its presence means the pair is whole).
+
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Table, Utf8, vectorFromArray } from "apache-arrow";
+import { writeFileAtomic } from "../io/atomic.js";
+import { writeParquet } from "../io/parquet.js";
+import { assertNoLeakage, assignSplits, missingClassError, summarise, type Assignment, type SplitSummary } from "./assign.js";
+import { readSplitEpisodes, sha256OfFile } from "./episodes.js";
+import { selectTest, SplitError, type Recipe } from "./recipes.js";
+
+export interface SplitRunOptions {
+  features: string;
+  recipe: Recipe;
+  out: string;
+  seed: bigint;
+  valFraction: number;
+  testHosts?: string[];
+  cutoffMs?: number;
+  allowMissingClass?: boolean;
+}
+
+/** `split_host.parquet` -> `split_host.json`. */
+export function summaryPathFor(out: string): string {
+  return out.endsWith(".parquet") ? out.slice(0, -".parquet".length) + ".json" : out + ".json";
+}
+
+export function assignmentTable(assignments: Assignment[]): Table {
+  const utf8 = new Utf8();
+  return new Table({
+    episode_id: vectorFromArray(assignments.map((a) => a.episode.episode_id), utf8),
+    host_id: vectorFromArray(assignments.map((a) => a.episode.host_id), utf8),
+    profile: vectorFromArray(assignments.map((a) => a.episode.profile), utf8),
+    sample_name: vectorFromArray(assignments.map((a) => a.episode.sample_name), utf8),
+    split: vectorFromArray(assignments.map((a) => a.split), utf8),
+  });
+}
+
+export async function runSplit(o: SplitRunOptions): Promise<{ summary: SplitSummary; assignments: Assignment[] }> {
+  const featuresSha256 = await sha256OfFile(o.features);
+  const episodes = await readSplitEpisodes(o.features);
+  if (episodes.length === 0) throw new SplitError(`${o.features} has no windows`);
+  const selection = selectTest(episodes, { recipe: o.recipe, seed: o.seed, testHosts: o.testHosts, cutoffMs: o.cutoffMs });
+  const assignments = assignSplits(episodes, selection, o.valFraction, o.seed);
+  assertNoLeakage(assignments, selection);
+  const summary = summarise(assignments, selection, {
+    seed: o.seed,
+    valFraction: o.valFraction,
+    features: o.features,
+    featuresSha256,
+    out: o.out,
+    allowMissingClass: o.allowMissingClass ?? false,
+  });
+  if (summary.counts.train.episodes === 0) throw new SplitError("the training side is empty");
+  const classError = missingClassError(summary);
+  if (classError) throw classError;
+
+  await mkdir(dirname(o.out), { recursive: true });
+  await writeParquet(o.out, assignmentTable(assignments));
+  await writeFileAtomic(summaryPathFor(o.out), JSON.stringify(summary, null, 2) + "\n");
+  return { summary, assignments };
+}

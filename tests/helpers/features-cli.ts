@@ -1,0 +1,39 @@
+// Runs `features` and `split` in-process the way src/cli/main.ts does (a
+// parse error is exit 2), with stdout/stderr captured.
+
+import { PassThrough } from "node:stream";
+import { Builtins, Cli } from "clipanion";
+import { FeaturesCommand } from "../../src/cli/commands/features.js";
+import { SplitCommand } from "../../src/cli/commands/split.js";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on("data", (c: Buffer) => chunks.push(c));
+  return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
+}
+
+export async function runFeaturesCli(argv: string[]): Promise<CliResult> {
+  const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "test" });
+  cli.register(Builtins.HelpCommand);
+  cli.register(FeaturesCommand);
+  cli.register(SplitCommand);
+  const out = capture();
+  const err = capture();
+  let code: number;
+  try {
+    cli.process(argv);
+    code = await cli.run(argv, { stdin: process.stdin, stdout: out.stream, stderr: err.stream });
+  } catch (error) {
+    err.stream.write(cli.error(error));
+    code = 2;
+  }
+  await new Promise((r) => setImmediate(r));
+  return { code, stdout: out.text(), stderr: err.text() };
+}
