@@ -131,6 +131,9 @@ describe("windows", () => {
     const odd = feat({ duration: 36, labels: [[6, "armed"], [0, "failed"], [20, "exfiltrating"]] });
     expect(Array.from(odd.phase)).toEqual([5, 5, -1, -1, -1, -1]);
     expect(odd.t0_wall_ns).toBe((T0 + 6_000_000_000n).toString());
+    // First label row of each phase, relative to t0 (the first row: armed at 6 s).
+    expect(Array.from(w.phase_start_s)).toEqual([0, 10, 15, 19, 21, NaN]);
+    expect(Array.from(odd.phase_start_s)).toEqual([NaN, 0, NaN, NaN, NaN, -6]);
   });
 
   it("the standard episode: 9 windows, phases at the centres", () => {

@@ -88,8 +88,15 @@ describe("features (whole corpus)", () => {
       if (ids[i - 1] !== ids[i]) expect(windows[i]).toBe(0);
     }
     const names = wholeTable.schema.fields.map((f) => f.name);
-    expect(names.slice(0, 13)).toEqual(["episode_id", "host_id", "profile", "sample_name", "sample_kind", "acceptance_class", "started_at", "t0_wall_ns", "window", "t_start_s", "t_center_s", "phase", "label"]);
-    expect(names.slice(13)).toEqual([...FEATURE_NAMES]);
+    expect(names.slice(0, 14)).toEqual(["episode_id", "host_id", "profile", "sample_name", "sample_kind", "acceptance_class", "started_at", "t0_wall_ns", "window", "t_start_s", "t_center_s", "phase", "label", "infecting_start_s"]);
+    expect(names.slice(14)).toEqual([...FEATURE_NAMES]);
+    // started_at travels from meta through the acceptance index; synth always sets it.
+    expect(columnValues(wholeTable, "started_at").every((v) => typeof v === "string")).toBe(true);
+    // Windows labelled infecting lie after their episode's infecting start.
+    const labels = columnValues(wholeTable, "label");
+    const centres = columnValues(wholeTable, "t_center_s");
+    const infecting = columnValues(wholeTable, "infecting_start_s");
+    for (let i = 0; i < labels.length; i++) if (labels[i] === 2) expect(centres[i]).toBeGreaterThanOrEqual(infecting[i] as number);
     const classes = new Set(columnValues(wholeTable, "acceptance_class"));
     expect(classes).toEqual(new Set(["accepted", "degraded"]));
   });

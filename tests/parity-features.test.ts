@@ -37,7 +37,7 @@ function differences(n: EpisodeWindows, r: EpisodeWindows): string[] {
   for (const k of ["error", "n_windows", "t0_wall_ns", "duration_s"] as const) {
     if (!Object.is(n[k], r[k])) out.push(`${k}: native=${n[k]} reference=${r[k]}`);
   }
-  const exact = (k: "phase" | "t_start_s" | "mask") => {
+  const exact = (k: "phase" | "t_start_s" | "phase_start_s" | "mask") => {
     const a = n[k];
     const b = r[k];
     if (a === null || b === null) {
@@ -49,6 +49,7 @@ function differences(n: EpisodeWindows, r: EpisodeWindows): string[] {
   };
   exact("phase");
   exact("t_start_s");
+  exact("phase_start_s");
   exact("mask");
   const approx = (k: "summary" | "x", name: (i: number) => string) => {
     const a = n[k];

@@ -39,6 +39,7 @@ function fakeWindows(e: FakeEpisode): EpisodeWindows {
     duration_s: 5 * n + 5,
     phase: Int8Array.from(e.phases),
     t_start_s: Float64Array.from({ length: n }, (_, i) => 5 * i),
+    phase_start_s: Float64Array.from([0, 5, 10, 15, 25, NaN]),
     summary: Float64Array.from({ length: n }, (_, i) => i),
     x: null,
     mask: null,
@@ -50,7 +51,7 @@ async function writeFakeFeatures(episodes: FakeEpisode[]): Promise<string> {
   const path = join(dir, "features_window.parquet");
   const sorted = [...episodes].sort((a, b) => (a.id < b.id ? -1 : 1));
   const items: FeaturizedEpisode[] = sorted.map((e) => ({
-    identity: { episode_id: e.id, host_id: e.host, profile: e.profile, sample_name: e.sample, sample_kind: null, acceptance_class: "accepted" },
+    identity: { episode_id: e.id, host_id: e.host, profile: e.profile, sample_name: e.sample, sample_kind: null, acceptance_class: "accepted", started_at: null },
     result: fakeWindows(e),
   }));
   const w = await ParquetStreamWriter.open(path, windowSchema(FEATURES), { rowGroupRows: 50 });

@@ -82,6 +82,8 @@ export function planFromAcceptance(store: string, table: Table): FeaturesPlan {
   const profiles = column(table, "profile") as Array<string | null>;
   const samples = column(table, "sample_name") as Array<string | null>;
   const kinds = column(table, "sample_kind") as Array<string | null>;
+  // Acceptance indexes written before started_at was recorded lack the column.
+  const started = table.getChild("started_at") ? (column(table, "started_at") as Array<string | null>) : [];
 
   const counts: Record<string, number> = {};
   const usable: PlannedEpisode[] = [];
@@ -100,7 +102,7 @@ export function planFromAcceptance(store: string, table: Table): FeaturesPlan {
       skipped.push({ episode_id, host_id, reason: "path-outside-store" });
       continue;
     }
-    usable.push({ episode_id, host_id, profile: profiles[i], sample_name: samples[i], sample_kind: kinds[i], acceptance_class: cls, abs });
+    usable.push({ episode_id, host_id, profile: profiles[i], sample_name: samples[i], sample_kind: kinds[i], acceptance_class: cls, started_at: started[i] ?? null, abs });
   }
   usable.sort((a, b) => cmp(a.episode_id, b.episode_id) || cmp(a.host_id, b.host_id));
   const episodes: PlannedEpisode[] = [];

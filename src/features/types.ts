@@ -23,6 +23,8 @@ export interface EpisodeWindows {
   /** Phase code per window (docs/features.md). */
   phase: Int8Array;
   t_start_s: Float64Array;
+  /** Per phase code, the episode-relative second of its first label row; NaN when the phase never occurs. */
+  phase_start_s: Float64Array;
   /** Row-major [n_windows, 230]; NaN where missing. */
   summary: Float64Array;
   /** Row-major [n_windows, 46, tensor_len]; null unless options.tensors. */

@@ -27,6 +27,7 @@ export interface EpisodeIdentity {
   sample_name: string | null;
   sample_kind: string | null;
   acceptance_class: string;
+  started_at: string | null;
 }
 
 /** Identity and label columns, in file order, before the features. */
@@ -44,6 +45,7 @@ export const ID_COLUMNS = [
   "t_center_s",
   "phase",
   "label",
+  "infecting_start_s",
 ] as const;
 
 /** Low-cardinality string columns: dictionary encoding pays for these only. */
@@ -65,6 +67,7 @@ export function windowSchema(features: readonly string[]): Schema {
     new Field("t_center_s", new Float64(), true),
     s("phase"),
     new Field("label", new Int8(), true),
+    new Field("infecting_start_s", new Float64(), true),
     ...features.map((f) => new Field(f, new Float64(), true)),
   ]);
 }
@@ -72,12 +75,6 @@ export function windowSchema(features: readonly string[]): Schema {
 /** Phase name of a code; codes outside the table (-1: unknown) have no name. */
 export function phaseName(code: number): string | null {
   return code >= 0 && code < PHASES.length ? PHASES[code] : null;
-}
-
-/** meta.started_at when the featurizer reports it (an optional field of newer featurizers). */
-function startedAtOf(r: EpisodeWindows): string | null {
-  const v = (r as EpisodeWindows & { started_at?: unknown }).started_at;
-  return typeof v === "string" ? v : null;
 }
 
 export interface FeaturizedEpisode {
@@ -106,6 +103,7 @@ export function windowTable(episodes: FeaturizedEpisode[], features: readonly st
   const tStart = new Float64Array(rows);
   const tCenter = new Float64Array(rows);
   const label = new Int8Array(rows);
+  const infectingStart = new Float64Array(rows);
   const columns = Array.from({ length: nFeatures }, () => new Float64Array(rows));
 
   let at = 0;
@@ -116,7 +114,7 @@ export function windowTable(episodes: FeaturizedEpisode[], features: readonly st
       throw new Error(`${identity.episode_id}: summary has ${result.summary.length} values for ${n} windows x ${nFeatures} features`);
     }
     const t0ns = BigInt(result.t0_wall_ns ?? "0");
-    const startedAt = startedAtOf(result);
+    const infecting = result.phase_start_s[PHASES.indexOf("infecting")];
     for (let w = 0; w < n; w++, at++) {
       str.episode_id[at] = identity.episode_id;
       str.host_id[at] = identity.host_id;
@@ -124,13 +122,14 @@ export function windowTable(episodes: FeaturizedEpisode[], features: readonly st
       str.sample_name[at] = identity.sample_name;
       str.sample_kind[at] = identity.sample_kind;
       str.acceptance_class[at] = identity.acceptance_class;
-      str.started_at[at] = startedAt;
+      str.started_at[at] = identity.started_at;
       str.phase[at] = phaseName(result.phase[w]);
       t0[at] = t0ns;
       windowIdx[at] = w;
       tStart[at] = result.t_start_s[w];
       tCenter[at] = result.t_start_s[w] + window_s / 2;
       label[at] = result.phase[w];
+      infectingStart[at] = infecting;
       const base = w * nFeatures;
       for (let f = 0; f < nFeatures; f++) columns[f][at] = result.summary[base + f];
     }
@@ -147,6 +146,7 @@ export function windowTable(episodes: FeaturizedEpisode[], features: readonly st
   vectors.t_center_s = makeVector(tCenter);
   vectors.phase = vectorFromArray(str.phase, utf8);
   vectors.label = makeVector(label);
+  vectors.infecting_start_s = makeVector(infectingStart);
   features.forEach((name, f) => {
     vectors[name] = makeVector(columns[f]);
   });

@@ -35,6 +35,7 @@ function emptyWindows(options: FeatureOptions, error: string | null = null): Epi
     duration_s: null,
     phase: new Int8Array(0),
     t_start_s: new Float64Array(0),
+    phase_start_s: new Float64Array(PHASES.length).fill(NaN),
     summary: new Float64Array(0),
     x: options.tensors ? new Float32Array(0) : null,
     mask: options.tensors ? new Uint8Array(0) : null,
@@ -194,6 +195,9 @@ export function featurizeColumns(columns: Columns, observedDuration: number | nu
   // Label: the last label row (file order) whose relative time is <= the window centre.
   const rel = labelWalls.map((w) => seconds(w, t0));
   const codes = (columns.labels.phase as string[]).map((p) => (PHASES as readonly string[]).indexOf(p));
+  codes.forEach((code, j) => {
+    if (code >= 0 && Number.isNaN(out.phase_start_s[code])) out.phase_start_s[code] = rel[j];
+  });
   out.phase = new Int8Array(nw);
   for (let k = 0; k < nw; k++) {
     const centre = starts[k] + W / 2;

@@ -20,6 +20,8 @@ export interface AcceptanceRow {
   sample_name: string | null;
   sample_kind: string | null;
   module_name: string | null;
+  /** meta.started_at, as shipped (the time split orders episodes by t0 instead when it is null). */
+  started_at: string | null;
   rows: Record<JsonlMember, number>;
   skipped: Record<JsonlMember, number>;
   duration_s: number | null;
@@ -59,6 +61,7 @@ export function acceptanceRow(
     sample_name: null,
     sample_kind: null,
     module_name: null,
+    started_at: null,
     rows: zeroCounts(),
     skipped: zeroCounts(),
     duration_s: null,
@@ -80,6 +83,7 @@ export function acceptanceRow(
   base.sample_name = report.meta?.sample_name ?? null;
   base.sample_kind = report.meta?.sample_kind ?? null;
   base.module_name = report.meta?.module_name ?? null;
+  base.started_at = report.meta?.started_at ?? null;
   for (const m of JSONL_MEMBERS) {
     base.rows[m] = report.members[m].rows;
     base.skipped[m] = report.members[m].skipped;
@@ -110,6 +114,7 @@ export const ACCEPTANCE_COLUMNS: Column[] = [
   { name: "sample_name", type: str, get: (r) => r.sample_name },
   { name: "sample_kind", type: str, get: (r) => r.sample_kind },
   { name: "module_name", type: str, get: (r) => r.module_name },
+  { name: "started_at", type: str, get: (r) => r.started_at },
   { name: "class", type: str, get: (r) => r.class },
   { name: "reasons", type: strList(), get: (r) => r.reasons },
   ...JSONL_MEMBERS.map((m): Column => ({ name: `rows_${m}`, type: new Int32(), get: (r) => r.rows[m] })),

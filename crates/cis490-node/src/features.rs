@@ -106,6 +106,7 @@ unsafe fn windows_object(env: napi_env, w: EpisodeWindows) -> Result<napi_value>
     })?;
     set(env, o, "phase", typed(env, INT8_ARRAY, &w.phase)?)?;
     set(env, o, "t_start_s", typed(env, FLOAT64_ARRAY, &w.t_start_s)?)?;
+    set(env, o, "phase_start_s", typed(env, FLOAT64_ARRAY, &w.phase_start_s)?)?;
     set(env, o, "summary", typed_owned(env, FLOAT64_ARRAY, w.summary)?)?;
     set(env, o, "x", match w.x {
         Some(x) => typed_owned(env, FLOAT32_ARRAY, x)?,

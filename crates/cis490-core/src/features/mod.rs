@@ -99,6 +99,9 @@ impl FeatureRequest {
     }
 }
 
+/// clean, armed, infecting, infected_running, dormant, failed.
+pub const N_PHASES: usize = 6;
+
 /// Features of one episode (mirrors `EpisodeWindows` in src/features/types.ts).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EpisodeWindows {
@@ -111,6 +114,10 @@ pub struct EpisodeWindows {
     pub tensor_len: usize,
     pub phase: Vec<i8>,
     pub t_start_s: Vec<f64>,
+    /// Per phase code 0..5, the episode-relative time of the first label row
+    /// with that phase (file order); NaN when the phase never occurs. Lets
+    /// evaluation measure detection delay from the start of `infecting`.
+    pub phase_start_s: Vec<f64>,
     /// `[n_windows][230]`.
     pub summary: Vec<f64>,
     /// `[n_windows][46][tensor_len]`; Some (possibly empty) iff options.tensors.
@@ -122,6 +129,7 @@ impl EpisodeWindows {
     fn empty(opts: &FeatureOptions) -> Self {
         EpisodeWindows {
             tensor_len: opts.tensor_len(),
+            phase_start_s: vec![f64::NAN; N_PHASES],
             x: opts.tensors.then(Vec::new),
             mask: opts.tensors.then(Vec::new),
             ..Default::default()
@@ -177,6 +185,11 @@ pub fn featurize(ep: &DecodedEpisode, opts: &FeatureOptions) -> EpisodeWindows {
 
     let rel: Vec<f64> = ep.labels.t_wall_ns.iter().map(|&tw| ns_diff_s(tw, t0)).collect();
     let codes: Vec<i8> = ep.labels.phase.iter().map(phase_code).collect();
+    for (&code, &r) in codes.iter().zip(&rel) {
+        if code >= 0 && out.phase_start_s[code as usize].is_nan() {
+            out.phase_start_s[code as usize] = r;
+        }
+    }
     out.phase = out.t_start_s.iter().map(|&a| windows::phase_at(&rel, &codes, a + w / 2.0)).collect();
 
     let mut sc = Scratch::default();
