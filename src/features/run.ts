@@ -5,8 +5,7 @@
 // every shard is done. Memory is bounded by the batch size and the tensor
 // buffer budget, never by the corpus size.
 
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { sha256OfFile } from "../io/hash.js";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DEFAULT_INSPECT_OPTIONS, type InspectOptions } from "../episode/report.js";
@@ -75,12 +74,6 @@ export function currentSchema(options: FeatureOptions): FeatureSchema {
   return schema;
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
 export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunResult> {
   const started = Date.now();
   const out = resolve(o.out);
@@ -89,7 +82,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
   const params: RunParams = {
     format: 1,
     feature_schema_hash: schema.hash,
-    acceptance_sha256: await sha256File(o.acceptance),
+    acceptance_sha256: await sha256OfFile(o.acceptance),
     store,
     tensors: o.options.tensors,
     shard_count: o.shard.count,

@@ -3,8 +3,6 @@
 // labels occur). Read by streaming a few columns, so the features file's
 // size does not matter.
 
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { PHASES } from "../episode/report.js";
 import { readParquetBatches } from "../features/parquet-stream.js";
 
@@ -57,8 +55,3 @@ export async function readSplitEpisodes(featuresPath: string): Promise<SplitEpis
   return [...byId.values()].sort((a, b) => (a.episode_id < b.episode_id ? -1 : a.episode_id > b.episode_id ? 1 : 0));
 }
 
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}

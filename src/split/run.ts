@@ -9,7 +9,8 @@ import { Table, Utf8, vectorFromArray } from "apache-arrow";
 import { writeFileAtomic } from "../io/atomic.js";
 import { writeParquet } from "../io/parquet.js";
 import { assertNoLeakage, assignSplits, missingClassError, summarise, type Assignment, type SplitSummary } from "./assign.js";
-import { readSplitEpisodes, sha256OfFile } from "./episodes.js";
+import { sha256OfFile } from "../io/hash.js";
+import { readSplitEpisodes } from "./episodes.js";
 import { selectTest, SplitError, type Recipe } from "./recipes.js";
 
 export interface SplitRunOptions {

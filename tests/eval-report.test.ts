@@ -1,0 +1,69 @@
+// The comparison report as a person sees it: opened in headless Chromium,
+// with its charts drawn as inline SVG (no network), untested profiles shown as
+// untested, failures listed; and the Markdown twin carrying the same numbers.
+
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderHtml, renderMarkdown } from "../src/report/render.js";
+import { sampleComparison } from "./helpers/comparison.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+// CI installs Chromium (scripts/setup.sh); locally the browser check waits for it.
+const haveBrowser = existsSync(CHROMIUM) || Boolean(process.env.CI);
+
+describe("comparison report", () => {
+  it("Markdown lists every model, untested profiles and failures", () => {
+    const md = renderMarkdown(sampleComparison());
+    expect(md).toMatch(/\| gbt \| realistic \| 0\.710 \[0\.670, 0\.745\] \|/);
+    expect(md).toMatch(/Untested profiles .*scan-and-dial/);
+    expect(md).toMatch(/\| scan-and-dial \| untested \| untested \| untested \| untested \|/);
+    expect(md).toMatch(/\+0\.050 \[0\.010, 0\.090\] \*/);
+    expect(md).toContain("lstm_oracle.ckpt.json");
+    // No number for the untested profile is averaged into anything: it has no interval anywhere.
+    expect(md).not.toMatch(/scan-and-dial \| \d/);
+  });
+
+  it("HTML is self-contained: no script, no external URL", () => {
+    const html = renderHtml(sampleComparison());
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/(src|href)="https?:/i);
+  });
+
+  it.skipIf(!haveBrowser)("renders in headless Chromium with its charts", async () => {
+    const { chromium } = await import("playwright-core");
+    const dir = mkdtempSync(join(tmpdir(), "cis490-report-"));
+    const file = join(dir, "comparison.html");
+    writeFileSync(file, renderHtml(sampleComparison()));
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1250, height: 900 } });
+      const requests: string[] = [];
+      page.on("request", (r) => requests.push(r.url()));
+      await page.goto(`file://${file}`);
+      // The macro-F1 chart: one bar per model and mode, plus the CI whiskers.
+      const f1 = page.locator('figure[data-chart="macro-f1"] svg');
+      await expect(f1.count()).resolves.toBe(1);
+      const box = await f1.boundingBox();
+      expect(box!.width).toBeGreaterThan(300);
+      expect(box!.height).toBeGreaterThan(100);
+      expect(await f1.locator("path").count()).toBeGreaterThanOrEqual(4 + 3 * 4);
+      expect(await f1.textContent()).toContain("realistic");
+      // One confusion heatmap per model, with the phase names on its axes.
+      const heatmaps = page.locator('figure[data-chart="confusion"] svg');
+      await expect(heatmaps.count()).resolves.toBe(4);
+      expect(await heatmaps.first().textContent()).toContain("infected_running");
+      await expect(page.locator("td.untested").count()).resolves.toBe(4);
+      await expect(page.locator("td.sig-pos").count()).resolves.toBe(1);
+      expect(await page.locator("body").textContent()).toContain("Checkpoints that could not be evaluated");
+      await page.screenshot({ path: join(dir, "report.png"), fullPage: true });
+      expect(requests.filter((u) => !u.startsWith("file:"))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
