@@ -7,8 +7,12 @@ CLI   := $(NODE) bin/cis490
 DATA  ?= data
 EPISODES ?= 2000
 SEED  ?= 490
+PROCESSED := $(DATA)/processed
+SPLIT := $(PROCESSED)/split_host.parquet
+# Demo training budget: a few minutes on 2 cores.
+DEMO_EPOCHS ?= 12
 
-.PHONY: all setup build native ts demo test test-rust test-ts bench clean
+.PHONY: all setup build native engines ts demo test test-rust test-ts bench clean
 
 all: build
 
@@ -18,15 +22,24 @@ setup:
 native: setup
 	@bash scripts/build-native.sh
 
+engines: setup
+	@bash scripts/build-engines.sh
+
 ts: setup
 	@npx tsc -p tsconfig.json
 
-build: native ts
+build: native engines ts
 
 demo: build
 	$(CLI) synth --out $(DATA)/corpus --episodes $(EPISODES) --seed $(SEED)
 	$(CLI) validate --store $(DATA)/corpus --out $(DATA)/acceptance.parquet
 	$(CLI) prune --store $(DATA)/corpus
+	$(CLI) features --store $(DATA)/corpus --acceptance $(DATA)/acceptance.parquet --out $(PROCESSED) --tensors
+	$(CLI) split --features $(PROCESSED)/features_window.parquet --recipe host --out $(SPLIT)
+	$(CLI) train --model gbt --mode realistic --features $(PROCESSED)/features_window.parquet --split $(SPLIT) --out artifacts
+	$(CLI) train --model gbt --mode oracle --features $(PROCESSED)/features_window.parquet --split $(SPLIT) --out artifacts
+	$(CLI) train --model gru --mode realistic --features $(PROCESSED)/features_window.parquet --tensors $(PROCESSED)/tensors --split $(SPLIT) --out artifacts --epochs $(DEMO_EPOCHS)
+	$(CLI) eval --artifacts artifacts --features $(PROCESSED)/features_window.parquet --tensors $(PROCESSED)/tensors --split $(SPLIT) --out reports/eval
 
 test: build test-rust test-ts
 
@@ -36,8 +49,12 @@ test-rust:
 test-ts:
 	npx vitest run
 
+# Native vs the TypeScript twins (and numpy / PyTorch columns where Debian's python3 has them).
 bench: build
-	$(NODE) bench/run.mjs
+	$(NODE) bench/decode.mjs
+	$(NODE) bench/features.mjs
+	$(NODE) bench/stats.mjs
+	$(NODE) bench/engines.mjs
 
 clean:
-	rm -rf dist native/*.node target $(DATA)
+	rm -rf dist native/*.node target engines/build $(DATA) artifacts reports

@@ -11,6 +11,8 @@ APT_PACKAGES=(
   librust-zstd-dev librust-tar-dev librust-serde-json-dev librust-serde-dev
   librust-serde-derive-dev librust-sha2-dev librust-rayon-dev librust-memchr-dev
   librust-libc-dev librust-proptest-dev librust-quick-error-dev
+  libtorch-dev libxgboost-dev  # model engines (engines/, scripts/build-engines.sh); ~920 MB installed
+  chromium                     # the evaluation report's browser test (playwright-core drives it)
 )
 
 missing=()

@@ -1,6 +1,6 @@
 // Benchmarks the native hot path against its plain TypeScript twin on the same
 // episodes, and times whole CLI sweeps. Prints a table and one JSON line.
-// Usage: node bench/run.mjs [--episodes N] [--corpus DIR] [--repeat R]
+// Usage: node bench/decode.mjs [--episodes N] [--corpus DIR] [--repeat R]
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, dirname } from "node:path";

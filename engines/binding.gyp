@@ -1,0 +1,25 @@
+# The model-engines addon: libtorch (neural nets) + libxgboost (GBT) behind
+# node-addon-api. Built by scripts/build-engines.sh; flags from
+# docs in /work/shared/architecture.md ("Constraints of the build machines").
+{
+  "targets": [
+    {
+      "target_name": "engines",
+      "sources": ["src/addon.cc", "src/torch_model.cc", "src/gbt.cc"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        # Debian's libtorch-dev puts the C++ frontend (torch/torch.h) here.
+        "/usr/include/torch/csrc/api/include"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=1"],
+      # libtorch needs exceptions and RTTI; node-gyp turns both off by default.
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      # --no-as-needed: libtorch.so registers the CPU operators from static
+      # initialisers; without it the linker drops it and every op is missing.
+      "ldflags": ["-Wl,--no-as-needed"],
+      "libraries": ["-Wl,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10", "-lxgboost", "-ldl"]
+    }
+  ]
+}

@@ -1,0 +1,5 @@
+// Model engines: libtorch neural nets and XGBoost trees behind one addon.
+export { TorchModel, resolveTorchConfig } from "./torch.js";
+export { trainGbt, predictGbt, gbtModelInfo, saveGbtModel, loadGbtModel } from "./xgboost.js";
+export { loadEngines, enginesPath } from "./load.js";
+export type * from "./types.js";

@@ -1,0 +1,138 @@
+// Types of the model engines (native/engines.node, built from engines/ by
+// scripts/build-engines.sh). Arrays in, arrays out: engines never read data files.
+
+export type TorchKind = "mlp" | "cnn" | "gru" | "lstm" | "transformer";
+export type TorchDevice = "auto" | "cpu" | "cuda";
+
+/**
+ * Hyper-parameters of a TorchModel. Input layout:
+ * - mlp: x is [B, n_features] (summary features); no mask.
+ * - cnn/gru/lstm/transformer: x and mask are [B, n_channels, seq_len] row-major
+ *   (the tensor shards' layout); mask 1 = observed. cnn/gru/lstm get the mask
+ *   as n_channels extra input channels; the transformer gets them too, and in
+ *   addition never attends to (nor pools over) a timestep with no observed channel.
+ */
+export interface TorchConfig {
+  kind: TorchKind;
+  /** mlp only. */
+  n_features?: number;
+  /** Sequence models only. */
+  n_channels?: number;
+  seq_len?: number;
+  n_classes: number;
+  /** Hidden width (d_model for the transformer). Default 64. */
+  hidden?: number;
+  /** Hidden layers / conv layers / recurrent layers / encoder layers. Default 2. */
+  layers?: number;
+  /** Default 0.1. */
+  dropout?: number;
+  /** Transformer attention heads; must divide hidden. Default 4. */
+  heads?: number;
+  /** AdamW weight decay on weight matrices (not biases/norms/positions). Default 0.01. */
+  weight_decay?: number;
+  /** Seeds weight init and, per step, dropout. Default 0. */
+  seed?: number;
+  /** Intra-op threads. Default: the cores this process may use. */
+  threads?: number;
+  /** "auto" picks CUDA when this libtorch has a usable GPU. Default "auto". */
+  device?: TorchDevice;
+}
+
+export type ResolvedTorchConfig = Required<TorchConfig>;
+
+export interface TrainStepResult {
+  /** Class-weighted mean cross-entropy of the batch (before the update). */
+  loss: number;
+  /** Global L2 norm of the gradient before clipping. */
+  gradNorm: number;
+  /** True when loss or gradient was non-finite: the update was not applied. */
+  skipped: boolean;
+}
+
+export type Labels = Int32Array | Int8Array;
+
+/** XGBoost parameters passed through verbatim (objective, num_class, eval_metric are the engine's). */
+export type GbtParams = Record<string, number | string | boolean>;
+
+export interface GbtTrainOptions {
+  /** Row-major [nRows, nCols]; NaN = missing. */
+  x: Float32Array;
+  nRows: number;
+  nCols: number;
+  y: Labels;
+  numClass: number;
+  /** Per-row sample weights (e.g. class balancing); default all 1. */
+  weights?: Float32Array;
+  xVal?: Float32Array;
+  nValRows?: number;
+  yVal?: Labels;
+  wVal?: Float32Array;
+  /** e.g. { max_depth: 6, eta: 0.1, nthread: 1, subsample: 0.8, seed: 0 }; tree_method defaults to hist. */
+  params?: GbtParams;
+  rounds: number;
+  /** Stop after this many rounds without a lower validation mlogloss (needs xVal). 0 = never. */
+  earlyStoppingRounds?: number;
+}
+
+export interface GbtHistoryRow {
+  round: number;
+  train_mlogloss: number;
+  /** null without a validation set. */
+  val_mlogloss: number | null;
+}
+
+export interface GbtTrainResult {
+  /** XGBoost JSON model, already cut to rounds 0..bestIteration. */
+  modelJson: string;
+  /** Round with the lowest validation mlogloss (early stopping), else the last round. */
+  bestIteration: number;
+  bestScore: number;
+  /** Rounds actually boosted, including the ones after the best that early stopping discarded. */
+  roundsTrained: number;
+  history: GbtHistoryRow[];
+}
+
+export interface GbtPredictOptions {
+  nthread?: number;
+  /** Use rounds [0, iterationEnd) only; 0 or absent = the whole model. */
+  iterationEnd?: number;
+}
+
+export interface GbtModelInfo {
+  numFeatures: number;
+  rounds: number;
+  bestIteration: number | null;
+}
+
+export interface EnginesInfo {
+  torch: {
+    torchVersion: string;
+    cudaAvailable: boolean;
+    /** OpenBLAS pool size after the addon limited it (should be 1; -1 = no OpenBLAS). */
+    openblasThreads: number;
+    availableCores: number;
+    parallelInfo: string;
+  };
+  xgboost: { version: string; buildInfo?: string };
+}
+
+/** The raw addon, as src/engines/load.ts returns it. */
+export interface NativeTorchModel {
+  trainStep(x: Float32Array, mask: Uint8Array | null, y: Labels, classWeights: Float32Array, lr: number, clipNorm: number): Promise<TrainStepResult>;
+  predictProba(x: Float32Array, mask: Uint8Array | null): Promise<Float32Array>;
+  save(path: string): Promise<void>;
+  load(path: string): Promise<void>;
+  parameterBytes(): Buffer;
+  dispose(): void;
+  readonly numParameters: number;
+  readonly device: "cpu" | "cuda";
+  readonly steps: number;
+}
+
+export interface NativeEngines {
+  TorchModel: new (config: ResolvedTorchConfig) => NativeTorchModel;
+  trainGbt(options: GbtTrainOptions): Promise<GbtTrainResult>;
+  predictGbt(modelJson: string, x: Float32Array, nRows: number, nCols: number, options?: GbtPredictOptions): Promise<Float32Array>;
+  gbtModelInfo(modelJson: string): GbtModelInfo;
+  info(): EnginesInfo;
+}
