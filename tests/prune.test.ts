@@ -312,3 +312,26 @@ describe("prune with a concurrent appender", () => {
     expect(basename(indexPath)).toBe("index.jsonl");
   });
 });
+
+describe("who still holds the old index open", () => {
+  it("sees another process's descriptor on the inode, and stops seeing it once closed", async () => {
+    const { otherProcessesHolding } = await import("../src/store/index-rewrite.js");
+    const { spawn } = await import("node:child_process");
+    const { statSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "cis490-holders-"));
+    const file = join(dir, "index.jsonl");
+    writeFileSync(file, "");
+    const st = statSync(file);
+    expect(await otherProcessesHolding(st.dev, st.ino)).toEqual([]);
+    // A stand-in receiver that opened the index (O_APPEND) and has not written yet.
+    const child = spawn("sh", ["-c", `exec 3>>"${file}"; echo ready; exec sleep 30`], { stdio: ["ignore", "pipe", "ignore"] });
+    await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+    try {
+      expect(await otherProcessesHolding(st.dev, st.ino)).toContain(child.pid);
+    } finally {
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    }
+    expect(await otherProcessesHolding(st.dev, st.ino)).toEqual([]);
+  });
+});

@@ -2,9 +2,9 @@
 // to it (open O_APPEND, write one line, close). The file is replaced by an
 // atomic rename, so the danger is bytes written to the *old* inode after we
 // read it. We hold the old inode open throughout and copy over whatever it
-// grows by: before the rename (until its size is stable) and for a short
-// window after it (a writer that opened the old path just before the rename
-// may still write to it).
+// grows by: before the rename (until its size is stable) and after it, until
+// no other process holds the old inode open (a writer that opened the old
+// path just before the rename may still write to it).
 
 import { promises as fsp, constants as fsc, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
@@ -27,11 +27,15 @@ export interface RewriteResult {
   carriedBytes: number;
   /** Of those, bytes that arrived after the rename (the race window). */
   lateBytes: number;
+  /** Pids that still held the old index open when we stopped waiting (rows they write later go to the old, unlinked file). */
+  stillOpenBy?: number[];
 }
 
 export interface RewriteOptions {
-  /** How long to watch the old inode after the rename (ms). */
+  /** Without /proc: how long the old inode must stay quiet after the rename (ms). */
   settleMs?: number;
+  /** Longest wait for other processes to close the old inode (ms). */
+  maxWaitMs?: number;
   /** Test hook: called after the filtered copy, before catching up (lets tests widen the window). */
   beforeCatchUp?: () => Promise<void>;
 }
@@ -90,6 +94,43 @@ class BufferedOut {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Pids other than ours with a descriptor on inode (dev, ino), from
+ * /proc/<pid>/fd; null where /proc cannot tell (not Linux). Processes and
+ * descriptors that vanish mid-scan are skipped.
+ */
+export async function otherProcessesHolding(dev: number, ino: number): Promise<number[] | null> {
+  let pids: string[];
+  try {
+    pids = (await fsp.readdir("/proc")).filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
+  } catch {
+    return null;
+  }
+  const holders: number[] = [];
+  await Promise.all(
+    pids.map(async (pid) => {
+      let fds: string[];
+      try {
+        fds = await fsp.readdir(`/proc/${pid}/fd`);
+      } catch {
+        return; // gone, or not ours to look at
+      }
+      for (const fd of fds) {
+        try {
+          const s = await fsp.stat(`/proc/${pid}/fd/${fd}`);
+          if (s.ino === ino && s.dev === dev) {
+            holders.push(Number(pid));
+            return;
+          }
+        } catch {
+          // closed meanwhile
+        }
+      }
+    }),
+  );
+  return holders;
+}
 
 const EPISODE_ID = /"episode_id"\s*:\s*"((?:[^"\\]|\\.)*)"/g;
 
@@ -192,20 +233,29 @@ export async function rewriteIndexDropping(indexPath: string, dropKeys: RowKey[]
     await fsyncDir(dirname(indexPath));
 
     // A writer that resolved the old path before the rename may still write
-    // to the old inode: watch it until it has been quiet for `settleMs`
-    // (new writers open the new file, so the old one soon stops growing).
+    // to the old inode. Once no other process holds it open, nobody can: it
+    // is unlinked, so it cannot be opened again. Forward what it grows by
+    // until then (bounded); without /proc, until it has been quiet a while.
     const settle = options.settleMs ?? 120;
-    const hardStop = Date.now() + Math.max(10 * settle, 2000);
-    let deadline = Date.now() + settle;
-    while (Date.now() < deadline && Date.now() < hardStop) {
-      await sleep(15);
+    const hardStop = Date.now() + (options.maxWaitMs ?? 10_000);
+    let quietSince = Date.now();
+    for (;;) {
       const size = (await old.stat()).size;
-      if (size <= copied) continue;
-      deadline = Date.now() + settle;
-      await appendRange(old, indexPath, copied, size);
-      result.carriedBytes += size - copied;
-      result.lateBytes += size - copied;
-      copied = size;
+      if (size > copied) {
+        await appendRange(old, indexPath, copied, size);
+        result.carriedBytes += size - copied;
+        result.lateBytes += size - copied;
+        copied = size;
+        quietSince = Date.now();
+      }
+      const holders = await otherProcessesHolding(st.dev, st.ino);
+      if (holders !== null && holders.length === 0) break;
+      if (holders === null && Date.now() - quietSince >= settle) break;
+      if (Date.now() >= hardStop) {
+        result.stillOpenBy = holders ?? [];
+        break;
+      }
+      await sleep(10);
     }
     const finalSize = (await old.stat()).size;
     if (finalSize > copied) {

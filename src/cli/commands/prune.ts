@@ -135,6 +135,10 @@ export class PruneCommand extends Command {
         for (const c of conflicts) writeLine(stderr, `cis490 prune: warning: ${c.host_id}/${c.episode_id} already in the archive; left in the store`);
         if (built.journal.actions.length > 0) executed = await runPrune(store, built.journal);
       }
+      const holders = executed?.index?.stillOpenBy ?? [];
+      if (holders.length > 0) {
+        writeLine(stderr, `cis490 prune: warning: process(es) ${holders.join(", ")} still held the old index.jsonl open after the rewrite; rows they append later go to the replaced file`);
+      }
 
       const byReason = Object.fromEntries([...selected].map((r) => [r, flagged.filter((f) => f.reasons.includes(r)).length]));
       if (this.json) {
