@@ -2,7 +2,7 @@
 // this, never whole reports) and its Arrow/Parquet table form. Later stages
 // (features, prune, split) read these columns instead of re-inspecting.
 
-import { Bool, Field, Float64, Int32, Int64, List, Table, Utf8, vectorFromArray, type DataType, type Vector } from "apache-arrow";
+import { Bool, Field, Float64, Int32, Int64, List, Schema, Table, Utf8, vectorFromArray, type DataType, type Vector } from "apache-arrow";
 import { JSONL_MEMBERS, type EpisodeReport, type JsonlMember, type Verdict } from "../episode/report.js";
 import type { Classification, EpisodeClass } from "./classify.js";
 import type { IndexRecord } from "./index-file.js";
@@ -138,6 +138,10 @@ export const ACCEPTANCE_COLUMNS: Column[] = [
   { name: "quality_reasons", type: strList(), get: (r) => r.quality_reasons },
   { name: "findings", type: strList(), get: (r) => r.findings },
 ];
+
+export function acceptanceSchema(): Schema {
+  return new Schema(ACCEPTANCE_COLUMNS.map((col) => new Field(col.name, col.type as DataType, true)));
+}
 
 export function acceptanceTable(rows: AcceptanceRow[]): Table {
   const vectors: Record<string, Vector> = {};

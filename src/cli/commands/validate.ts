@@ -18,10 +18,10 @@ import {
   storeDirProblem,
   writeLine,
 } from "../../io/command-support.js";
-import { writeParquet } from "../../io/parquet.js";
+import { ParquetStreamWriter } from "../../features/parquet-stream.js";
 import { ProgressBar, type ProgressStream } from "../../io/progress.js";
 import { formatTable } from "../../io/table.js";
-import { acceptanceTable, type AcceptanceRow } from "../../store/acceptance.js";
+import { acceptanceSchema, acceptanceTable, type AcceptanceRow } from "../../store/acceptance.js";
 import { CLASSES } from "../../store/classify.js";
 import { planStore, sweepTargets } from "../../store/sweep.js";
 import { indexProblemsJson, SweepSummary } from "../../store/summary.js";
@@ -97,7 +97,18 @@ export class ValidateCommand extends Command {
 
     const started = Date.now();
     const summary = new SweepSummary();
-    const rows: AcceptanceRow[] = [];
+    // Rows go to the Parquet file in chunks as the sweep produces them, so
+    // memory stays flat in the corpus size (only --json keeps a line per episode).
+    const episodes: ReturnType<typeof episodeJson>[] = [];
+    let pending: AcceptanceRow[] = [];
+    let writer: ParquetStreamWriter;
+    try {
+      await mkdir(dirname(outPath), { recursive: true });
+      writer = await ParquetStreamWriter.open(outPath, acceptanceSchema(), { dictionaryColumns: ["host_id", "profile", "sample_name", "sample_kind", "module_name", "class"] });
+    } catch (error) {
+      writeLine(stderr, `cis490 validate: cannot write ${outPath}: ${(error as Error).message}`);
+      return EXIT_FAILURE;
+    }
     const progress = new ProgressBar(stderr as unknown as ProgressStream, plan.targets.length, "validate");
     const sweep = sweepTargets(plan.targets, {
       engine,
@@ -105,20 +116,25 @@ export class ValidateCommand extends Command {
       classify: { min_proc_rows: minProcRows },
       onProgress: (n) => progress.tick(n),
     });
-    for await (const { row } of sweep) {
-      rows.push(row);
-      summary.add(row);
-    }
-    progress.finish();
-    const seconds = (Date.now() - started) / 1000;
-
     try {
-      await mkdir(dirname(outPath), { recursive: true });
-      await writeParquet(outPath, acceptanceTable(rows));
+      for await (const { row } of sweep) {
+        summary.add(row);
+        if (this.json) episodes.push(episodeJson(row));
+        pending.push(row);
+        if (pending.length >= 4096) {
+          await writer.write(acceptanceTable(pending));
+          pending = [];
+        }
+      }
+      await writer.write(acceptanceTable(pending));
+      await writer.close();
     } catch (error) {
+      await writer.abort();
       writeLine(stderr, `cis490 validate: cannot write ${outPath}: ${(error as Error).message}`);
       return EXIT_FAILURE;
     }
+    progress.finish();
+    const seconds = (Date.now() - started) / 1000;
 
     if (this.json) {
       const doc = {
@@ -132,7 +148,7 @@ export class ValidateCommand extends Command {
         hosts: Object.fromEntries(summary.hostsSorted()),
         skipped_rows: summary.skipped,
         index: indexProblemsJson(plan.index, plan.listing.ignored),
-        episodes: rows.map(episodeJson),
+        episodes,
       };
       stdout.write(JSON.stringify(doc) + "\n");
     } else {
