@@ -1,10 +1,7 @@
 // Loads the Rust addon (native/cis490.node, built by scripts/build-native.sh)
 // and exposes it as the production InspectEngine.
 
-import { createRequire } from "node:module";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { requireAddon } from "./io/addon.js";
 import type { InspectEngine } from "./episode/engine.js";
 import type { EpisodeReport, InspectOptions } from "./episode/report.js";
 
@@ -14,26 +11,10 @@ interface NativeAddon {
   inspectFiles(paths: string[], optionsJson: string, jobs: number): Promise<string[]>;
 }
 
-/** The package root: the nearest ancestor with a package.json (works from src/ and dist/). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error("cis490: cannot find the package root (no package.json above " + fileURLToPath(import.meta.url) + ")");
-    dir = up;
-  }
-}
-
 let addon: NativeAddon | undefined;
 
 function load(): NativeAddon {
-  if (addon) return addon;
-  const path = join(packageRoot(), "native", "cis490.node");
-  if (!existsSync(path)) {
-    throw new Error(`cis490: native addon not found at ${path}; run \`make build\` (or scripts/build-native.sh)`);
-  }
-  addon = createRequire(import.meta.url)(path) as NativeAddon;
+  addon ??= requireAddon<NativeAddon>("cis490", "native addon", "scripts/build-native.sh");
   return addon;
 }
 

@@ -22,7 +22,7 @@ import { loadEngine } from "../src/episode/engine.js";
 import { writeParquet } from "../src/io/parquet.js";
 import { acceptanceTable, type AcceptanceRow } from "../src/store/acceptance.js";
 import { planStore, sweepTargets } from "../src/store/sweep.js";
-import { runFeaturesCli } from "./helpers/features-cli.js";
+import { runCli } from "./helpers/cli.js";
 import { writeStore } from "./helpers/store-fixture.js";
 import { nativeBuilt, testFeaturizer, validatedStore, type ValidatedStore } from "./helpers/features-fixture.js";
 
@@ -348,7 +348,7 @@ describe("features shards", () => {
 describe("features CLI", () => {
   it("prints one JSON summary and exits 0", async () => {
     const out = tmp();
-    const res = await runFeaturesCli(["features", "--store", fx.store, "--acceptance", fx.acceptance, "--out", out, "--json", "--jobs", "2", "--engine", featurizer.name]);
+    const res = await runCli(["features", "--store", fx.store, "--acceptance", fx.acceptance, "--out", out, "--json", "--jobs", "2", "--engine", featurizer.name]);
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
     expect(res.stdout.trim().split("\n")).toHaveLength(1);
@@ -361,19 +361,19 @@ describe("features CLI", () => {
     expect(doc.merge.status).toBe("merged");
     expect(doc.episodes_per_s).toBeGreaterThan(0);
     // Rerun: nothing recomputed.
-    const again = await runFeaturesCli(["features", "--store", fx.store, "--acceptance", fx.acceptance, "--out", out, "--json", "--engine", featurizer.name]);
+    const again = await runCli(["features", "--store", fx.store, "--acceptance", fx.acceptance, "--out", out, "--json", "--engine", featurizer.name]);
     expect(JSON.parse(again.stdout).reused).toBe(true);
   });
 
   it("exits 2 on usage errors and 1 on a missing acceptance index", async () => {
     const out = tmp();
-    expect((await runFeaturesCli(["features", "--store", fx.store, "--acceptance", fx.acceptance, "--out", out, "--shard", "3/3"])).code).toBe(2);
-    expect((await runFeaturesCli(["features", "--store", fx.store, "--acceptance", fx.acceptance, "--out", out, "--window", "0"])).code).toBe(2);
-    expect((await runFeaturesCli(["features", "--store", fx.store, "--out", out])).code).toBe(2);
-    const missing = await runFeaturesCli(["features", "--store", fx.store, "--acceptance", join(out, "nope.parquet"), "--out", out]);
+    expect((await runCli(["features", "--store", fx.store, "--acceptance", fx.acceptance, "--out", out, "--shard", "3/3"])).code).toBe(2);
+    expect((await runCli(["features", "--store", fx.store, "--acceptance", fx.acceptance, "--out", out, "--window", "0"])).code).toBe(2);
+    expect((await runCli(["features", "--store", fx.store, "--out", out])).code).toBe(2);
+    const missing = await runCli(["features", "--store", fx.store, "--acceptance", join(out, "nope.parquet"), "--out", out]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/acceptance index not found/);
-    expect((await runFeaturesCli(["features", "--store", join(out, "nostore"), "--acceptance", fx.acceptance, "--out", out])).code).toBe(1);
+    expect((await runCli(["features", "--store", join(out, "nostore"), "--acceptance", fx.acceptance, "--out", out])).code).toBe(1);
   });
 
   it("--merge merges finished shards by hand (after a merge lock held elsewhere)", async () => {
@@ -385,17 +385,17 @@ describe("features CLI", () => {
     const last = await runFeatures(baseRun(out, { shard: { index: 1, count: 2 }, options: opts }));
     expect(last.merge).toEqual({ status: "locked", holder: expect.stringContaining("elsewhere") });
     expect(existsSync(join(out, "features_window.parquet"))).toBe(false);
-    const blocked = await runFeaturesCli(["features", "--merge", "--out", out]);
+    const blocked = await runCli(["features", "--merge", "--out", out]);
     expect(blocked.code).toBe(1);
-    const res = await runFeaturesCli(["features", "--merge", "--force", "--out", out, "--json"]);
+    const res = await runCli(["features", "--merge", "--force", "--out", out, "--json"]);
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout).merge).toMatchObject({ status: "merged", parts: 2, rows: wholeTable.numRows });
     const merged = await readParquet(join(out, "features_window.parquet"));
     expectSameTable(wholeTable, merged);
     expect(existsSync(join(out, "shards", "merge.lock"))).toBe(false);
-    const again = await runFeaturesCli(["features", "--merge", "--out", out, "--json"]);
+    const again = await runCli(["features", "--merge", "--out", out, "--json"]);
     expect(JSON.parse(again.stdout).merge.status).toBe("already-merged");
-    const empty = await runFeaturesCli(["features", "--merge", "--out", tmp()]);
+    const empty = await runCli(["features", "--merge", "--out", tmp()]);
     expect(empty.code).toBe(1);
   });
 });

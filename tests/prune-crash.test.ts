@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readIndex } from "../src/store/index-file.js";
 import { JOURNAL_FILE, LOCK_FILE } from "../src/store/prune-journal.js";
-import { runCli } from "./helpers/store-cli.js";
+import { runCli } from "./helpers/cli.js";
 import { hashTree, indexRow, writeStore, type StoreItem } from "./helpers/store-fixture.js";
 
 

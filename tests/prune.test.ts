@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { readIndex } from "../src/store/index-file.js";
 import { rewriteIndexDropping } from "../src/store/index-rewrite.js";
 import { JOURNAL_FILE, writeJournal } from "../src/store/prune-journal.js";
-import { runCli } from "./helpers/store-cli.js";
+import { runCli } from "./helpers/cli.js";
 import { hashTree, indexRow, buildEpisode, writeStore, type StoreItem } from "./helpers/store-fixture.js";
 
 

@@ -14,7 +14,7 @@ import { readParquet } from "../src/io/parquet.js";
 import { assertNoLeakage, assignSplits, LeakageError } from "../src/split/assign.js";
 import { readSplitEpisodes } from "../src/split/episodes.js";
 import { selectTest } from "../src/split/recipes.js";
-import { runFeaturesCli } from "./helpers/features-cli.js";
+import { runCli } from "./helpers/cli.js";
 import { testFeaturizer, validatedStore } from "./helpers/features-fixture.js";
 
 interface FakeEpisode {
@@ -86,7 +86,7 @@ function fakeCorpus(): FakeEpisode[] {
 }
 
 async function split(args: string[]): Promise<{ code: number; stdout: string; stderr: string; doc: any }> {
-  const res = await runFeaturesCli(["split", ...args, "--json"]);
+  const res = await runCli(["split", ...args, "--json"]);
   return { ...res, doc: res.code === 0 ? JSON.parse(res.stdout) : null };
 }
 

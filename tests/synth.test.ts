@@ -8,13 +8,11 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { Builtins, Cli } from "clipanion";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decompress } from "zstd-napi";
-import { SynthCommand } from "../src/cli/commands/synth.js";
+import { runCli } from "./helpers/cli.js";
 import { MEMBER_FILES, PHASES } from "../src/episode/report.js";
 import { inspectBytes } from "../src/reference/inspect.js";
 import { listTarEntries } from "../src/reference/tar-read.js";
@@ -120,31 +118,6 @@ function synthWithWorkers(opts: SynthOptions): void {
   expect(summary.jobs).toBe(opts.jobs);
 }
 
-const capture = () => {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on("data", (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
-};
-
-async function runSynthCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "test" });
-  cli.register(Builtins.HelpCommand);
-  cli.register(SynthCommand);
-  const out = capture();
-  const err = capture();
-  let code: number;
-  try {
-    cli.process(argv);
-    code = await cli.run(argv, { stdin: process.stdin, stdout: out.stream, stderr: err.stream });
-  } catch (error) {
-    err.stream.write(cli.error(error));
-    code = 2;
-  }
-  await new Promise((r) => setImmediate(r));
-  return { code, stdout: out.text(), stderr: err.text() };
-}
-
 // ---- stores ----------------------------------------------------------------------
 
 const clean = join(tmp, "clean");
@@ -198,34 +171,34 @@ describe("layout", () => {
   });
 
   it("is idempotent: a complete store with the same parameters is left alone, --force rewrites it", async () => {
-    const first = await runSynthCli(["synth", "--out", join(tmp, "cli"), "--episodes", "20", "--seed", "3", "--json"]);
+    const first = await runCli(["synth", "--out", join(tmp, "cli"), "--episodes", "20", "--seed", "3", "--json"]);
     expect(first.code).toBe(0);
     const summary = JSON.parse(first.stdout);
     expect(summary).toMatchObject({ out: join(tmp, "cli"), episodes: 20, reused: false });
     expect(Object.values(summary.hosts as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(20);
     expect(typeof summary.seconds).toBe("number");
     const before = hashTree(join(tmp, "cli"));
-    const second = await runSynthCli(["synth", "--out", join(tmp, "cli"), "--episodes", "20", "--seed", "3"]);
+    const second = await runCli(["synth", "--out", join(tmp, "cli"), "--episodes", "20", "--seed", "3"]);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/already holds this store/);
-    const forced = await runSynthCli(["synth", "--out", join(tmp, "cli"), "--episodes", "20", "--seed", "3", "--force", "--json"]);
+    const forced = await runCli(["synth", "--out", join(tmp, "cli"), "--episodes", "20", "--seed", "3", "--force", "--json"]);
     expect(JSON.parse(forced.stdout).reused).toBe(false);
     expect(hashTree(join(tmp, "cli"))).toEqual(before);
     // Other parameters: the old store is replaced, not mixed with the new one.
-    await runSynthCli(["synth", "--out", join(tmp, "cli"), "--episodes", "5", "--seed", "3"]);
+    await runCli(["synth", "--out", join(tmp, "cli"), "--episodes", "5", "--seed", "3"]);
     expect(readFileSync(join(tmp, "cli", "index.jsonl"), "utf8").trimEnd().split("\n")).toHaveLength(5);
     const files = Object.keys(hashTree(join(tmp, "cli"))).filter((f) => f.endsWith(".tar.zst"));
     expect(files).toHaveLength(5);
   });
 
   it("answers usage errors with exit 2 and refuses a foreign non-empty directory", async () => {
-    expect((await runSynthCli(["synth", "--out", join(tmp, "x"), "--episodes", "5", "--seed", "1", "--faults", "some"])).code).toBe(2);
-    expect((await runSynthCli(["synth", "--out", join(tmp, "x"), "--episodes", "zero", "--seed", "1"])).code).toBe(2);
-    expect((await runSynthCli(["synth", "--out", join(tmp, "x"), "--episodes", "5", "--seed", "-1"])).code).toBe(2);
-    expect((await runSynthCli(["synth", "--episodes", "5", "--seed", "1"])).code).toBe(2);
+    expect((await runCli(["synth", "--out", join(tmp, "x"), "--episodes", "5", "--seed", "1", "--faults", "some"])).code).toBe(2);
+    expect((await runCli(["synth", "--out", join(tmp, "x"), "--episodes", "zero", "--seed", "1"])).code).toBe(2);
+    expect((await runCli(["synth", "--out", join(tmp, "x"), "--episodes", "5", "--seed", "-1"])).code).toBe(2);
+    expect((await runCli(["synth", "--episodes", "5", "--seed", "1"])).code).toBe(2);
     mkdirSync(join(tmp, "foreign"));
     writeFileSync(join(tmp, "foreign", "notes.txt"), "mine\n");
-    const refused = await runSynthCli(["synth", "--out", join(tmp, "foreign"), "--episodes", "5", "--seed", "1"]);
+    const refused = await runCli(["synth", "--out", join(tmp, "foreign"), "--episodes", "5", "--seed", "1"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/--force/);
     expect(readFileSync(join(tmp, "foreign", "notes.txt"), "utf8")).toBe("mine\n");

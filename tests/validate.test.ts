@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readParquet } from "../src/io/parquet.js";
-import { runCli } from "./helpers/store-cli.js";
+import { runCli } from "./helpers/cli.js";
 import { availableEngines, writeStore } from "./helpers/store-fixture.js";
 
 

@@ -1,10 +1,8 @@
-// Runs the store commands in-process the way src/cli/main.ts does (a parse
-// error is exit 2), with stdout/stderr captured.
+// Runs CLI commands in-process the way src/cli/main.ts does (a parse error
+// is exit 2), with stdout/stderr captured.
 
 import { PassThrough } from "node:stream";
-import { Builtins, Cli } from "clipanion";
-import { PruneCommand } from "../../src/cli/commands/prune.js";
-import { ValidateCommand } from "../../src/cli/commands/validate.js";
+import { buildCli } from "../../src/cli/main.js";
 
 export interface CliResult {
   code: number;
@@ -20,10 +18,7 @@ function capture(): { stream: PassThrough; text: () => string } {
 }
 
 export async function runCli(argv: string[]): Promise<CliResult> {
-  const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "test" });
-  cli.register(Builtins.HelpCommand);
-  cli.register(ValidateCommand);
-  cli.register(PruneCommand);
+  const cli = buildCli();
   const out = capture();
   const err = capture();
   let code: number;
