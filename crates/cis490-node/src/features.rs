@@ -14,7 +14,6 @@ use crate::{pool, thread_count};
 use cis490_core::features::{featurize_path, schema_json, EpisodeWindows, FeatureRequest};
 use rayon::prelude::*;
 use std::ffi::{c_char, c_void, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::ptr::null_mut;
 
@@ -123,88 +122,30 @@ pub unsafe extern "C" fn feature_schema(env: napi_env, _info: napi_callback_info
     guard(env, || create_string(env, &schema_json()))
 }
 
-/// State of one featurizeFiles call, owned by the async work item.
-struct Work {
-    paths: Vec<PathBuf>,
-    req: FeatureRequest,
-    threads: usize,
-    deferred: napi_deferred,
-    work: napi_async_work,
-    result: Option<Result<Vec<EpisodeWindows>>>,
-}
-
 pub unsafe extern "C" fn featurize_files(env: napi_env, info: napi_callback_info) -> napi_value {
     guard(env, || {
         let (argv, _) = args::<3>(env, info)?;
-        let paths = get_string_array(env, argv[0], "featurizeFiles: paths")?;
+        let paths: Vec<PathBuf> = get_string_array(env, argv[0], "featurizeFiles: paths")?.into_iter().map(PathBuf::from).collect();
         let req = FeatureRequest::from_json(&get_string(env, argv[1], "featurizeFiles: optionsJson")?)?;
         let threads = thread_count(get_number(env, argv[2], "featurizeFiles: jobs")?)?;
-        let mut promise = null_mut();
-        let mut deferred = null_mut();
-        check(napi_create_promise(env, &mut deferred, &mut promise), "napi_create_promise")?;
-        let w = Box::into_raw(Box::new(Work {
-            paths: paths.into_iter().map(PathBuf::from).collect(),
-            req,
-            threads,
-            deferred,
-            work: null_mut(),
-            result: None,
-        }));
-        let name = create_string(env, "cis490.featurizeFiles")?;
-        let st = napi_create_async_work(env, null_mut(), name, Some(execute), Some(complete), w as *mut c_void, &mut (*w).work);
-        if st != NAPI_OK || napi_queue_async_work(env, (*w).work) != NAPI_OK {
-            let w = Box::from_raw(w);
-            if !w.work.is_null() {
-                napi_delete_async_work(env, w.work);
-            }
-            napi_reject_deferred(env, w.deferred, create_error(env, "cis490: cannot queue async work")?);
-        }
-        Ok(promise)
-    })
-}
-
-/// Runs on a libuv worker thread: no Node-API calls allowed here.
-unsafe extern "C" fn execute(_env: napi_env, data: *mut c_void) {
-    let w = &mut *(data as *mut Work);
-    let r = catch_unwind(AssertUnwindSafe(|| -> Result<Vec<EpisodeWindows>> {
-        let pool = pool(w.threads)?;
-        let (paths, req) = (&w.paths, &w.req);
-        // Indexed parallel iterator: collect keeps input order.
-        Ok(pool.install(|| paths.par_iter().map(|p| featurize_path(p, &req.inspect, &req.features)).collect()))
-    }));
-    w.result = Some(match r {
-        Ok(r) => r,
-        Err(p) => Err(format!("cis490 native panic: {}", panic_message(&*p))),
-    });
-}
-
-/// Back on the main thread: build the result objects, settle the promise.
-unsafe extern "C" fn complete(env: napi_env, status: napi_status, data: *mut c_void) {
-    let mut w = Box::from_raw(data as *mut Work);
-    let result = w.result.take();
-    let settled = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
-        let outcome = match (status, result) {
-            (NAPI_OK, Some(Ok(eps))) => {
+        spawn_promise(
+            env,
+            "featurizeFiles",
+            move || {
+                let pool = pool(threads)?;
+                // Indexed parallel iterator: collect keeps input order.
+                Ok(pool.install(|| paths.par_iter().map(|p| featurize_path(p, &req.inspect, &req.features)).collect::<Vec<EpisodeWindows>>()))
+            },
+            // Main thread: the episodes are consumed so their big arrays
+            // move into the typed arrays without a copy.
+            |env, eps| {
                 let mut arr = null_mut();
                 check(napi_create_array_with_length(env, eps.len(), &mut arr), "napi_create_array_with_length")?;
                 for (i, e) in eps.into_iter().enumerate() {
                     check(napi_set_element(env, arr, i as u32, windows_object(env, e)?), "napi_set_element")?;
                 }
                 Ok(arr)
-            }
-            (NAPI_OK, Some(Err(msg))) => Err(msg),
-            _ => Err(format!("cis490: featurizeFiles was cancelled (status {status})")),
-        };
-        match outcome {
-            Ok(arr) => check(napi_resolve_deferred(env, w.deferred, arr), "napi_resolve_deferred"),
-            Err(msg) => check(napi_reject_deferred(env, w.deferred, create_error(env, &msg)?), "napi_reject_deferred"),
-        }
-    }));
-    if !matches!(settled, Ok(Ok(()))) {
-        // Last resort: the promise must not hang forever.
-        if let Ok(e) = create_error(env, "cis490: failed to deliver featurizeFiles results") {
-            napi_reject_deferred(env, w.deferred, e);
-        }
-    }
-    napi_delete_async_work(env, w.work);
+            },
+        )
+    })
 }

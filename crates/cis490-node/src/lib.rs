@@ -10,10 +10,7 @@ mod stats;
 use cis490_core::{inspect_bytes, inspect_path, InspectOptions};
 use napi::*;
 use rayon::prelude::*;
-use std::ffi::c_void;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
 
 fn parse_options(text: &str) -> Result<InspectOptions> {
@@ -63,82 +60,23 @@ unsafe extern "C" fn inspect_buffer(env: napi_env, info: napi_callback_info) -> 
     })
 }
 
-/// State of one inspectFiles call, owned by the async work item.
-struct Work {
-    paths: Vec<PathBuf>,
-    opts: InspectOptions,
-    threads: usize,
-    deferred: napi_deferred,
-    work: napi_async_work,
-    result: Option<Result<Vec<String>>>,
-}
-
 unsafe extern "C" fn inspect_files(env: napi_env, info: napi_callback_info) -> napi_value {
     guard(env, || {
         let (argv, _) = args::<3>(env, info)?;
-        let paths = get_string_array(env, argv[0], "inspectFiles: paths")?;
+        let paths: Vec<PathBuf> = get_string_array(env, argv[0], "inspectFiles: paths")?.into_iter().map(PathBuf::from).collect();
         let opts = parse_options(&get_string(env, argv[1], "inspectFiles: optionsJson")?)?;
         let threads = thread_count(get_number(env, argv[2], "inspectFiles: jobs")?)?;
-        let mut promise = null_mut();
-        let mut deferred = null_mut();
-        check(napi_create_promise(env, &mut deferred, &mut promise), "napi_create_promise")?;
-        let w = Box::into_raw(Box::new(Work {
-            paths: paths.into_iter().map(PathBuf::from).collect(),
-            opts,
-            threads,
-            deferred,
-            work: null_mut(),
-            result: None,
-        }));
-        let name = create_string(env, "cis490.inspectFiles")?;
-        let st = napi_create_async_work(env, null_mut(), name, Some(execute), Some(complete), w as *mut c_void, &mut (*w).work);
-        if st != NAPI_OK || napi_queue_async_work(env, (*w).work) != NAPI_OK {
-            let w = Box::from_raw(w);
-            if !w.work.is_null() {
-                napi_delete_async_work(env, w.work);
-            }
-            napi_reject_deferred(env, w.deferred, create_error(env, "cis490: cannot queue async work")?);
-        }
-        Ok(promise)
+        spawn_promise(
+            env,
+            "inspectFiles",
+            move || {
+                let pool = pool(threads)?;
+                // Indexed parallel iterator: collect keeps input order.
+                Ok(pool.install(|| paths.par_iter().map(|p| inspect_path(p, &opts).to_json()).collect::<Vec<String>>()))
+            },
+            |env, reports| create_string_array(env, &reports),
+        )
     })
-}
-
-/// Runs on a libuv worker thread: no Node-API calls allowed here.
-unsafe extern "C" fn execute(_env: napi_env, data: *mut c_void) {
-    let w = &mut *(data as *mut Work);
-    let r = catch_unwind(AssertUnwindSafe(|| -> Result<Vec<String>> {
-        let pool = pool(w.threads)?;
-        let (paths, opts) = (&w.paths, &w.opts);
-        // Indexed parallel iterator: collect keeps input order.
-        Ok(pool.install(|| paths.par_iter().map(|p| inspect_path(p, opts).to_json()).collect()))
-    }));
-    w.result = Some(match r {
-        Ok(r) => r,
-        Err(p) => Err(format!("cis490 native panic: {}", panic_message(&*p))),
-    });
-}
-
-/// Back on the main thread: settle the promise, free the work item.
-unsafe extern "C" fn complete(env: napi_env, status: napi_status, data: *mut c_void) {
-    let w = Box::from_raw(data as *mut Work);
-    let settled = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
-        let outcome = match (status, &w.result) {
-            (NAPI_OK, Some(Ok(reports))) => Ok(create_string_array(env, reports)?),
-            (NAPI_OK, Some(Err(msg))) => Err(msg.clone()),
-            _ => Err(format!("cis490: inspectFiles was cancelled (status {status})")),
-        };
-        match outcome {
-            Ok(arr) => check(napi_resolve_deferred(env, w.deferred, arr), "napi_resolve_deferred"),
-            Err(msg) => check(napi_reject_deferred(env, w.deferred, create_error(env, &msg)?), "napi_reject_deferred"),
-        }
-    }));
-    if !matches!(settled, Ok(Ok(()))) {
-        // Last resort: the promise must not hang forever.
-        if let Ok(e) = create_error(env, "cis490: failed to deliver inspectFiles results") {
-            napi_reject_deferred(env, w.deferred, e);
-        }
-    }
-    napi_delete_async_work(env, w.work);
 }
 
 /// Entry point Node looks up when it loads the addon.

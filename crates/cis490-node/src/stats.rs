@@ -8,8 +8,6 @@
 
 use crate::napi::*;
 use cis490_stats::{bootstrap_f1, check_arguments, paired_bootstrap, BootstrapOptions};
-use std::ffi::c_void;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
 
 const NAPI_UNDEFINED: i32 = 0;
@@ -49,16 +47,6 @@ enum Job {
     Paired { y_true: Vec<i32>, pred_a: Vec<i32>, pred_b: Vec<i32> },
 }
 
-struct Work {
-    job: Job,
-    groups: Option<Vec<u32>>,
-    opts: BootstrapOptions,
-    name: &'static str,
-    deferred: napi_deferred,
-    work: napi_async_work,
-    result: Option<Result<String>>,
-}
-
 /// Validates cheap things synchronously (so bad arguments throw), then
 /// queues the work and returns its promise.
 unsafe fn queue(env: napi_env, name: &'static str, job: Job, groups: Option<Vec<u32>>, opts_json: &str) -> Result<napi_value> {
@@ -68,20 +56,19 @@ unsafe fn queue(env: napi_env, name: &'static str, job: Job, groups: Option<Vec<
         Job::Paired { y_true, pred_a, pred_b } => (y_true, vec![("predA", pred_a), ("predB", pred_b)]),
     };
     check_arguments(t, &preds, groups.as_deref(), &opts).map_err(|e| format!("{name}: {e}"))?;
-    let mut promise = null_mut();
-    let mut deferred = null_mut();
-    check(napi_create_promise(env, &mut deferred, &mut promise), "napi_create_promise")?;
-    let w = Box::into_raw(Box::new(Work { job, groups, opts, name, deferred, work: null_mut(), result: None }));
-    let resource_name = create_string(env, &format!("cis490.{name}"))?;
-    let st = napi_create_async_work(env, null_mut(), resource_name, Some(execute), Some(complete), w as *mut c_void, &mut (*w).work);
-    if st != NAPI_OK || napi_queue_async_work(env, (*w).work) != NAPI_OK {
-        let w = Box::from_raw(w);
-        if !w.work.is_null() {
-            napi_delete_async_work(env, w.work);
-        }
-        napi_reject_deferred(env, w.deferred, create_error(env, "cis490: cannot queue async work")?);
-    }
-    Ok(promise)
+    spawn_promise(
+        env,
+        name,
+        move || {
+            let g = groups.as_deref();
+            match &job {
+                Job::Single { y_true, y_pred } => bootstrap_f1(y_true, y_pred, g, &opts).map(|r| r.to_json()),
+                Job::Paired { y_true, pred_a, pred_b } => paired_bootstrap(y_true, pred_a, pred_b, g, &opts).map(|r| r.to_json()),
+            }
+            .map_err(|e| format!("{name}: {e}"))
+        },
+        |env, json: String| create_string(env, &json),
+    )
 }
 
 pub unsafe extern "C" fn bootstrap_f1_js(env: napi_env, info: napi_callback_info) -> napi_value {
@@ -105,43 +92,4 @@ pub unsafe extern "C" fn paired_bootstrap_js(env: napi_env, info: napi_callback_
         let opts = get_string(env, argv[4], "pairedBootstrap: optionsJson")?;
         queue(env, "pairedBootstrap", Job::Paired { y_true, pred_a, pred_b }, groups, &opts)
     })
-}
-
-/// Runs on a libuv worker thread: no Node-API calls allowed here.
-unsafe extern "C" fn execute(_env: napi_env, data: *mut c_void) {
-    let w = &mut *(data as *mut Work);
-    let r = catch_unwind(AssertUnwindSafe(|| -> Result<String> {
-        let g = w.groups.as_deref();
-        match &w.job {
-            Job::Single { y_true, y_pred } => bootstrap_f1(y_true, y_pred, g, &w.opts).map(|r| r.to_json()),
-            Job::Paired { y_true, pred_a, pred_b } => paired_bootstrap(y_true, pred_a, pred_b, g, &w.opts).map(|r| r.to_json()),
-        }
-    }));
-    w.result = Some(match r {
-        Ok(r) => r.map_err(|e| format!("{}: {e}", w.name)),
-        Err(p) => Err(format!("cis490 native panic: {}", panic_message(&*p))),
-    });
-}
-
-/// Back on the main thread: settle the promise, free the work item.
-unsafe extern "C" fn complete(env: napi_env, status: napi_status, data: *mut c_void) {
-    let w = Box::from_raw(data as *mut Work);
-    let settled = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
-        let outcome = match (status, &w.result) {
-            (NAPI_OK, Some(Ok(json))) => Ok(create_string(env, json)?),
-            (NAPI_OK, Some(Err(msg))) => Err(msg.clone()),
-            _ => Err(format!("cis490: {} was cancelled (status {status})", w.name)),
-        };
-        match outcome {
-            Ok(s) => check(napi_resolve_deferred(env, w.deferred, s), "napi_resolve_deferred"),
-            Err(msg) => check(napi_reject_deferred(env, w.deferred, create_error(env, &msg)?), "napi_reject_deferred"),
-        }
-    }));
-    if !matches!(settled, Ok(Ok(()))) {
-        // Last resort: the promise must not hang forever.
-        if let Ok(e) = create_error(env, &format!("cis490: failed to deliver {} results", w.name)) {
-            napi_reject_deferred(env, w.deferred, e);
-        }
-    }
-    napi_delete_async_work(env, w.work);
 }
