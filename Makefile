@@ -10,7 +10,7 @@ SEED  ?= 490
 PROCESSED := $(DATA)/processed
 SPLIT := $(PROCESSED)/split_host.parquet
 # Demo training budget: a few minutes on 2 cores.
-DEMO_EPOCHS ?= 12
+DEMO_EPOCHS ?= 20
 
 .PHONY: all setup build native engines ts demo test test-rust test-ts bench clean
 
@@ -36,8 +36,7 @@ demo: build
 	$(CLI) prune --store $(DATA)/corpus
 	$(CLI) features --store $(DATA)/corpus --acceptance $(DATA)/acceptance.parquet --out $(PROCESSED) --tensors
 	$(CLI) split --features $(PROCESSED)/features_window.parquet --recipe host --out $(SPLIT)
-	$(CLI) train --model gbt --mode realistic --features $(PROCESSED)/features_window.parquet --split $(SPLIT) --out artifacts
-	$(CLI) train --model gbt --mode oracle --features $(PROCESSED)/features_window.parquet --split $(SPLIT) --out artifacts
+	$(CLI) train --model gbt --mode realistic,oracle --features $(PROCESSED)/features_window.parquet --split $(SPLIT) --out artifacts
 	$(CLI) train --model gru --mode realistic --features $(PROCESSED)/features_window.parquet --tensors $(PROCESSED)/tensors --split $(SPLIT) --out artifacts --epochs $(DEMO_EPOCHS)
 	$(CLI) eval --artifacts artifacts --features $(PROCESSED)/features_window.parquet --tensors $(PROCESSED)/tensors --split $(SPLIT) --out reports/eval
 

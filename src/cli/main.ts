@@ -6,6 +6,8 @@ import { ValidateCommand } from "./commands/validate.js";
 import { PruneCommand } from "./commands/prune.js";
 import { FeaturesCommand } from "./commands/features.js";
 import { SplitCommand } from "./commands/split.js";
+import { TrainCommand } from "./commands/train.js";
+import { EvalCommand } from "./commands/eval.js";
 
 export function buildCli(): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
@@ -16,6 +18,8 @@ export function buildCli(): Cli {
   cli.register(PruneCommand);
   cli.register(FeaturesCommand);
   cli.register(SplitCommand);
+  cli.register(TrainCommand);
+  cli.register(EvalCommand);
   return cli;
 }
 

@@ -1,0 +1,100 @@
+// `cis490 eval`: every checkpoint on the test side of a split, with bootstrap
+// intervals, breakdowns, pairwise significance and a report (src/eval/run.ts).
+
+import { Command, Option } from "clipanion";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
+import { formatTable } from "../../io/table.js";
+import { EvalError, runEval } from "../../eval/run.js";
+import { fmtInterval, fmtPercent } from "../../report/format.js";
+
+export class EvalCommand extends Command {
+  static paths = [["eval"]];
+
+  static usage = Command.Usage({
+    description: "Evaluate every checkpoint on the test split: macro F1 with bootstrap CIs, breakdowns, significance, report.",
+    details: `
+      Loads each \`*.ckpt.json\` in \`--artifacts\`, refuses checkpoints whose feature-schema hash differs from the features' (and checkpoints trained on another split, which may have seen the test episodes), predicts every test window, and writes to \`--out\`:
+
+      - \`<model>_<mode>_eval.json\`: macro and per-class F1 with percentile bootstrap 95% intervals, confusion matrix, per-profile and per-host tables (profiles without test windows are "untested", never averaged in), per-phase precision/recall, episode-level detection rate and median detection delay;
+      - \`predictions.parquet\`: one row per test window per model (ids, truth, prediction, class probabilities);
+      - \`comparison.md\`, \`comparison.html\` (charts as inline SVG, opens offline) and \`comparison.json\`, with a paired-bootstrap significance matrix between models.
+
+      The resampling unit defaults to the episode: windows of one episode are correlated, and resampling windows gives intervals that are too narrow. \`--unit window\` is there to compare with tools that do it that way.
+
+      Exit codes: 0 when the report was written (failed checkpoints are listed in it); 1 when nothing could be evaluated (no checkpoints, empty test split, unreadable inputs); 2 on usage errors.
+    `,
+    examples: [["Evaluate the host split", "$0 eval --artifacts artifacts --features data/processed/features_window.parquet --tensors data/processed/tensors --split data/processed/split_host.parquet --out reports/eval"]],
+  });
+
+  artifacts = Option.String("--artifacts", "artifacts", { description: "Directory of checkpoints (default: artifacts)" });
+  features = Option.String("--features", "data/processed/features_window.parquet", { description: "features_window.parquet" });
+  tensors = Option.String("--tensors", { description: "Tensor shard directory (needed by sequence models; default: tensors/ beside the features)" });
+  split = Option.String("--split", "data/processed/split_host.parquet", { description: "Split assignment Parquet" });
+  out = Option.String("--out", "reports/eval", { description: "Output directory (default: reports/eval)" });
+  resamples = Option.String("--resamples", "1000", { description: "Bootstrap resamples (default 1000)" });
+  unit = Option.String("--unit", "episode", { description: "Resampling unit: episode (default) or window" });
+  seed = Option.String("--seed", "0", { description: "Bootstrap seed (default 0)" });
+  json = Option.Boolean("--json", false, { description: "Print the summary table as JSON" });
+
+  async execute(): Promise<number> {
+    const { stdout, stderr } = this.context;
+    let resamples: number;
+    let seed: number;
+    let unit: "episode" | "window";
+    try {
+      resamples = Number(this.resamples);
+      if (!Number.isInteger(resamples) || resamples < 1 || resamples > 1e7) throw new OptionError(`--resamples must be an integer in 1..1e7, not ${this.resamples}`);
+      seed = Number(this.seed);
+      if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new OptionError(`--seed must be an integer in [0, 2^32), not ${this.seed}`);
+      if (this.unit !== "episode" && this.unit !== "window") throw new OptionError(`--unit must be episode or window, not ${this.unit}`);
+      unit = this.unit;
+    } catch (error) {
+      writeLine(stderr, `cis490 eval: ${(error as Error).message}`);
+      return EXIT_USAGE;
+    }
+    const tensors = this.tensors ?? this.features.replace(/[^/]*$/, "tensors");
+    try {
+      const { comparison, files } = await runEval({
+        artifacts: this.artifacts,
+        features: this.features,
+        tensors,
+        split: this.split,
+        out: this.out,
+        resamples,
+        seed,
+        unit,
+        onModel: (ckpt, i, n) => {
+          if ((stderr as NodeJS.WriteStream).isTTY) writeLine(stderr, `[${i + 1}/${n}] ${ckpt}`);
+        },
+      });
+      const rows = comparison.models.map((m) => ({
+        model: m.model,
+        mode: m.mode,
+        macro_f1: m.macro_f1,
+        detection_rate: m.detection.rate,
+        median_delay_s: m.detection.median_delay_s,
+        warnings: m.warnings,
+      }));
+      if (this.json) {
+        writeLine(stdout, JSON.stringify({ split: comparison.split, unit, resamples, models: rows, significance: comparison.significance, failures: comparison.failures, files }));
+        return EXIT_OK;
+      }
+      writeLine(stdout, `Evaluated ${comparison.models.length} model(s) on ${this.split} (${resamples} resamples, unit ${unit})`);
+      writeLine(
+        stdout,
+        formatTable(
+          ["model", "mode", "macro F1 [95% CI]", "detected", "median delay s"],
+          comparison.models.map((m) => [m.model, m.mode, fmtInterval(m.macro_f1), fmtPercent(m.detection.rate), m.detection.median_delay_s?.toFixed(1) ?? "–"]),
+        ),
+      );
+      if (comparison.split.untested_profiles.length > 0) writeLine(stdout, `Untested profiles on this split: ${comparison.split.untested_profiles.join(", ")}`);
+      for (const f of comparison.failures) writeLine(stdout, `not evaluated: ${f.checkpoint}: ${f.error}`);
+      writeLine(stdout, `Report: ${files.find((f) => f.endsWith(".html"))}`);
+      return EXIT_OK;
+    } catch (error) {
+      if (!(error instanceof EvalError)) throw error;
+      writeLine(stderr, `cis490 eval: ${error.message}`);
+      return EXIT_FAILURE;
+    }
+  }
+}

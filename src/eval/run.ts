@@ -1,0 +1,175 @@
+// `cis490 eval`: every checkpoint in an artifacts directory on the test side
+// of one split. A checkpoint that cannot be evaluated (schema mismatch,
+// trained on another split, missing weights) is listed as a failure and the
+// others still run. Writes per-model JSON, predictions.parquet and the
+// comparison report, each atomically.
+
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { Field, Float32, Int32, Int8, Schema, Table, Utf8, makeVector, vectorFromArray, type Vector } from "apache-arrow";
+import { PHASES } from "../episode/report.js";
+import { FEATURE_SCHEMA_FILE, readFeatureSchema } from "../features/schema.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { sha256OfFile } from "../io/hash.js";
+import { writeParquet } from "../io/parquet.js";
+import { renderHtml, renderMarkdown } from "../report/render.js";
+import { summaryPathFor } from "../split/run.js";
+import { loadCheckpoint } from "../train/checkpoint.js";
+import { argmaxRows } from "../train/loop.js";
+import { loadWindowSet, type WindowSet } from "../train/windows.js";
+import { compareModels, evaluateModel, type EvalSettings, type TestWindows } from "./evaluate.js";
+import type { Comparison, EvalFailure, ModelEval } from "./result.js";
+
+export class EvalError extends Error {}
+
+export interface EvalRunOptions extends EvalSettings {
+  artifacts: string;
+  features: string;
+  tensors: string | null;
+  split: string;
+  out: string;
+  /** Called as each checkpoint starts, for progress output. */
+  onModel?: (checkpoint: string, index: number, total: number) => void;
+}
+
+export interface EvalRunResult {
+  comparison: Comparison;
+  files: string[];
+}
+
+export const CHECKPOINT_SUFFIX = ".ckpt.json";
+
+async function listCheckpoints(artifacts: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(artifacts);
+  } catch (error) {
+    throw new EvalError(`cannot read artifacts directory ${artifacts}: ${(error as Error).message}`);
+  }
+  return names.filter((n) => n.endsWith(CHECKPOINT_SUFFIX)).sort().map((n) => join(artifacts, n));
+}
+
+async function readSplitSummary(split: string): Promise<{ recipe: string | null; untested_profiles: string[] }> {
+  try {
+    const doc = JSON.parse(await readFile(summaryPathFor(split), "utf8")) as { recipe?: string; untested_profiles?: string[] };
+    return { recipe: doc.recipe ?? null, untested_profiles: doc.untested_profiles ?? [] };
+  } catch {
+    // Without the summary we cannot say which profiles the split leaves out; the per-profile table still shows them.
+    return { recipe: null, untested_profiles: [] };
+  }
+}
+
+function testWindows(w: WindowSet): TestWindows {
+  return { episode_id: w.episode_id, host_id: w.host_id, profile: w.profile, label: w.label, t_center_s: w.t_center_s, infecting_start_s: w.infecting_start_s };
+}
+
+interface Predicted {
+  name: string;
+  model: string;
+  mode: string;
+  pred: Int32Array;
+  proba: Float32Array;
+}
+
+/** One row per test window per model: ids, truth, prediction, class probabilities. */
+function predictionsTable(w: WindowSet, predicted: Predicted[]): Table {
+  const n = w.label.length;
+  const total = n * predicted.length;
+  const str = (get: (p: Predicted, i: number) => string | null): Vector => {
+    const values: Array<string | null> = new Array(total);
+    predicted.forEach((p, m) => {
+      for (let i = 0; i < n; i++) values[m * n + i] = get(p, i);
+    });
+    return vectorFromArray(values, new Utf8());
+  };
+  const window = new Int32Array(total);
+  const truth = new Int8Array(total);
+  const pred = new Int8Array(total);
+  const proba = PHASES.map(() => new Float32Array(total));
+  predicted.forEach((p, m) => {
+    for (let i = 0; i < n; i++) {
+      const at = m * n + i;
+      window[at] = w.window[i];
+      truth[at] = w.label[i];
+      pred[at] = p.pred[i];
+      PHASES.forEach((_, c) => (proba[c][at] = p.proba[i * PHASES.length + c]));
+    }
+  });
+  const columns: Record<string, Vector> = {
+    model: str((p) => p.model),
+    mode: str((p) => p.mode),
+    episode_id: str((_, i) => w.episode_id[i]),
+    window: makeVector(window),
+    host_id: str((_, i) => w.host_id[i]),
+    profile: str((_, i) => w.profile[i]),
+    true_label: makeVector(truth),
+    true_phase: str((_, i) => PHASES[w.label[i]] ?? null),
+    pred_label: makeVector(pred),
+    pred_phase: str((p, i) => PHASES[p.pred[i]] ?? null),
+  };
+  PHASES.forEach((phase, c) => (columns[`p_${phase}`] = makeVector(proba[c])));
+  if (total === 0) {
+    // An empty Table from vectors has no schema; spell it out so the file still has its columns.
+    const fields = Object.keys(columns).map((k) => new Field(k, k === "window" ? new Int32() : k.endsWith("_label") ? new Int8() : k.startsWith("p_") ? new Float32() : new Utf8(), true));
+    return new Table(new Schema(fields));
+  }
+  return new Table(columns);
+}
+
+export async function runEval(o: EvalRunOptions): Promise<EvalRunResult> {
+  const schemaPath = join(dirname(o.features), FEATURE_SCHEMA_FILE);
+  const schema = await readFeatureSchema(schemaPath).catch((error: Error) => {
+    throw new EvalError(`cannot read the feature schema ${schemaPath}: ${error.message}`);
+  });
+  const checkpoints = await listCheckpoints(o.artifacts);
+  if (checkpoints.length === 0) throw new EvalError(`no checkpoints (*${CHECKPOINT_SUFFIX}) in ${o.artifacts}; run \`cis490 train\` first`);
+  const splitInfo = await readSplitSummary(o.split);
+  const splitSha = await sha256OfFile(o.split).catch((error: Error) => {
+    throw new EvalError(`cannot read the split ${o.split}: ${error.message}`);
+  });
+  const windows = await loadWindowSet(o.features, o.split, "test");
+  if (windows.label.length === 0) throw new EvalError(`the test side of ${o.split} has no windows: nothing to evaluate`);
+  const splitRef = { path: o.split, recipe: splitInfo.recipe, untested_profiles: splitInfo.untested_profiles };
+  const test = testWindows(windows);
+
+  await mkdir(o.out, { recursive: true });
+  const models: ModelEval[] = [];
+  const failures: EvalFailure[] = [];
+  const predicted: Predicted[] = [];
+  const files: string[] = [];
+  for (const [index, path] of checkpoints.entries()) {
+    o.onModel?.(path, index, checkpoints.length);
+    try {
+      const model = await loadCheckpoint(path, schema as unknown as { hash: string } & Record<string, unknown>);
+      const sc = model.sidecar;
+      // A checkpoint trained on another split may have seen these test episodes.
+      if (sc.data.split_sha256 !== splitSha) {
+        throw new Error(`trained on split ${sc.data.split} (sha256 ${sc.data.split_sha256.slice(0, 12)}), not on ${o.split} (sha256 ${splitSha.slice(0, 12)}): its training data may contain these test episodes`);
+      }
+      const proba = await model.predictProba(o.features, o.tensors, windows);
+      const classes = sc.classes.length;
+      if (classes !== PHASES.length || proba.length !== windows.label.length * classes) {
+        throw new Error(`returned ${proba.length} probabilities for ${windows.label.length} windows x ${classes} classes`);
+      }
+      const pred = argmaxRows(proba, windows.label.length, classes);
+      const result = await evaluateModel({ model: sc.kind, mode: sc.mode, checkpoint: path, schema_hash: sc.feature_schema_hash, split: splitRef }, test, pred, o);
+      models.push(result);
+      predicted.push({ name: result.name, model: sc.kind, mode: sc.mode, pred, proba });
+      const file = join(o.out, `${result.name}_eval.json`);
+      await writeFileAtomic(file, JSON.stringify(result, null, 2) + "\n");
+      files.push(file);
+    } catch (error) {
+      failures.push({ checkpoint: relative(resolve("."), path) || path, error: (error as Error).message });
+    }
+  }
+
+  const significance = await compareModels(test, new Map(predicted.map((p) => [p.name, p.pred])), o);
+  const comparison: Comparison = { split: splitRef, unit: o.unit, resamples: o.resamples, models, significance, failures };
+  const out = (name: string) => join(o.out, name);
+  await writeParquet(out("predictions.parquet"), predictionsTable(windows, predicted));
+  await writeFileAtomic(out("comparison.json"), JSON.stringify(comparison, null, 2) + "\n");
+  await writeFileAtomic(out("comparison.md"), renderMarkdown(comparison));
+  await writeFileAtomic(out("comparison.html"), renderHtml(comparison));
+  files.push(out("predictions.parquet"), out("comparison.json"), out("comparison.md"), out("comparison.html"));
+  return { comparison, files };
+}

@@ -1,0 +1,148 @@
+// Gradient-boosted trees (XGBoost through src/engines): multi:softprob, hist,
+// NaN = missing (handled natively), class weights as sample weights, early
+// stopping on the validation mlogloss (XGBoost's own). scikit-learn style:
+// hyper-parameters are stored verbatim, the learned model is set only by fit.
+
+import { gbtModelInfo, predictGbt, trainGbt } from "../engines/index.js";
+import { argmaxRows, macroF1 } from "./loop.js";
+import type { EpochRecord } from "./types.js";
+
+export interface GbtHyperParameters {
+  /** Boosting rounds at most (each adds one tree per class). */
+  rounds: number;
+  /** Stop after this many rounds without a lower validation mlogloss. */
+  early_stopping_rounds: number;
+  max_depth: number;
+  eta: number;
+  subsample: number;
+  colsample_bytree: number;
+  min_child_weight: number;
+  lambda: number;
+  max_bin: number;
+  /** XGBoost threads. */
+  nthread: number;
+  /** Validation macro F1 is recorded every this many rounds (history rows). */
+  history_every: number;
+}
+
+export const DEFAULT_GBT: Omit<GbtHyperParameters, "nthread"> = {
+  rounds: 400,
+  early_stopping_rounds: 20,
+  max_depth: 6,
+  eta: 0.1,
+  subsample: 0.8,
+  colsample_bytree: 0.8,
+  min_child_weight: 1,
+  lambda: 1,
+  max_bin: 256,
+  history_every: 10,
+};
+
+export interface Matrix {
+  /** Row-major [n, width]; NaN = missing, no infinities. */
+  x: Float32Array;
+  n: number;
+  width: number;
+  y: Int32Array;
+}
+
+export interface GbtFitResult {
+  history: EpochRecord[];
+  best: { epoch: number; val_macro_f1: number };
+  best_iteration: number;
+  rounds_trained: number;
+  best_val_mlogloss: number;
+  seconds: number;
+}
+
+export class GbtEstimator {
+  /** XGBoost JSON, cut to the best round; null until fit. */
+  modelJson: string | null = null;
+
+  constructor(
+    readonly params: GbtHyperParameters,
+    readonly seed: number,
+    readonly nClasses: number,
+  ) {}
+
+  private engineParams(): Record<string, number | string> {
+    const p = this.params;
+    return {
+      max_depth: p.max_depth,
+      eta: p.eta,
+      subsample: p.subsample,
+      colsample_bytree: p.colsample_bytree,
+      min_child_weight: p.min_child_weight,
+      lambda: p.lambda,
+      max_bin: p.max_bin,
+      nthread: p.nthread,
+      tree_method: "hist",
+      seed: this.seed,
+    };
+  }
+
+  async fit(train: Matrix, val: Matrix, classWeights: Float32Array): Promise<GbtFitResult> {
+    const started = Date.now();
+    const weights = Float32Array.from(train.y, (k) => classWeights[k]);
+    const wVal = Float32Array.from(val.y, (k) => classWeights[k]);
+    const r = await trainGbt({
+      x: train.x,
+      nRows: train.n,
+      nCols: train.width,
+      y: train.y,
+      numClass: this.nClasses,
+      weights,
+      xVal: val.x,
+      nValRows: val.n,
+      yVal: val.y,
+      wVal,
+      params: this.engineParams(),
+      rounds: this.params.rounds,
+      earlyStoppingRounds: this.params.early_stopping_rounds,
+    });
+    const boostSeconds = (Date.now() - started) / 1000;
+    this.modelJson = r.modelJson;
+    // History rows every `history_every` rounds up to the kept model's last round
+    // (rounds after the best were cut away by the engine), plus the best round.
+    const kept = r.bestIteration + 1;
+    const marks = new Set<number>([1, kept]);
+    for (let k = this.params.history_every; k < kept; k += this.params.history_every) marks.add(k);
+    const history: EpochRecord[] = [];
+    let previous = 0;
+    for (const k of [...marks].sort((a, b) => a - b)) {
+      const proba = await predictGbt(r.modelJson, val.x, val.n, val.width, { nthread: this.params.nthread, iterationEnd: k });
+      history.push({
+        epoch: k,
+        train_loss: r.history[k - 1]?.train_mlogloss ?? Number.NaN,
+        val_macro_f1: macroF1(val.y, argmaxRows(proba, val.n, this.nClasses)),
+        lr: this.params.eta,
+        // Boosting time is only known in total: an even share per round.
+        seconds: (boostSeconds * (k - previous)) / Math.max(1, r.roundsTrained),
+      });
+      previous = k;
+    }
+    const last = history[history.length - 1];
+    return {
+      history,
+      best: { epoch: kept, val_macro_f1: last.val_macro_f1 },
+      best_iteration: r.bestIteration,
+      rounds_trained: r.roundsTrained,
+      best_val_mlogloss: r.bestScore,
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
+
+  /** Loads a saved model (learned state), checking XGBoost accepts it and its input width. */
+  static fromModel(params: GbtHyperParameters, seed: number, nClasses: number, modelJson: string, width: number): GbtEstimator {
+    const info = gbtModelInfo(modelJson);
+    if (info.numFeatures !== width) throw new Error(`the XGBoost model reads ${info.numFeatures} features, the checkpoint's feature mask selects ${width}`);
+    const e = new GbtEstimator(params, seed, nClasses);
+    e.modelJson = modelJson;
+    return e;
+  }
+
+  async predictProba(x: Float32Array, n: number, width: number): Promise<Float32Array> {
+    if (this.modelJson === null) throw new Error("GbtEstimator: fit() first");
+    return predictGbt(this.modelJson, x, n, width, { nthread: this.params.nthread });
+  }
+}

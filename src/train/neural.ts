@@ -1,0 +1,200 @@
+// Neural estimators (libtorch through src/engines): the mlp on summary
+// features, cnn/gru/lstm/transformer on the 10 Hz tensors with their
+// missingness mask. One estimator = scaler + network, scikit-learn style:
+// hyper-parameters stored verbatim, learned state (scaling statistics and
+// weights) set only by fit (or restored from a checkpoint).
+
+import { availableParallelism } from "node:os";
+import { TorchModel, type ResolvedTorchConfig, type TorchConfig, type TorchDevice, type TorchKind } from "../engines/index.js";
+import { runTrainingLoop, predictRows, type LoopData, type LoopResult, type StepModel } from "./loop.js";
+import { Standardiser, type InputTransform, type StandardisationStats } from "./standardise.js";
+import type { EpochRecord } from "./types.js";
+
+export interface NeuralHyperParameters {
+  epochs: number;
+  batch_size: number;
+  lr: number;
+  weight_decay: number;
+  /** Share of the planned steps spent warming the learning rate up. */
+  warmup_fraction: number;
+  /** Global gradient-norm clip; 0 = none. */
+  clip_norm: number;
+  /** Early stopping on validation macro F1; 0 = off. */
+  patience: number;
+  /** Wall-clock limit in minutes (checked after each epoch); 0 = none. */
+  max_minutes: number;
+  hidden: number;
+  layers: number;
+  dropout: number;
+  heads: number;
+  input_transform: InputTransform;
+}
+
+export const DEFAULT_NEURAL: NeuralHyperParameters = {
+  epochs: 60,
+  batch_size: 256,
+  lr: 1e-3,
+  weight_decay: 0.01,
+  warmup_fraction: 0.05,
+  clip_norm: 1.0,
+  patience: 8,
+  max_minutes: 0,
+  hidden: 64,
+  layers: 2,
+  dropout: 0.1,
+  heads: 4,
+  input_transform: "symlog",
+};
+
+/** Input layout: [features] for the mlp, [channels, steps] (+ mask) for the sequence models. */
+export type InputShape = { features: number } | { channels: number; steps: number };
+
+export interface NeuralData {
+  n: number;
+  /** Raw values (NaN/inf allowed), row-major in the input shape. */
+  x: Float32Array;
+  /** Sequence models: 1 = observed; null for the mlp. */
+  mask: Uint8Array | null;
+  y: Int32Array;
+}
+
+export interface RuntimeOptions {
+  threads?: number;
+  device?: TorchDevice;
+  /** Wraps the engine model (tests use it to look at what reaches the engine). */
+  wrap?: (model: StepModel) => StepModel;
+}
+
+export function torchConfig(kind: TorchKind, shape: InputShape, nClasses: number, hp: NeuralHyperParameters, seed: number, rt: RuntimeOptions): TorchConfig {
+  const common = {
+    kind,
+    n_classes: nClasses,
+    hidden: hp.hidden,
+    layers: hp.layers,
+    dropout: hp.dropout,
+    heads: hp.heads,
+    weight_decay: hp.weight_decay,
+    seed,
+    threads: rt.threads ?? availableParallelism(),
+    device: rt.device ?? "auto",
+  };
+  return "features" in shape ? { ...common, n_features: shape.features } : { ...common, n_channels: shape.channels, seq_len: shape.steps };
+}
+
+export class NeuralEstimator {
+  model: TorchModel | null = null;
+  scaler: Standardiser | null = null;
+  private stepModel: StepModel | null = null;
+
+  constructor(
+    readonly kind: TorchKind,
+    readonly hp: NeuralHyperParameters,
+    readonly shape: InputShape,
+    readonly nClasses: number,
+    readonly seed: number,
+    readonly runtime: RuntimeOptions = {},
+  ) {}
+
+  get steps(): number {
+    return "features" in this.shape ? 1 : this.shape.steps;
+  }
+
+  get width(): number {
+    return "features" in this.shape ? this.shape.features : this.shape.channels;
+  }
+
+  get rowLen(): number {
+    return this.width * this.steps;
+  }
+
+  get config(): ResolvedTorchConfig {
+    if (!this.model) throw new Error("NeuralEstimator: fit() first");
+    return this.model.config;
+  }
+
+  private build(): void {
+    this.model = new TorchModel(torchConfig(this.kind, this.shape, this.nClasses, this.hp, this.seed, this.runtime));
+    this.stepModel = this.runtime.wrap ? this.runtime.wrap(this.model) : this.model;
+  }
+
+  private check(d: NeuralData, what: string): void {
+    if (d.x.length !== d.n * this.rowLen) throw new Error(`${what}: ${d.x.length} values for ${d.n} rows of ${this.rowLen}`);
+    if ((d.mask === null) !== (this.kind === "mlp")) throw new Error(`${what}: the ${this.kind} ${this.kind === "mlp" ? "takes no" : "needs a"} mask`);
+  }
+
+  /**
+   * Fits the scaler on `train`, scales train and val IN PLACE, and runs the
+   * training loop; the best-on-validation weights end up in `bestPath` and
+   * in the model.
+   */
+  async fit(
+    train: NeuralData,
+    val: NeuralData,
+    classWeights: Float32Array,
+    bestPath: string,
+    hooks: Pick<Parameters<typeof runTrainingLoop>[3], "onStep" | "onEpoch"> = {},
+  ): Promise<LoopResult & { all_missing_inputs: number[] }> {
+    this.check(train, "train");
+    this.check(val, "val");
+    this.scaler = new Standardiser(this.hp.input_transform).fit(train.x, train.mask, this.width, this.steps);
+    this.scaler.apply(train.x, train.mask, this.steps);
+    this.scaler.apply(val.x, val.mask, this.steps);
+    this.build();
+    const loopTrain: LoopData = { n: train.n, rowLen: this.rowLen, x: train.x, mask: train.mask, y: train.y };
+    const loopVal: LoopData = { n: val.n, rowLen: this.rowLen, x: val.x, mask: val.mask, y: val.y };
+    const result = await runTrainingLoop(this.stepModel!, loopTrain, loopVal, {
+      epochs: this.hp.epochs,
+      batchSize: this.hp.batch_size,
+      lr: this.hp.lr,
+      warmupFraction: this.hp.warmup_fraction,
+      clipNorm: this.hp.clip_norm,
+      patience: this.hp.patience,
+      maxMinutes: this.hp.max_minutes,
+      seed: this.seed,
+      nClasses: this.nClasses,
+      classWeights,
+      bestPath,
+      ...hooks,
+    });
+    // Back to the best epoch's weights (the loop ends on the last epoch's).
+    await this.model!.load(bestPath);
+    return { ...result, all_missing_inputs: this.scaler.allMissing };
+  }
+
+  /** Restores learned state from a checkpoint. */
+  static async restore(
+    kind: TorchKind,
+    hp: NeuralHyperParameters,
+    shape: InputShape,
+    nClasses: number,
+    seed: number,
+    stats: StandardisationStats,
+    weightsPath: string,
+    runtime: RuntimeOptions = {},
+  ): Promise<NeuralEstimator> {
+    const e = new NeuralEstimator(kind, hp, shape, nClasses, seed, runtime);
+    if (stats.mean.length !== e.width || stats.std.length !== e.width) {
+      throw new Error(`standardisation statistics cover ${stats.mean.length} inputs, the model reads ${e.width}`);
+    }
+    e.scaler = Standardiser.fromStats(stats, hp.input_transform);
+    e.build();
+    await e.model!.load(weightsPath);
+    return e;
+  }
+
+  /** Class probabilities for raw (unscaled) rows; x and mask are not modified. */
+  async predictProba(x: Float32Array, mask: Uint8Array | null, n: number): Promise<Float32Array> {
+    if (!this.model || !this.scaler || !this.stepModel) throw new Error("NeuralEstimator: fit() first");
+    if (x.length !== n * this.rowLen) throw new Error(`${x.length} values for ${n} rows of ${this.rowLen}`);
+    const xs = x.slice();
+    const ms = mask ? mask.slice() : null;
+    this.scaler.apply(xs, ms, this.steps);
+    return predictRows(this.stepModel, { n, rowLen: this.rowLen, x: xs, mask: ms }, this.nClasses);
+  }
+
+  async dispose(): Promise<void> {
+    await this.model?.dispose();
+  }
+}
+
+export type { EpochRecord };

@@ -1,0 +1,308 @@
+// `cis490 train` for one model x mode, end to end: check the inputs, read the
+// train and val sides (never the test side's values), build the model's
+// inputs (realistic mode physically drops the oracle channels), fit, and
+// write the checkpoint: weights first, then the sidecar (atomically, last:
+// its presence means the pair is whole; it records the weights' sha256).
+
+import { readFile, mkdir, rename, rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { PHASES } from "../episode/report.js";
+import { CHANNELS, channelIndices, channelMask, featureIndices, featureMask } from "../features/channels.js";
+import { parquetRowGroups } from "../features/parquet-stream.js";
+import { FEATURE_SCHEMA_FILE, readFeatureSchema, type FeatureSchema } from "../features/schema.js";
+import { SCHEMA_HASH_KEY } from "../features/shards.js";
+import { loadEngines, type TorchDevice, type TorchKind } from "../engines/index.js";
+import { tempPathFor, writeFileAtomic } from "../io/atomic.js";
+import { sha256OfFile } from "../io/hash.js";
+import { summaryPathFor } from "../split/run.js";
+import { checkpointBaseName } from "./checkpoint.js";
+import { DEFAULT_GBT, GbtEstimator, type GbtHyperParameters } from "./gbt.js";
+import type { LoopOptions } from "./loop.js";
+import { DEFAULT_NEURAL, NeuralEstimator, type NeuralHyperParameters, type RuntimeOptions } from "./neural.js";
+import { infinitiesToNaN } from "./standardise.js";
+import { loadTensorRows, tensorsRoot } from "./tensors.js";
+import { CHECKPOINT_FORMAT, CHECKPOINT_SUFFIX, isSequenceKind, TrainError, type CheckpointSidecar, type WrittenSidecar, type EpochRecord, type Mode, type ModelKind, type TrainingInfo } from "./types.js";
+import { readSplitSides, requireFile, scanWindows, type WindowSet } from "./windows.js";
+
+/** Class weights: scikit-learn's "balanced" n / (k * n_c) over the classes present in training (mean 1 over training windows), clipped to this range. */
+export const CLASS_WEIGHT_CLIP: [number, number] = [0.1, 10];
+/** Train + val tensors held in memory at most (default); see --tensor-budget-mb. */
+export const DEFAULT_TENSOR_BUDGET_BYTES = 2 * 1024 ** 3;
+
+export interface TrainOptions {
+  kind: ModelKind;
+  mode: Mode;
+  features: string;
+  /** The tensors/ directory (or the features directory holding it); sequence models only. */
+  tensors: string | null;
+  split: string;
+  out: string;
+  seed: number;
+  neural?: Partial<NeuralHyperParameters>;
+  gbt?: Partial<GbtHyperParameters>;
+  /** Engine threads (default: the cores this process may use). */
+  threads?: number;
+  device?: TorchDevice;
+  allowMissingClass?: boolean;
+  tensorBudgetBytes?: number;
+  onStep?: LoopOptions["onStep"];
+  onEpoch?: LoopOptions["onEpoch"];
+  /** A line about what is happening now (loading, fitting...). */
+  onStatus?: (message: string) => void;
+  /** Tests: wrap the engine model to look at its inputs. */
+  wrapModel?: RuntimeOptions["wrap"];
+}
+
+export interface TrainResult {
+  sidecarPath: string;
+  weightsPath: string;
+  sidecar: WrittenSidecar;
+}
+
+export function classWeights(counts: number[], clip: [number, number] = CLASS_WEIGHT_CLIP): number[] {
+  const n = counts.reduce((a, b) => a + b, 0);
+  const present = counts.filter((c) => c > 0).length;
+  return counts.map((c) => (c > 0 ? Math.min(clip[1], Math.max(clip[0], n / (present * c))) : 1));
+}
+
+function countClasses(labels: Int32Array, k: number): number[] {
+  const out = new Array<number>(k).fill(0);
+  for (const l of labels) if (l >= 0 && l < k) out[l]++;
+  return out;
+}
+
+async function readSchemaFor(features: string): Promise<FeatureSchema> {
+  const path = join(dirname(features), FEATURE_SCHEMA_FILE);
+  await requireFile(path, "feature schema", "it is written beside the features file by `cis490 features`");
+  let schema: FeatureSchema;
+  try {
+    schema = await readFeatureSchema(path);
+  } catch (error) {
+    throw new TrainError(`${path}: ${(error as Error).message}`);
+  }
+  const names = schema.channels?.map((c) => c.name) ?? [];
+  const registry = CHANNELS.map((c) => c.name);
+  if (names.join("\n") !== registry.join("\n")) {
+    const k = registry.findIndex((n, i) => names[i] !== n);
+    throw new TrainError(`${path}: channel list differs from this version's registry at index ${k} (${names[k] ?? "(none)"} vs ${registry[k] ?? "(none)"}); the realistic/oracle masks are defined on the registry`);
+  }
+  return schema;
+}
+
+async function splitSummaryMissing(split: string): Promise<string[]> {
+  try {
+    const doc = JSON.parse(await readFile(summaryPathFor(split), "utf8")) as { missing_in_train?: string[] };
+    return Array.isArray(doc.missing_in_train) ? doc.missing_in_train : [];
+  } catch {
+    return [];
+  }
+}
+
+function engineInfo(kind: ModelKind, device: string): CheckpointSidecar["engine"] {
+  const info = loadEngines().info();
+  return kind === "gbt" ? { name: "xgboost", version: info.xgboost.version, device: "cpu" } : { name: "libtorch", version: info.torch.torchVersion, device };
+}
+
+export function resolveNeural(p: Partial<NeuralHyperParameters> = {}): NeuralHyperParameters {
+  const hp = { ...DEFAULT_NEURAL, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as NeuralHyperParameters;
+  const posInt = (k: keyof NeuralHyperParameters, min = 1) => {
+    const v = hp[k] as number;
+    if (!Number.isInteger(v) || v < min) throw new TrainError(`${k} must be an integer >= ${min} (got ${v})`);
+  };
+  posInt("epochs");
+  posInt("batch_size", 2);
+  posInt("hidden");
+  posInt("layers");
+  posInt("heads");
+  posInt("patience", 0);
+  if (!(hp.lr > 0 && Number.isFinite(hp.lr))) throw new TrainError(`lr must be a positive number (got ${hp.lr})`);
+  if (!(hp.dropout >= 0 && hp.dropout < 1)) throw new TrainError(`dropout must be in [0, 1) (got ${hp.dropout})`);
+  if (!(hp.max_minutes >= 0)) throw new TrainError(`max_minutes must be >= 0 (got ${hp.max_minutes})`);
+  if (hp.input_transform !== "symlog" && hp.input_transform !== "none") throw new TrainError(`input_transform must be symlog or none`);
+  return hp;
+}
+
+export function resolveGbt(p: Partial<GbtHyperParameters> = {}, threads: number): GbtHyperParameters {
+  const hp = { ...DEFAULT_GBT, nthread: threads, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as GbtHyperParameters;
+  if (!Number.isInteger(hp.rounds) || hp.rounds < 1) throw new TrainError(`rounds must be a positive integer (got ${hp.rounds})`);
+  if (!Number.isInteger(hp.max_depth) || hp.max_depth < 1) throw new TrainError(`max_depth must be a positive integer (got ${hp.max_depth})`);
+  if (!(hp.eta > 0 && hp.eta <= 1)) throw new TrainError(`eta must be in (0, 1] (got ${hp.eta})`);
+  return hp;
+}
+
+function windowCount(w: WindowSet): number {
+  return w.episode_id.length;
+}
+
+export async function trainModel(o: TrainOptions): Promise<TrainResult> {
+  const started = Date.now();
+  const status = o.onStatus ?? (() => undefined);
+  const { kind, mode } = o;
+  const sequence = isSequenceKind(kind);
+  const threads = o.threads ?? availableParallelism();
+
+  await requireFile(o.features, "features file", "run `cis490 features` first");
+  await requireFile(o.split, "split file", "run `cis490 split` first");
+  const schema = await readSchemaFor(o.features);
+  const footer = (await parquetRowGroups(o.features).catch((error: Error) => {
+    throw new TrainError(`cannot read features file ${o.features}: ${error.message}`);
+  })).metadata[SCHEMA_HASH_KEY];
+  if (footer !== undefined && footer !== schema.hash) {
+    throw new TrainError(`${o.features} was written under feature schema ${footer}, but ${join(dirname(o.features), FEATURE_SCHEMA_FILE)} has ${schema.hash}: the two files are from different runs`);
+  }
+  if (sequence) {
+    if (!o.tensors) throw new TrainError(`the ${kind} model reads tensor shards: pass --tensors (written by \`cis490 features --tensors\`)`);
+    tensorsRoot(o.tensors);
+  }
+  const neuralHp = kind === "gbt" ? null : resolveNeural(o.neural);
+  const gbtHp = kind === "gbt" ? resolveGbt(o.gbt, threads) : null;
+
+  status("reading the split and the train/val windows");
+  const sides = await readSplitSides(o.split);
+  const channels = channelIndices(mode);
+  const featureIdx = featureIndices(mode);
+  const featureCols = sequence ? [] : featureIdx.map((i) => schema.features[i]);
+  const scan = await scanWindows(o.features, sides, ["train", "val"], featureCols);
+  const train = scan.windows.get("train")!;
+  const val = scan.windows.get("val")!;
+  const K = PHASES.length;
+  if (windowCount(train) === 0) throw new TrainError(`the train side of ${o.split} has no labelled windows`);
+  if (windowCount(val) === 0) throw new TrainError(`the val side of ${o.split} has no labelled windows: model selection and early stopping need it (cis490 split --val-fraction > 0)`);
+  const countsTrain = countClasses(train.label, K);
+  const countsVal = countClasses(val.label, K);
+  const missing = new Set<string>(await splitSummaryMissing(o.split));
+  countsVal.forEach((c, k) => {
+    if (c > 0 && countsTrain[k] === 0) missing.add(PHASES[k]);
+  });
+  const warnings: string[] = [];
+  if (missing.size > 0) {
+    const detail = [...missing].map((p) => `${p} (val ${countsVal[PHASES.indexOf(p as (typeof PHASES)[number])]} windows)`).join(", ");
+    if (!o.allowMissingClass) {
+      throw new TrainError(`class(es) missing from the training side of ${o.split}: ${detail}; a model cannot learn a class it never sees (make another split, or pass --allow-missing-class)`);
+    }
+    warnings.push(`class(es) absent from training (allowed by --allow-missing-class): ${[...missing].join(", ")}`);
+  }
+  if (scan.unknown_label > 0) warnings.push(`${scan.unknown_label} train/val window(s) with label -1 (unknown phase) excluded`);
+  const weights = classWeights(countsTrain);
+  const cw = Float32Array.from(weights);
+
+  status("hashing the input files");
+  const [featuresSha, splitSha] = await Promise.all([sha256OfFile(o.features), sha256OfFile(o.split)]);
+
+  await mkdir(o.out, { recursive: true });
+  const base = checkpointBaseName(kind, mode);
+  const sidecarPath = join(o.out, base + CHECKPOINT_SUFFIX);
+  const weightsPath = join(o.out, base + (kind === "gbt" ? ".xgb.json" : ".pt"));
+  const tmpWeights = tempPathFor(weightsPath);
+
+  let hyper: Record<string, unknown>;
+  let standardisation: CheckpointSidecar["standardisation"] = null;
+  let history: EpochRecord[];
+  let best: { epoch: number; val_macro_f1: number };
+  let stopped: TrainingInfo["stopped"];
+  let inputShape: number[];
+  let inputs: string[];
+  let device = "cpu";
+  let gbtInfo: TrainingInfo["gbt"];
+  try {
+    if (kind === "gbt") {
+      const xTrain = scan.x.get("train")!;
+      const xVal = scan.x.get("val")!;
+      const inf = infinitiesToNaN(xTrain) + infinitiesToNaN(xVal);
+      if (inf > 0) warnings.push(`${inf} infinite feature value(s) treated as missing`);
+      const width = featureCols.length;
+      for (let f = 0; f < width; f++) {
+        let any = false;
+        for (let i = 0; i < train.label.length && !any; i++) any = !Number.isNaN(xTrain[i * width + f]);
+        if (!any) warnings.push(`feature ${featureCols[f]} has no finite value in the training windows (XGBoost treats it as always missing)`);
+      }
+      status(`fitting XGBoost on ${train.label.length} x ${width} (val ${val.label.length})`);
+      const est = new GbtEstimator(gbtHp!, o.seed, K);
+      const r = await est.fit({ x: xTrain, n: train.label.length, width, y: train.label }, { x: xVal, n: val.label.length, width, y: val.label }, cw);
+      await writeFileAtomic(tmpWeights, est.modelJson!);
+      hyper = { ...gbtHp! };
+      history = r.history;
+      best = r.best;
+      stopped = r.rounds_trained < gbtHp!.rounds ? "early-stopping" : "max-epochs";
+      inputShape = [width];
+      inputs = featureCols;
+      gbtInfo = { best_iteration: r.best_iteration, rounds_trained: r.rounds_trained, best_val_mlogloss: r.best_val_mlogloss };
+      // Boosting ran inside XGBoost: one progress line for the kept model.
+      o.onEpoch?.(history[history.length - 1], best);
+    } else {
+      let trainData;
+      let valData;
+      let shape;
+      if (sequence) {
+        status(`loading tensors of ${train.label.length + val.label.length} train/val windows (${channels.length} channels)`);
+        const [t, v] = await loadTensorRows(o.tensors!, schema.hash, [train, val], channels, schema.tensor_len, schema.channels.length, o.tensorBudgetBytes ?? DEFAULT_TENSOR_BUDGET_BYTES);
+        trainData = { n: train.label.length, x: t.x, mask: t.mask, y: train.label };
+        valData = { n: val.label.length, x: v.x, mask: v.mask, y: val.label };
+        shape = { channels: channels.length, steps: schema.tensor_len };
+        inputShape = [channels.length, schema.tensor_len];
+        inputs = channels.map((c) => schema.channels[c].name);
+      } else {
+        trainData = { n: train.label.length, x: scan.x.get("train")!, mask: null, y: train.label };
+        valData = { n: val.label.length, x: scan.x.get("val")!, mask: null, y: val.label };
+        shape = { features: featureCols.length };
+        inputShape = [featureCols.length];
+        inputs = featureCols;
+      }
+      status(`training ${kind} on ${train.label.length} windows (val ${val.label.length})`);
+      const est = new NeuralEstimator(kind as TorchKind, neuralHp!, shape, K, o.seed, { threads, device: o.device, wrap: o.wrapModel });
+      try {
+        const r = await est.fit(trainData, valData, cw, tmpWeights, { onStep: o.onStep, onEpoch: o.onEpoch });
+        for (const i of r.all_missing_inputs) warnings.push(`${sequence ? "channel" : "feature"} ${inputs[i]} has no finite observed value in the training windows: it is fed as missing (0, mask 0) everywhere`);
+        if (r.skipped_steps > 0) warnings.push(`${r.skipped_steps} training step(s) skipped by the engine (non-finite loss or gradient)`);
+        hyper = { ...neuralHp!, torch_config: { ...est.config, threads: undefined, device: undefined } };
+        standardisation = est.scaler!.stats();
+        history = r.history;
+        best = r.best;
+        stopped = r.stopped;
+        device = est.model!.device;
+      } finally {
+        await est.dispose();
+      }
+    }
+
+    const sidecar: WrittenSidecar = {
+      format: CHECKPOINT_FORMAT,
+      kind,
+      mode,
+      created_at: new Date().toISOString(),
+      seed: o.seed,
+      hyper_parameters: hyper,
+      classes: [...PHASES],
+      channel_mask: channelMask(mode).map(Number),
+      feature_mask: featureMask(mode).map(Number),
+      standardisation,
+      feature_schema_hash: schema.hash,
+      feature_schema: schema,
+      data: { features: o.features, features_sha256: featuresSha, split: o.split, split_sha256: splitSha, tensors: sequence ? o.tensors : null },
+      history,
+      best,
+      engine: engineInfo(kind, device),
+      weights_file: basename(weightsPath),
+      weights_sha256: await sha256OfFile(tmpWeights),
+      training: {
+        n_train: train.label.length,
+        n_val: val.label.length,
+        class_counts_train: countsTrain,
+        class_counts_val: countsVal,
+        class_weights: weights,
+        input_shape: inputShape,
+        inputs,
+        stopped,
+        total_seconds: (Date.now() - started) / 1000,
+        warnings,
+        ...(gbtInfo ? { gbt: gbtInfo } : {}),
+      },
+    };
+    await rename(tmpWeights, weightsPath);
+    await writeFileAtomic(sidecarPath, JSON.stringify(sidecar, null, 2) + "\n");
+    return { sidecarPath, weightsPath, sidecar };
+  } finally {
+    await rm(tmpWeights, { force: true });
+  }
+}
