@@ -7,10 +7,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { Builtins, Cli } from "clipanion";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TrainCommand } from "../src/cli/commands/train.js";
 import { CHANNELS, FEATURE_NAMES } from "../src/features/channels.js";
 import { buildFeatureSchema } from "../src/features/schema.js";
 import { TENSOR_INDEX_FILE } from "../src/features/tensor-shards.js";
@@ -21,6 +18,7 @@ import { trainModel } from "../src/train/run.js";
 import { TrainError, type ModelKind } from "../src/train/types.js";
 import { loadWindowSet } from "../src/train/windows.js";
 import { Table, Utf8, vectorFromArray } from "apache-arrow";
+import { runCli } from "./helpers/cli.js";
 import { HZ, makeToy, quick, signalChannels, T, type Toy } from "./helpers/train-toy.js";
 
 const root = mkdtempSync(join(tmpdir(), "cis490-train-guards-"));
@@ -218,28 +216,24 @@ describe("the test side is never read", () => {
   });
 });
 
+describe("reruns", () => {
+  it("keeps a checkpoint made for exactly the same request; retrains when anything differs, or with force", async () => {
+    const out = join(root, "rerun");
+    const first = await trainModel(quick(toy, "gbt", out));
+    expect(first.reused).toBeFalsy();
+    const again = await trainModel(quick(toy, "gbt", out));
+    expect(again.reused).toBe(true);
+    expect(again.sidecar.weights_sha256).toBe(first.sidecar.weights_sha256);
+    expect((await trainModel(quick(toy, "gbt", out, { seed: 4 }))).reused).toBeFalsy();
+    expect((await trainModel(quick(toy, "gbt", out, { seed: 4, force: true }))).reused).toBeFalsy();
+    // Weights changed behind the sidecar's back: never reused.
+    writeFileSync(first.weightsPath, readFileSync(first.weightsPath, "utf8").replace(/}\s*$/, " }"));
+    expect((await trainModel(quick(toy, "gbt", out, { seed: 4 }))).reused).toBeFalsy();
+  });
+});
+
 describe("cis490 train (CLI)", () => {
-  async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "test" });
-    cli.register(Builtins.HelpCommand);
-    cli.register(TrainCommand);
-    const out = new PassThrough();
-    const err = new PassThrough();
-    const o: Buffer[] = [];
-    const e: Buffer[] = [];
-    out.on("data", (c: Buffer) => o.push(c));
-    err.on("data", (c: Buffer) => e.push(c));
-    let code: number;
-    try {
-      cli.process(argv);
-      code = await cli.run(argv, { stdin: process.stdin, stdout: out, stderr: err });
-    } catch (error) {
-      err.write(cli.error(error));
-      code = 2;
-    }
-    await new Promise((r) => setImmediate(r));
-    return { code, stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() };
-  }
+  const run = runCli;
 
   it("trains, prints the table or JSON, and uses exit codes 0/1/2", async () => {
     const out = join(root, "cli");

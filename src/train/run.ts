@@ -4,6 +4,7 @@
 // write the checkpoint: weights first, then the sidecar (atomically, last:
 // its presence means the pair is whole; it records the weights' sha256).
 
+import { createHash } from "node:crypto";
 import { readFile, mkdir, rename, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -12,6 +13,7 @@ import { CHANNELS, channelIndices, channelMask, featureIndices, featureMask } fr
 import { parquetRowGroups } from "../features/parquet-stream.js";
 import { FEATURE_SCHEMA_FILE, readFeatureSchema, type FeatureSchema } from "../features/schema.js";
 import { SCHEMA_HASH_KEY } from "../features/shards.js";
+import { TENSOR_INDEX_FILE } from "../features/tensor-shards.js";
 import { loadEngines, type TorchDevice, type TorchKind } from "../engines/index.js";
 import { tempPathFor, writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
@@ -45,6 +47,8 @@ export interface TrainOptions {
   threads?: number;
   device?: TorchDevice;
   allowMissingClass?: boolean;
+  /** Retrain even when a checkpoint for exactly this request exists. */
+  force?: boolean;
   tensorBudgetBytes?: number;
   onStep?: LoopOptions["onStep"];
   onEpoch?: LoopOptions["onEpoch"];
@@ -58,6 +62,21 @@ export interface TrainResult {
   sidecarPath: string;
   weightsPath: string;
   sidecar: WrittenSidecar;
+  /** The checkpoint already answered this exact request and was kept. */
+  reused?: boolean;
+}
+
+/** The existing checkpoint, if it was made for this exact request and its weights are intact. */
+async function reusableCheckpoint(sidecarPath: string, requestSha: string): Promise<TrainResult | null> {
+  try {
+    const sidecar = JSON.parse(await readFile(sidecarPath, "utf8")) as WrittenSidecar;
+    if (sidecar.request_sha256 !== requestSha || !sidecar.weights_sha256 || !sidecar.training) return null;
+    const weightsPath = join(dirname(sidecarPath), sidecar.weights_file);
+    if ((await sha256OfFile(weightsPath)) !== sidecar.weights_sha256) return null;
+    return { sidecarPath, weightsPath, sidecar, reused: true };
+  } catch {
+    return null; // absent or unreadable: train
+  }
 }
 
 export function classWeights(counts: number[], clip: [number, number] = CLASS_WEIGHT_CLIP): number[] {
@@ -158,6 +177,21 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const neuralHp = kind === "gbt" ? null : resolveNeural(o.neural);
   const gbtHp = kind === "gbt" ? resolveGbt(o.gbt, threads) : null;
 
+  // Hash the inputs first: a rerun of exactly this request keeps the checkpoint it already made.
+  status("hashing the input files");
+  const [featuresSha, splitSha] = await Promise.all([sha256OfFile(o.features), sha256OfFile(o.split)]);
+  const base = checkpointBaseName(kind, mode);
+  const sidecarPath = join(o.out, base + CHECKPOINT_SUFFIX);
+  // A missing index is reported properly further on; here it only means "not reusable".
+  const tensorsIndexSha = sequence ? await sha256OfFile(join(tensorsRoot(o.tensors!), TENSOR_INDEX_FILE)).catch(() => null) : null;
+  const requestSha = createHash("sha256")
+    .update(JSON.stringify({ kind, mode, seed: o.seed, neural: neuralHp, gbt: gbtHp, featuresSha, splitSha, tensorsIndexSha, allow: o.allowMissingClass ?? false }))
+    .digest("hex");
+  if (!o.force) {
+    const existing = await reusableCheckpoint(sidecarPath, requestSha);
+    if (existing) return existing;
+  }
+
   status("reading the split and the train/val windows");
   const sides = await readSplitSides(o.split);
   const channels = channelIndices(mode);
@@ -187,12 +221,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const weights = classWeights(countsTrain);
   const cw = Float32Array.from(weights);
 
-  status("hashing the input files");
-  const [featuresSha, splitSha] = await Promise.all([sha256OfFile(o.features), sha256OfFile(o.split)]);
-
   await mkdir(o.out, { recursive: true });
-  const base = checkpointBaseName(kind, mode);
-  const sidecarPath = join(o.out, base + CHECKPOINT_SUFFIX);
   const weightsPath = join(o.out, base + (kind === "gbt" ? ".xgb.json" : ".pt"));
   const tmpWeights = tempPathFor(weightsPath);
 
@@ -285,6 +314,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       engine: engineInfo(kind, device),
       weights_file: basename(weightsPath),
       weights_sha256: await sha256OfFile(tmpWeights),
+      request_sha256: requestSha,
       training: {
         n_train: train.label.length,
         n_val: val.label.length,

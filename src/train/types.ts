@@ -50,6 +50,8 @@ export interface CheckpointSidecar {
   weights_file: string;
   /** sha256 of the weights file: a sidecar never pairs with another run's weights (written by train; checked when present). */
   weights_sha256?: string;
+  /** sha256 of what was asked for (kind, mode, seed, resolved hyper-parameters, input digests): a rerun of the same request reuses the checkpoint. */
+  request_sha256?: string;
   /** What training saw and did (counts, class weights, input shape, why it stopped, warnings); written by train. */
   training?: TrainingInfo;
 }

@@ -127,6 +127,7 @@ export class TrainCommand extends Command {
   device = Option.String("--device", { description: "Neural: auto (default; CUDA when this libtorch has it), cpu or cuda" });
   tensorBudget = Option.String("--tensor-budget-mb", { description: "Most MiB of train+val tensors held in memory (default 2048)" });
   allowMissingClass = Option.Boolean("--allow-missing-class", false, { description: "Train even if a val/test class never occurs in training" });
+  force = Option.Boolean("--force", false, { description: "Retrain even if the checkpoint already answers this exact request (same data, hyper-parameters and seed)" });
   json = Option.Boolean("--json", false, { description: "Print one JSON document on stdout" });
 
   async execute(): Promise<number> {
@@ -212,6 +213,7 @@ export class TrainCommand extends Command {
           threads,
           device,
           allowMissingClass: this.allowMissingClass,
+          force: this.force,
           tensorBudgetBytes: budget,
           onStatus: (m) => progress.status(m),
           onStep: (e, s, n, l) => progress.step(e, s, n, l),
@@ -239,6 +241,7 @@ export class TrainCommand extends Command {
             best: result.sidecar.best,
             epochs_run: result.sidecar.history.length,
             stopped: result.sidecar.training.stopped,
+            reused: result.reused ?? false,
             seconds: result.sidecar.training.total_seconds,
             n_train: result.sidecar.training.n_train,
             n_val: result.sidecar.training.n_val,
@@ -259,7 +262,7 @@ export class TrainCommand extends Command {
           result.sidecar.best.val_macro_f1.toFixed(4),
           kind === "gbt" ? `round ${result.sidecar.best.epoch}` : `epoch ${result.sidecar.best.epoch}`,
           run,
-          t.stopped,
+          result.reused ? `${t.stopped} (kept: same request)` : t.stopped,
           t.total_seconds.toFixed(1),
           t.input_shape.join("x"),
           show(result.sidecarPath),
