@@ -2,19 +2,12 @@
 // episodes, and times whole CLI sweeps. Prints a table and one JSON line.
 // Usage: node bench/decode.mjs [--episodes N] [--corpus DIR] [--repeat R]
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { availableParallelism } from "node:os";
+import { root, arg, benchCorpus } from "./common.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const episodes = Number(arg("episodes", "2000"));
-const corpus = arg("corpus", join(root, "data", `bench-corpus-${episodes}`));
 const repeat = Number(arg("repeat", "3"));
 const cores = availableParallelism();
 const cli = join(root, "bin", "cis490");
@@ -29,18 +22,7 @@ function run(cmd, argv, { measureRss = false } = {}) {
   return { seconds, stdout: res.stdout, peakRssMiB: m ? Number(m[1]) / 1024 : null };
 }
 
-if (!existsSync(join(corpus, "index.jsonl"))) {
-  process.stderr.write(`bench: generating ${episodes} episodes in ${corpus}\n`);
-  run("node", ["synth", "--out", corpus, "--episodes", String(episodes), "--seed", "7", "--faults", "none"]);
-}
-
-const paths = [];
-for (const host of readdirSync(corpus)) {
-  const dir = join(corpus, host);
-  if (!statSync(dir).isDirectory()) continue;
-  for (const f of readdirSync(dir)) if (f.endsWith(".tar.zst")) paths.push(join(dir, f));
-}
-paths.sort();
+const { dir: corpus, paths } = benchCorpus(episodes, arg("corpus"));
 const compressedBytes = paths.reduce((s, p) => s + statSync(p).size, 0);
 
 const { loadEngine } = await import(join(root, "dist", "episode", "engine.js"));

@@ -7,20 +7,13 @@
 // Usage: node bench/features.mjs [--episodes N] [--corpus DIR] [--repeat R]
 //        [--twin-episodes N] [--numpy-episodes N] [--batch B]
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join } from "node:path";
 import { decompress } from "zstd-napi";
+import { root, arg, benchCorpus } from "./common.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const episodes = Number(arg("episodes", "2000"));
-const corpus = arg("corpus", join(root, "data", `bench-corpus-${episodes}`));
 const repeat = Number(arg("repeat", "3"));
 const twinEpisodes = Number(arg("twin-episodes", "2000"));
 const numpyEpisodes = Number(arg("numpy-episodes", "500"));
@@ -28,18 +21,7 @@ const numpyEpisodes = Number(arg("numpy-episodes", "500"));
 const batch = Number(arg("batch", "256"));
 const cores = availableParallelism();
 
-if (!existsSync(join(corpus, "index.jsonl"))) {
-  process.stderr.write(`bench: generating ${episodes} episodes in ${corpus}\n`);
-  const res = spawnSync("node", [join(root, "bin", "cis490"), "synth", "--out", corpus, "--episodes", String(episodes), "--seed", "7", "--faults", "none"], { stdio: "inherit" });
-  if (res.status !== 0) throw new Error("synth failed");
-}
-const paths = [];
-for (const host of readdirSync(corpus)) {
-  const dir = join(corpus, host);
-  if (!statSync(dir).isDirectory()) continue;
-  for (const f of readdirSync(dir)) if (f.endsWith(".tar.zst")) paths.push(join(dir, f));
-}
-paths.sort();
+const { dir: corpus, paths } = benchCorpus(episodes, arg("corpus"));
 
 const { loadFeaturizer } = await import(join(root, "dist", "features", "featurizer.js"));
 const { DEFAULT_INSPECT_OPTIONS } = await import(join(root, "dist", "episode", "report.js"));

@@ -9,15 +9,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { root, arg, flag } from "./common.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const resamples = Number(arg("resamples", "10000"));
 const windows = Number(arg("windows", "100000"));
 const seed = Number(arg("seed", "1"));
@@ -73,7 +67,7 @@ const ref = await time(() => bootstrapF1(d.t, d.p, d.g, { ...opts, engine: "refe
 const same = JSON.stringify(nat.r) === JSON.stringify(ref.r) && JSON.stringify(nat1.r) === JSON.stringify(ref.r);
 
 let numpy = null;
-const haveNumpy = !args.includes("--no-numpy") && spawnSync("/usr/bin/python3", ["-c", "import numpy"]).status === 0;
+const haveNumpy = !flag("no-numpy") && spawnSync("/usr/bin/python3", ["-c", "import numpy"]).status === 0;
 if (haveNumpy) {
   const dir = mkdtempSync(join(tmpdir(), "cis490-bench-stats-"));
   try {
