@@ -6,6 +6,7 @@
 import { PHASES } from "../episode/report.js";
 import type { SplitEpisode } from "./episodes.js";
 import { carveValidation, SplitError, type Recipe, type TestSelection } from "./recipes.js";
+import { CliError } from "../util/errors.js";
 
 export const SPLITS = ["train", "val", "test"] as const;
 export type SplitName = (typeof SPLITS)[number];
@@ -25,7 +26,11 @@ export function assignSplits(episodes: SplitEpisode[], selection: TestSelection,
 }
 
 /** Thrown when the split would let a model see its test data: a bug, never a data condition. */
-export class LeakageError extends Error {}
+export class LeakageError extends CliError {
+  constructor(message: string) {
+    super(`refusing to write a leaking split (a bug): ${message}`);
+  }
+}
 
 /** A model must never see its test host (or held-out sample, or the future). */
 export function assertNoLeakage(assignments: Assignment[], selection: TestSelection): void {

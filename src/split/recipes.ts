@@ -7,13 +7,14 @@
 //         (default: the 80th percentile of start times).
 
 import { deriveRng, tagOf } from "../synth/rng.js";
+import { CliError } from "../util/errors.js";
 import type { SplitEpisode } from "./episodes.js";
 
 export const RECIPES = ["host", "sample", "time"] as const;
 export type Recipe = (typeof RECIPES)[number];
 
 /** A problem with the data or the requested split (exit 1), as opposed to a usage error. */
-export class SplitError extends Error {}
+export class SplitError extends CliError {}
 
 export interface RecipeOptions {
   recipe: Recipe;

@@ -3,7 +3,7 @@
 // check, then the assignment Parquet and its JSON summary (both atomic;
 // the JSON is written last, so its presence means the pair is whole).
 
-import { mkdir } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Table, Utf8, vectorFromArray } from "apache-arrow";
 import { writeFileAtomic } from "../io/atomic.js";
@@ -41,6 +41,11 @@ export function assignmentTable(assignments: Assignment[]): Table {
 }
 
 export async function runSplit(o: SplitRunOptions): Promise<{ summary: SplitSummary; assignments: Assignment[] }> {
+  try {
+    await access(o.features);
+  } catch {
+    throw new SplitError(`features file not found: ${o.features} (run \`cis490 features\` first)`);
+  }
   const featuresSha256 = await sha256OfFile(o.features);
   const episodes = await readSplitEpisodes(o.features);
   if (episodes.length === 0) throw new SplitError(`${o.features} has no windows`);

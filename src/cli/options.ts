@@ -1,0 +1,60 @@
+// Option validators shared by the commands, built on typanion (clipanion's
+// own validator library). A value that fails is a usage error: clipanion
+// reports "Invalid value for --flag: ..." and src/cli/main.ts exits 2.
+
+import * as t from "typanion";
+
+function fail(state: t.ValidationState | undefined, message: string): false {
+  state?.errors?.push(`${state.p ?? "."}: ${message}`);
+  return false;
+}
+
+function coerce(state: t.ValidationState | undefined, value: unknown): void {
+  if (state?.coercions && state.coercion) state.coercions.push([state.p ?? ".", state.coercion.bind(null, value)]);
+}
+
+/** An integer >= min, given as a string on the command line. */
+export function isIntegerAtLeast(min: number) {
+  return t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(min)]);
+}
+
+/** A finite number >= min. */
+export function isNumberAtLeast(min: number) {
+  return t.cascade(t.isNumber(), [t.isAtLeast(min)]);
+}
+
+/** A number in [lo, hi). */
+export function isNumberInRange(lo: number, hi: number) {
+  return t.cascade(t.isNumber(), [t.isInExclusiveRange(lo, hi)]);
+}
+
+/** One of a fixed set of words. */
+export function isOneOf<T extends string>(values: readonly T[]) {
+  return t.isEnum(values as T[]);
+}
+
+/** A comma-separated list of distinct words from a fixed set (at least one). */
+export function isListOf<T extends string>(values: readonly T[]): t.StrictValidator<unknown, T[]> {
+  return t.makeValidator<unknown, T[]>({
+    test: (value, state): value is T[] => {
+      if (typeof value !== "string") return fail(state, "Expected a comma-separated list");
+      const items = [...new Set(value.split(",").map((s) => s.trim()).filter((s) => s !== ""))];
+      if (items.length === 0) return fail(state, "Expected at least one name");
+      const bad = items.filter((i) => !(values as readonly string[]).includes(i));
+      if (bad.length > 0) return fail(state, `Expected names among ${values.join(", ")} (got ${bad.join(", ")})`);
+      coerce(state, items);
+      return true;
+    },
+  });
+}
+
+/** A comma-separated list of non-empty names (hosts, ...). */
+export const isNameList: t.StrictValidator<unknown, string[]> = t.makeValidator<unknown, string[]>({
+  test: (value, state): value is string[] => {
+    if (typeof value !== "string") return fail(state, "Expected a comma-separated list");
+    const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    if (items.length === 0) return fail(state, "Expected at least one name");
+    coerce(state, items);
+    return true;
+  },
+});
