@@ -10,81 +10,11 @@
 //! GC pressure of fresh V8-owned buffers). Copying stays as the fallback.
 
 use crate::napi::*;
-use crate::{pool, thread_count};
+use crate::pool::{pool, thread_count};
 use cis490_core::features::{featurize_path, schema_json, EpisodeWindows, FeatureRequest};
 use rayon::prelude::*;
-use std::ffi::{c_char, c_void, CString};
 use std::path::PathBuf;
 use std::ptr::null_mut;
-
-// Node-API calls only this module uses (declared here so napi.rs stays as is).
-extern "C" {
-    fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
-    fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
-    fn napi_get_null(env: napi_env, result: *mut napi_value) -> napi_status;
-    fn napi_create_arraybuffer(env: napi_env, byte_length: usize, data: *mut *mut c_void, result: *mut napi_value) -> napi_status;
-    fn napi_create_external_arraybuffer(env: napi_env, data: *mut c_void, byte_length: usize, finalize_cb: Option<unsafe extern "C" fn(napi_env, *mut c_void, *mut c_void)>, finalize_hint: *mut c_void, result: *mut napi_value) -> napi_status;
-    fn napi_create_typedarray(env: napi_env, kind: i32, length: usize, arraybuffer: napi_value, byte_offset: usize, result: *mut napi_value) -> napi_status;
-}
-
-const INT8_ARRAY: i32 = 0;
-const UINT8_ARRAY: i32 = 1;
-const FLOAT32_ARRAY: i32 = 7;
-const FLOAT64_ARRAY: i32 = 8;
-
-unsafe fn null(env: napi_env) -> Result<napi_value> {
-    let mut v = null_mut();
-    check(napi_get_null(env, &mut v), "napi_get_null")?;
-    Ok(v)
-}
-
-unsafe fn double(env: napi_env, x: f64) -> Result<napi_value> {
-    let mut v = null_mut();
-    check(napi_create_double(env, x, &mut v), "napi_create_double")?;
-    Ok(v)
-}
-
-unsafe fn set(env: napi_env, obj: napi_value, key: &str, v: napi_value) -> Result<()> {
-    let k = CString::new(key).expect("static key");
-    check(napi_set_named_property(env, obj, k.as_ptr() as *const c_char, v), "napi_set_named_property")
-}
-
-/// A fresh typed array of `kind` holding a copy of `data`.
-unsafe fn typed<T: Copy>(env: napi_env, kind: i32, data: &[T]) -> Result<napi_value> {
-    let bytes = std::mem::size_of_val(data);
-    let (mut ptr, mut ab) = (null_mut(), null_mut());
-    check(napi_create_arraybuffer(env, bytes, &mut ptr, &mut ab), "napi_create_arraybuffer")?;
-    if bytes > 0 {
-        std::ptr::copy_nonoverlapping(data.as_ptr() as *const u8, ptr as *mut u8, bytes);
-    }
-    let mut ta = null_mut();
-    check(napi_create_typedarray(env, kind, data.len(), ab, 0, &mut ta), "napi_create_typedarray")?;
-    Ok(ta)
-}
-
-unsafe extern "C" fn free_vec<T>(_env: napi_env, _data: *mut c_void, hint: *mut c_void) {
-    drop(Box::from_raw(hint as *mut Vec<T>));
-}
-
-/// A typed array over `data` itself (no copy, no zero-fill); the Vec is
-/// freed by the finalizer when V8 collects the buffer. Falls back to a copy
-/// where external buffers are not allowed (e.g. V8 sandbox builds).
-unsafe fn typed_owned<T: Copy>(env: napi_env, kind: i32, data: Vec<T>) -> Result<napi_value> {
-    if data.is_empty() {
-        return typed(env, kind, &data);
-    }
-    let (ptr, len) = (data.as_ptr() as *mut c_void, data.len());
-    let bytes = std::mem::size_of_val(&data[..]);
-    let hint = Box::into_raw(Box::new(data));
-    let mut ab = null_mut();
-    if napi_create_external_arraybuffer(env, ptr, bytes, Some(free_vec::<T>), hint as *mut c_void, &mut ab) != NAPI_OK {
-        let data = Box::from_raw(hint);
-        return typed(env, kind, &data);
-    }
-    let mut ta = null_mut();
-    check(napi_create_typedarray(env, kind, len, ab, 0, &mut ta), "napi_create_typedarray")?;
-    Ok(ta)
-}
 
 unsafe fn windows_object(env: napi_env, w: EpisodeWindows) -> Result<napi_value> {
     let mut o = null_mut();
@@ -103,16 +33,16 @@ unsafe fn windows_object(env: napi_env, w: EpisodeWindows) -> Result<napi_value>
         Some(d) => double(env, d)?,
         None => null(env)?,
     })?;
-    set(env, o, "phase", typed(env, INT8_ARRAY, &w.phase)?)?;
-    set(env, o, "t_start_s", typed(env, FLOAT64_ARRAY, &w.t_start_s)?)?;
-    set(env, o, "phase_start_s", typed(env, FLOAT64_ARRAY, &w.phase_start_s)?)?;
-    set(env, o, "summary", typed_owned(env, FLOAT64_ARRAY, w.summary)?)?;
+    set(env, o, "phase", typed(env, NAPI_INT8_ARRAY, &w.phase)?)?;
+    set(env, o, "t_start_s", typed(env, NAPI_FLOAT64_ARRAY, &w.t_start_s)?)?;
+    set(env, o, "phase_start_s", typed(env, NAPI_FLOAT64_ARRAY, &w.phase_start_s)?)?;
+    set(env, o, "summary", typed_owned(env, NAPI_FLOAT64_ARRAY, w.summary)?)?;
     set(env, o, "x", match w.x {
-        Some(x) => typed_owned(env, FLOAT32_ARRAY, x)?,
+        Some(x) => typed_owned(env, NAPI_FLOAT32_ARRAY, x)?,
         None => null(env)?,
     })?;
     set(env, o, "mask", match w.mask {
-        Some(m) => typed_owned(env, UINT8_ARRAY, m)?,
+        Some(m) => typed_owned(env, NAPI_UINT8_ARRAY, m)?,
         None => null(env)?,
     })?;
     Ok(o)

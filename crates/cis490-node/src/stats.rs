@@ -8,39 +8,6 @@
 
 use crate::napi::*;
 use cis490_stats::{bootstrap_f1, check_arguments, paired_bootstrap, BootstrapOptions};
-use std::ptr::null_mut;
-
-const NAPI_UNDEFINED: i32 = 0;
-const NAPI_NULL: i32 = 1;
-const NAPI_INT32_ARRAY: i32 = 5;
-const NAPI_UINT32_ARRAY: i32 = 6;
-
-/// Copies an Int32Array / Uint32Array (exactly that kind: a Float64Array
-/// of labels would silently reinterpret bits).
-unsafe fn get_u32_words(env: napi_env, v: napi_value, want: i32, what: &str) -> Result<Vec<u32>> {
-    let kind_name = if want == NAPI_INT32_ARRAY { "an Int32Array" } else { "a Uint32Array" };
-    let mut is_ta = false;
-    if v.is_null() || napi_is_typedarray(env, v, &mut is_ta) != NAPI_OK || !is_ta {
-        return Err(format!("{what} must be {kind_name}"));
-    }
-    let (mut kind, mut len, mut data, mut ab, mut off) = (0, 0usize, null_mut(), null_mut(), 0usize);
-    check(napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, &mut ab, &mut off), "napi_get_typedarray_info")?;
-    if kind != want {
-        return Err(format!("{what} must be {kind_name}"));
-    }
-    Ok(if len == 0 || data.is_null() { Vec::new() } else { std::slice::from_raw_parts(data as *const u32, len).to_vec() })
-}
-
-unsafe fn get_i32s(env: napi_env, v: napi_value, what: &str) -> Result<Vec<i32>> {
-    Ok(get_u32_words(env, v, NAPI_INT32_ARRAY, what)?.into_iter().map(|w| w as i32).collect())
-}
-
-unsafe fn get_groups(env: napi_env, v: napi_value, what: &str) -> Result<Option<Vec<u32>>> {
-    match type_of(env, v) {
-        -1 | NAPI_UNDEFINED | NAPI_NULL => Ok(None),
-        _ => get_u32_words(env, v, NAPI_UINT32_ARRAY, what).map(Some),
-    }
-}
 
 enum Job {
     Single { y_true: Vec<i32>, y_pred: Vec<i32> },
@@ -76,7 +43,7 @@ pub unsafe extern "C" fn bootstrap_f1_js(env: napi_env, info: napi_callback_info
         let (argv, _) = args::<4>(env, info)?;
         let y_true = get_i32s(env, argv[0], "bootstrapF1: yTrue")?;
         let y_pred = get_i32s(env, argv[1], "bootstrapF1: yPred")?;
-        let groups = get_groups(env, argv[2], "bootstrapF1: groups")?;
+        let groups = get_optional_u32s(env, argv[2], "bootstrapF1: groups")?;
         let opts = get_string(env, argv[3], "bootstrapF1: optionsJson")?;
         queue(env, "bootstrapF1", Job::Single { y_true, y_pred }, groups, &opts)
     })
@@ -88,7 +55,7 @@ pub unsafe extern "C" fn paired_bootstrap_js(env: napi_env, info: napi_callback_
         let y_true = get_i32s(env, argv[0], "pairedBootstrap: yTrue")?;
         let pred_a = get_i32s(env, argv[1], "pairedBootstrap: predA")?;
         let pred_b = get_i32s(env, argv[2], "pairedBootstrap: predB")?;
-        let groups = get_groups(env, argv[3], "pairedBootstrap: groups")?;
+        let groups = get_optional_u32s(env, argv[3], "pairedBootstrap: groups")?;
         let opts = get_string(env, argv[4], "pairedBootstrap: optionsJson")?;
         queue(env, "pairedBootstrap", Job::Paired { y_true, pred_a, pred_b }, groups, &opts)
     })
