@@ -6,8 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Field, Float64, Int32, Schema, Table, Utf8, vectorFromArray } from "apache-arrow";
 import { describe, expect, it } from "vitest";
-import { ParquetStreamWriter, parquetRowGroups, readParquetBatches, readParquetWasmBatches } from "../src/features/parquet-stream.js";
-import { readParquet } from "../src/io/parquet.js";
+import { parquetRowGroups, ParquetStreamWriter, readParquet, readParquetBatches, readParquetWasmBatches } from "../src/io/parquet.js";
 
 const schema = new Schema([new Field("id", new Utf8(), true), new Field("k", new Int32(), true), new Field("v", new Float64(), true)]);
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../src/features/canonical-json.js";
+import { canonicalJson } from "../src/io/canonical-json.js";
 import { CHANNELS, FEATURE_NAMES, STATS } from "../src/features/channels.js";
 import { currentSchema } from "../src/features/run.js";
 import { buildFeatureSchema, readFeatureSchema, schemaHash, writeFeatureSchema, type SchemaInputs } from "../src/features/schema.js";

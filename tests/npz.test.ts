@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { crc32, decodeNpy, decodeNpz, encodeNpz, npyHeader, unicodeDtypeFor, type NpyArray } from "../src/features/npz.js";
+import { crc32, decodeNpy, decodeNpz, encodeNpz, npyHeader, unicodeDtypeFor, type NpyArray } from "../src/io/npz.js";
 
 const concat = (pieces: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(pieces.reduce((a, p) => a + p.length, 0));

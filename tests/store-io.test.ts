@@ -6,11 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { moveFileDurable, removeStaleTemps, tempPathFor, writeFileAtomic } from "../src/io/atomic.js";
-import { readParquet } from "../src/io/parquet.js";
+import { readParquet, writeParquet } from "../src/io/parquet.js";
 import { ProgressBar } from "../src/io/progress.js";
 import { formatTable } from "../src/io/table.js";
 import { ACCEPTANCE_COLUMNS, acceptanceTable, type AcceptanceRow } from "../src/store/acceptance.js";
-import { writeParquet } from "../src/io/parquet.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "cis490-io-"));
 

@@ -2,7 +2,8 @@
 // as XGBoost JSON strings: the same bytes XGBoosterSaveModel writes to a
 // .json file, loadable by xgboost-python as xgb.Booster(model_file=...).
 
-import { readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../io/atomic.js";
 import { loadEngines } from "./load.js";
 import type { GbtModelInfo, GbtPredictOptions, GbtTrainOptions, GbtTrainResult } from "./types.js";
 
@@ -24,16 +25,9 @@ export function gbtModelInfo(modelJson: string): GbtModelInfo {
   return loadEngines().gbtModelInfo(modelJson);
 }
 
-/** Writes the model as XGBoost JSON, to a temp name then renamed into place. */
+/** Writes the model as XGBoost JSON, atomically and durably. */
 export async function saveGbtModel(path: string, modelJson: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, modelJson);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  await writeFileAtomic(path, modelJson);
 }
 
 /** Reads an XGBoost JSON model and checks that XGBoost accepts it. */

@@ -10,7 +10,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DEFAULT_INSPECT_OPTIONS, type InspectOptions } from "../episode/report.js";
 import { CHANNELS, FEATURE_NAMES, STATS } from "./channels.js";
-import { ParquetStreamWriter } from "./parquet-stream.js";
+import { ParquetStreamWriter } from "../io/parquet.js";
 import { planFeatures, shardSlice, type PlannedEpisode, type ShardSpec } from "./plan.js";
 import { buildFeatureSchema, type FeatureSchema } from "./schema.js";
 import {

@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { PHASES } from "../episode/report.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { canonicalHash } from "./canonical-json.js";
+import { canonicalHash } from "../io/canonical-json.js";
 
 export const FEATURE_SCHEMA_FILE = "feature_schema.json";
 export const FEATURE_SCHEMA_VERSION = 1;

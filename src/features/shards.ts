@@ -8,11 +8,11 @@
 // marker matches its parameters.
 
 import { hostname } from "node:os";
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fsyncDir, removeStaleTemps, TEMP_MARK, writeFileAtomic } from "../io/atomic.js";
-import { canonicalHash } from "./canonical-json.js";
-import { ParquetStreamWriter, readParquetWasmBatches } from "./parquet-stream.js";
+import { moveFileDurable, removeStaleTemps, TEMP_MARK, writeFileAtomic } from "../io/atomic.js";
+import { canonicalHash } from "../io/canonical-json.js";
+import { ParquetStreamWriter, readParquetWasmBatches } from "../io/parquet.js";
 import type { ShardSpec } from "./plan.js";
 import { FEATURE_SCHEMA_FILE, writeFeatureSchema, type FeatureSchema } from "./schema.js";
 import { mergeCounts, type FeaturesCounts } from "./summary.js";
@@ -255,8 +255,7 @@ export async function mergeShards(out: string, options: { hash?: string; force?:
     let rows: number;
     if (group.markers.length === 1) {
       // One part (an unsharded run): it already is the whole file.
-      await rename(join(out, group.markers[0].part), join(out, FEATURES_FILE));
-      await fsyncDir(out);
+      await moveFileDurable(join(out, group.markers[0].part), join(out, FEATURES_FILE));
       rows = group.markers[0].rows;
     } else {
       rows = await concatenateParts(out, group.markers, schema, options.rowGroupRows);

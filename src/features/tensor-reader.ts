@@ -4,7 +4,7 @@
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { decodeNpz } from "./npz.js";
+import { decodeNpz } from "../io/npz.js";
 import { TENSOR_INDEX_FILE, TENSORS_DIR, type TensorFileEntry, type TensorIndex } from "./tensor-shards.js";
 
 export interface TensorShard {

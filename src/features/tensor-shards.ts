@@ -6,10 +6,9 @@
 // hosts there are — when all buffers together pass a byte budget (the
 // largest buffer goes first).
 
-import { open, rename, rm, mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fsyncDir, tempPathFor } from "../io/atomic.js";
-import { encodeNpz, unicodeDtypeFor, type NpyArray, type NpyPieces } from "./npz.js";
+import { join } from "node:path";
+import { writePiecesAtomic } from "../io/atomic.js";
+import { encodeNpz, unicodeDtypeFor, type NpyArray, type NpyPieces } from "../io/npz.js";
 
 export const TENSORS_DIR = "tensors";
 export const TENSOR_INDEX_FILE = "index.json";
@@ -45,31 +44,6 @@ export function hostDirName(host: string): string {
 
 export function tensorFileName(shard: number, chunk: number): string {
   return `part-${String(shard).padStart(5, "0")}-${String(chunk).padStart(5, "0")}.npz`;
-}
-
-/** Writes byte pieces to `path` through a fsynced temporary sibling and a rename. */
-export async function writePiecesAtomic(path: string, pieces: Uint8Array[]): Promise<number> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = tempPathFor(path);
-  const handle = await open(tmp, "wx", 0o644);
-  let bytes = 0;
-  try {
-    try {
-      for (const p of pieces) {
-        await handle.write(p);
-        bytes += p.length;
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-  await fsyncDir(dirname(path));
-  return bytes;
 }
 
 export interface TensorEpisode {

@@ -6,6 +6,7 @@
 
 import { randomBytes } from "node:crypto";
 import { promises as fsp, constants as fsc } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** Marker in every temporary name we create, so recovery can find leftovers. */
@@ -65,6 +66,81 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
     await fsp.rm(tmp, { force: true });
     throw error;
   }
+  await fsyncDir(dirname(path));
+}
+
+/**
+ * A file written under a temporary sibling name: nothing exists at `path`
+ * until commit() (fsync, rename, directory fsync); abort() leaves `path` as
+ * it was. For outputs written piece by piece (streams, shards).
+ */
+export class AtomicFile {
+  private done = false;
+
+  private constructor(
+    readonly path: string,
+    readonly tempPath: string,
+    readonly handle: FileHandle,
+  ) {}
+
+  static async create(path: string, mode = 0o644): Promise<AtomicFile> {
+    const tmp = tempPathFor(path);
+    return new AtomicFile(path, tmp, await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode));
+  }
+
+  async commit(): Promise<void> {
+    if (this.done) throw new Error(`${this.path}: already committed or aborted`);
+    this.done = true;
+    try {
+      await this.handle.sync();
+      await this.handle.close();
+      await fsp.rename(this.tempPath, this.path);
+    } catch (error) {
+      await this.handle.close().catch(() => undefined);
+      await fsp.rm(this.tempPath, { force: true });
+      throw error;
+    }
+    await fsyncDir(dirname(this.path));
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.handle.close().catch(() => undefined);
+    await fsp.rm(this.tempPath, { force: true });
+  }
+}
+
+/** Writes byte pieces to `path` atomically and durably; returns the byte count. */
+export async function writePiecesAtomic(path: string, pieces: Iterable<Uint8Array>): Promise<number> {
+  await fsp.mkdir(dirname(path), { recursive: true });
+  const file = await AtomicFile.create(path);
+  let bytes = 0;
+  try {
+    for (const p of pieces) {
+      await file.handle.write(p);
+      bytes += p.length;
+    }
+    await file.commit();
+  } catch (error) {
+    await file.abort();
+    throw error;
+  }
+  return bytes;
+}
+
+/**
+ * Makes a finished file that other code wrote under a temporary name (a
+ * native engine's weights, say) durable and renames it into place.
+ */
+export async function commitTempFile(tempPath: string, path: string): Promise<void> {
+  const handle = await fsp.open(tempPath, fsc.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(tempPath, path);
   await fsyncDir(dirname(path));
 }
 

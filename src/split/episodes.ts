@@ -4,7 +4,7 @@
 // size does not matter.
 
 import { PHASES } from "../episode/report.js";
-import { readParquetBatches } from "../features/parquet-stream.js";
+import { readParquetBatches } from "../io/parquet.js";
 
 export interface SplitEpisode {
   episode_id: string;

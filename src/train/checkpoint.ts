@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CHANNELS, channelMask, featureMask, N_CHANNELS, N_FEATURES } from "../features/channels.js";
-import { parquetRowGroups } from "../features/parquet-stream.js";
+import { parquetRowGroups } from "../io/parquet.js";
 import { SCHEMA_HASH_KEY } from "../features/shards.js";
 import { sha256OfFile } from "../io/hash.js";
 import { GbtEstimator, type GbtHyperParameters } from "./gbt.js";

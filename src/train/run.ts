@@ -5,17 +5,17 @@
 // its presence means the pair is whole; it records the weights' sha256).
 
 import { createHash } from "node:crypto";
-import { readFile, mkdir, rename, rm } from "node:fs/promises";
+import { readFile, mkdir, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { PHASES } from "../episode/report.js";
 import { CHANNELS, channelIndices, channelMask, featureIndices, featureMask } from "../features/channels.js";
-import { parquetRowGroups } from "../features/parquet-stream.js";
+import { parquetRowGroups } from "../io/parquet.js";
 import { FEATURE_SCHEMA_FILE, readFeatureSchema, type FeatureSchema } from "../features/schema.js";
 import { SCHEMA_HASH_KEY } from "../features/shards.js";
 import { TENSOR_INDEX_FILE } from "../features/tensor-shards.js";
 import { loadEngines, type TorchDevice, type TorchKind } from "../engines/index.js";
-import { tempPathFor, writeFileAtomic } from "../io/atomic.js";
+import { commitTempFile, tempPathFor, writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
 import { summaryPathFor } from "../split/run.js";
 import { checkpointBaseName } from "./checkpoint.js";
@@ -329,7 +329,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         ...(gbtInfo ? { gbt: gbtInfo } : {}),
       },
     };
-    await rename(tmpWeights, weightsPath);
+    await commitTempFile(tmpWeights, weightsPath);
     await writeFileAtomic(sidecarPath, JSON.stringify(sidecar, null, 2) + "\n");
     return { sidecarPath, weightsPath, sidecar };
   } finally {

@@ -8,7 +8,7 @@
 
 import { access } from "node:fs/promises";
 import type { Table } from "apache-arrow";
-import { readParquetBatches } from "../features/parquet-stream.js";
+import { readParquetBatches } from "../io/parquet.js";
 import { TrainError } from "./types.js";
 
 export const SIDES = ["train", "val", "test"] as const;

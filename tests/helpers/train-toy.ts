@@ -12,13 +12,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CHANNELS, FEATURE_NAMES, N_CHANNELS, STATS } from "../../src/features/channels.js";
-import { ParquetStreamWriter } from "../../src/features/parquet-stream.js";
+import { ParquetStreamWriter, writeParquet } from "../../src/io/parquet.js";
 import { buildFeatureSchema, FEATURE_SCHEMA_FILE, writeFeatureSchema, type FeatureSchema } from "../../src/features/schema.js";
 import { SCHEMA_HASH_KEY } from "../../src/features/shards.js";
 import { TensorShardWriter, TENSOR_INDEX_FILE, TENSORS_DIR } from "../../src/features/tensor-shards.js";
 import type { EpisodeWindows } from "../../src/features/types.js";
 import { windowSchema, windowTable, type FeaturizedEpisode } from "../../src/features/window-table.js";
-import { writeParquet } from "../../src/io/parquet.js";
 import type { Assignment } from "../../src/split/assign.js";
 import { assignmentTable } from "../../src/split/run.js";
 import type { TrainOptions } from "../../src/train/run.js";

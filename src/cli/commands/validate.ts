@@ -18,7 +18,7 @@ import {
   storeDirProblem,
   writeLine,
 } from "../../io/command-support.js";
-import { ParquetStreamWriter } from "../../features/parquet-stream.js";
+import { ParquetStreamWriter } from "../../io/parquet.js";
 import { ProgressBar, type ProgressStream } from "../../io/progress.js";
 import { formatTable } from "../../io/table.js";
 import { acceptanceSchema, acceptanceTable, type AcceptanceRow } from "../../store/acceptance.js";
