@@ -57,7 +57,7 @@ describe.each(engines)("fixture store, %s engine", (name) => {
 
 describe.skipIf(!haveNative)("fixture store parity", () => {
   it("gives identical reports from both decoders on every fixture tarball", async () => {
-    const { inspectBufferNative } = await import("../src/native.js");
+    const { inspectBufferNative } = await import("../src/native/inspect.js");
     const strip = (r: EpisodeReport) => {
       const copy = JSON.parse(JSON.stringify(r));
       delete copy.fatal_detail;

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compress } from "zstd-napi";
 import { buildTar } from "../src/archive/tar-write.js";
 import { DEFAULT_INSPECT_OPTIONS } from "../src/episode/report.js";
-import { inspectBufferNative, nativeEngine, nativeVersion } from "../src/native.js";
+import { inspectBufferNative, nativeEngine, nativeVersion } from "../src/native/inspect.js";
 
 const T0 = 1775124672000000000n;
 const row = (o: Record<string, unknown>) => JSON.stringify(o, (_k, v) => (typeof v === "bigint" ? Number(v) : v));

@@ -125,7 +125,7 @@ describe.skipIf(!haveNative)("features parity: native vs reference", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "cis490-features-"));
-    const mod = await import("../src/features/native.js");
+    const mod = await import("../src/native/features.js");
     native = mod.nativeFeaturizer;
     nativeSchema = mod.nativeFeatureSchema;
   });

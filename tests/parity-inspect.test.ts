@@ -39,7 +39,7 @@ if (!haveNative) {
 describe.skipIf(!haveNative)("inspect parity: native vs reference", () => {
   let inspectNative: NativeInspect;
   beforeAll(async () => {
-    const mod = (await import("../src/native.js")) as unknown as { inspectBufferNative: NativeInspect };
+    const mod = (await import("../src/native/inspect.js")) as unknown as { inspectBufferNative: NativeInspect };
     inspectNative = mod.inspectBufferNative;
   });
 

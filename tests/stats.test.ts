@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { bootstrapF1, confusionMatrix, f1Scores, pairedBootstrap, type BootstrapOptions } from "../src/eval/stats.js";
-import { loadAddon } from "../src/native.js";
+import { loadCis490Addon as loadAddon } from "../src/native/addon.js";
 import { percentileCi, Xoshiro128ss } from "../src/reference/stats.js";
 
 interface SkCase {

@@ -16,6 +16,6 @@ export async function loadEngine(name: EngineName = "native"): Promise<InspectEn
     const { referenceEngine } = await import("../reference/inspect.js");
     return referenceEngine;
   }
-  const { nativeEngine } = await import("../native.js");
+  const { nativeEngine } = await import("../native/inspect.js");
   return nativeEngine;
 }

@@ -6,7 +6,7 @@
 // TypeScript twin (src/reference/stats.ts), which gives identical numbers.
 // Algorithm and conventions: docs/statistics.md.
 
-import { loadAddon } from "../native.js";
+import { loadCis490Addon } from "../native/addon.js";
 
 export type Unit = "episode" | "window";
 export type StatsEngine = "native" | "reference";
@@ -224,12 +224,6 @@ export function f1Scores(yTrue: Labels, yPred: Labels): F1Scores {
 // ---------------------------------------------------------------------------
 // Bootstraps.
 
-interface StatsAddon {
-  bootstrapF1(yTrue: Int32Array, yPred: Int32Array, groups: Uint32Array | null, optionsJson: string): Promise<string>;
-  pairedBootstrap(yTrue: Int32Array, predA: Int32Array, predB: Int32Array, groups: Uint32Array | null, optionsJson: string): Promise<string>;
-}
-
-const addon = (): StatsAddon => loadAddon() as StatsAddon;
 
 function nativeOptions(o: ResolvedOptions): string {
   return JSON.stringify({ resamples: o.resamples, seed: o.seed, threads: o.threads, ci: o.ci, unit: o.unit, keepResamples: o.keepResamples });
@@ -247,7 +241,7 @@ export async function bootstrapF1(yTrue: Labels, yPred: Labels, groups?: Groups 
     const ref = await import("../reference/stats.js");
     return ref.bootstrapF1Reference(t, p[0], g, o);
   }
-  return JSON.parse(await addon().bootstrapF1(t, p[0], g, nativeOptions(o))) as BootstrapF1Result;
+  return JSON.parse(await loadCis490Addon().bootstrapF1(t, p[0], g, nativeOptions(o))) as BootstrapF1Result;
 }
 
 /** Paired bootstrap of macro F1(a) - macro F1(b) on the same windows and the same resamples. */
@@ -258,5 +252,5 @@ export async function pairedBootstrap(yTrue: Labels, predA: Labels, predB: Label
     const ref = await import("../reference/stats.js");
     return ref.pairedBootstrapReference(t, p[0], p[1], g, o);
   }
-  return JSON.parse(await addon().pairedBootstrap(t, p[0], p[1], g, nativeOptions(o))) as PairedBootstrapResult;
+  return JSON.parse(await loadCis490Addon().pairedBootstrap(t, p[0], p[1], g, nativeOptions(o))) as PairedBootstrapResult;
 }

@@ -8,6 +8,6 @@ export async function loadFeaturizer(name: FeaturizerName = "native"): Promise<F
     const { referenceFeaturizer } = await import("../reference/features.js");
     return referenceFeaturizer;
   }
-  const { nativeFeaturizer } = await import("./native.js");
+  const { nativeFeaturizer } = await import("../native/features.js");
   return nativeFeaturizer;
 }
