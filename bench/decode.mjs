@@ -25,10 +25,10 @@ function run(cmd, argv, { measureRss = false } = {}) {
 const { dir: corpus, paths } = benchCorpus(episodes, arg("corpus"));
 const compressedBytes = paths.reduce((s, p) => s + statSync(p).size, 0);
 
-const { loadEngine } = await import(join(root, "dist", "episode", "engine.js"));
+const { loadInspector: loadEngine } = await import(join(root, "dist", "native", "backend.js"));
 const { DEFAULT_INSPECT_OPTIONS } = await import(join(root, "dist", "episode", "report.js"));
-const native = await loadEngine("native");
-const reference = await loadEngine("reference");
+const native = await loadInspector("native");
+const reference = await loadInspector("reference");
 
 async function timeInspect(engine, jobs) {
   let best = Infinity;

@@ -17,7 +17,7 @@ import { readFeatureSchema } from "../src/features/schema.js";
 import { SCHEMA_HASH_KEY } from "../src/features/shards.js";
 import { readTensorIndex, streamTensorShards } from "../src/features/tensor-reader.js";
 import type { EpisodeWindows, Featurizer } from "../src/features/types.js";
-import { loadEngine } from "../src/episode/engine.js";
+import { loadInspector } from "../src/native/backend.js";
 import { acceptanceTable, type AcceptanceRow } from "../src/store/acceptance.js";
 import { planStore, sweepTargets } from "../src/store/sweep.js";
 import { runCli } from "./helpers/cli.js";
@@ -160,7 +160,7 @@ describe("features (whole corpus)", () => {
       { spec: { episode_id: "ep-noguest", host_id: "lab-a", omit: ["guest"] } },
       { spec: { episode_id: "ep-emptynet", host_id: "lab-b", empty: ["netflow"] } },
     ]);
-    const engine = await loadEngine(nativeBuilt() ? "native" : "reference");
+    const engine = await loadInspector(nativeBuilt() ? "native" : "reference");
     const rows: AcceptanceRow[] = [];
     for await (const { row } of sweepTargets((await planStore(store)).targets, { engine, jobs: 1 })) rows.push(row);
     expect(rows.map((r) => [r.episode_id, r.class])).toEqual([["ep-full", "accepted"], ["ep-noguest", "degraded"], ["ep-emptynet", "degraded"]]);

@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runNativeSuites as haveNative } from "./helpers/native.js";
-import { loadEngine, type EngineName } from "../src/episode/engine.js";
+import { loadInspector, type BackendName } from "../src/native/backend.js";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport } from "../src/episode/report.js";
 import { inspectBytes } from "../src/reference/inspect.js";
 import { planStore, sweepTargets } from "../src/store/sweep.js";
 
 const store = fileURLToPath(new URL("../fixtures/store-small", import.meta.url));
-const engines: EngineName[] = haveNative ? ["native", "reference"] : ["reference"];
+const engines: BackendName[] = haveNative ? ["native", "reference"] : ["reference"];
 
 interface ManifestEpisode {
   episode_id: string;
@@ -36,7 +36,7 @@ function storeDigest(): string {
 describe.each(engines)("fixture store, %s engine", (name) => {
   it("classifies every episode as its manifest says, without touching the store", async () => {
     const before = storeDigest();
-    const engine = await loadEngine(name);
+    const engine = await loadInspector(name);
     const plan = await planStore(store);
     const got = new Map<string, { cls: string; quality: string[] }>();
     for await (const { row } of sweepTargets(plan.targets, { engine, jobs: 2 })) {

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compress } from "zstd-napi";
 import { buildTar } from "../src/archive/tar-write.js";
 import { DEFAULT_INSPECT_OPTIONS } from "../src/episode/report.js";
-import { inspectBufferNative, nativeEngine, nativeVersion } from "../src/native/inspect.js";
+import { inspectBufferNative, nativeInspector, nativeVersion } from "../src/native/inspect.js";
 
 const T0 = 1775124672000000000n;
 const row = (o: Record<string, unknown>) => JSON.stringify(o, (_k, v) => (typeof v === "bigint" ? Number(v) : v));
@@ -69,14 +69,14 @@ describe("native addon", () => {
     const junk = join(dir, "junk.tar.zst");
     writeFileSync(good, episode());
     writeFileSync(junk, "not zstd");
-    const reports = await nativeEngine.inspectFiles([good, join(dir, "missing.tar.zst"), junk, good], DEFAULT_INSPECT_OPTIONS, 2);
+    const reports = await nativeInspector.inspectFiles([good, join(dir, "missing.tar.zst"), junk, good], DEFAULT_INSPECT_OPTIONS, 2);
     expect(reports.map((r) => [r.io_error, r.fatal])).toEqual([
       [null, null],
       ["ENOENT", null],
       [null, "zstd-error"],
       [null, null],
     ]);
-    expect(await nativeEngine.inspectFiles([], DEFAULT_INSPECT_OPTIONS, 0)).toEqual([]);
+    expect(await nativeInspector.inspectFiles([], DEFAULT_INSPECT_OPTIONS, 0)).toEqual([]);
   });
 
   it("throws JS errors for bad arguments instead of crashing", async () => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTar, tarHeader } from "../src/archive/tar-write.js";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport, type InspectOptions } from "../src/episode/report.js";
-import { inspectBytes, inspectFile, referenceEngine } from "../src/reference/inspect.js";
+import { inspectBytes, inspectFile, referenceInspector } from "../src/reference/inspect.js";
 import { listTarEntries, TarError } from "../src/reference/tar-read.js";
 import {
   buildEpisode,
@@ -753,7 +753,7 @@ describe("files, engine, and no disk writes", () => {
     expect(missing.io_error).toBe("ENOENT");
     expect(missing).toMatchObject({ size_bytes: 0, fatal: null, meta_present: false, findings: [] });
     expect((await inspectFile(dir, DEFAULT_INSPECT_OPTIONS)).io_error).toBe("EISDIR");
-    const reports = await referenceEngine.inspectFiles([file, join(dir, "nope")], DEFAULT_INSPECT_OPTIONS, 2);
+    const reports = await referenceInspector.inspectFiles([file, join(dir, "nope")], DEFAULT_INSPECT_OPTIONS, 2);
     expect(reports).toHaveLength(2);
     expect(reports[0].members.proc.rows).toBe(500);
     expect(reports[1].io_error).toBe("ENOENT");

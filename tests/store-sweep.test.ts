@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compress } from "zstd-napi";
 import { buildTar } from "../src/archive/tar-write.js";
-import { loadEngine } from "../src/episode/engine.js";
+import { loadInspector } from "../src/native/backend.js";
 import type { AcceptanceRow } from "../src/store/acceptance.js";
 import { planStore, sweepTargets, type StorePlan } from "../src/store/sweep.js";
 import { availableEngines, buildEpisode, writeStore, type StoreItem } from "./helpers/store-fixture.js";
@@ -71,7 +71,7 @@ describe.each(availableEngines())("sweep with the %s engine", (engineName) => {
     truncated.index = {};
     writeStore(dir, items, JSON.stringify({ episode_id: "ok", host_id: H, sha256: "1".repeat(64), size_bytes: 5, received_at: "later" }) + "\n{\"episode_id\":\"half\n");
     plan = await planStore(dir);
-    const engine = await loadEngine(engineName);
+    const engine = await loadInspector(engineName);
     // batch size 4 exercises the batching/prefetch path
     for await (const { row } of sweepTargets(plan.targets, { engine, jobs: 2, batchSize: 4 })) rows.set(row.episode_id, row);
   });

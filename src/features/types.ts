@@ -2,6 +2,7 @@
 // addon and the TypeScript twin both implement `Featurizer`.
 
 import type { InspectOptions } from "../episode/report.js";
+import type { BackendName } from "../native/backend-name.js";
 
 export interface FeatureOptions {
   window_s: number;
@@ -33,10 +34,8 @@ export interface EpisodeWindows {
   mask: Uint8Array | null;
 }
 
-export type FeaturizerName = "native" | "reference";
-
 export interface Featurizer {
-  readonly name: FeaturizerName;
+  readonly name: BackendName;
   /** One result per path, in order. Never rejects for a bad episode. */
   featurizeFiles(paths: string[], options: FeatureOptions, inspect: InspectOptions, jobs: number): Promise<EpisodeWindows[]>;
 }

@@ -5,7 +5,8 @@
 import { availableParallelism } from "node:os";
 import { promises as fsp } from "node:fs";
 import type { Writable } from "node:stream";
-import { loadEngine, type EngineName, type InspectEngine } from "../episode/engine.js";
+import type { Inspector } from "../episode/inspector.js";
+import { loadInspector, type BackendName } from "../native/backend.js";
 
 export const EXIT_OK = 0;
 /** The store (or an output) is unusable. */
@@ -28,7 +29,7 @@ export function parseNonNegative(flag: string, value: string | undefined, fallba
   return n;
 }
 
-export function parseEngine(value: string | undefined): EngineName {
+export function parseEngine(value: string | undefined): BackendName {
   const name = value ?? "native";
   if (name !== "native" && name !== "reference") throw new OptionError(`--engine must be "native" or "reference" (got ${JSON.stringify(name)})`);
   return name;
@@ -48,9 +49,9 @@ export async function storeDirProblem(dir: string): Promise<string | null> {
   }
 }
 
-export async function loadEngineChecked(name: EngineName): Promise<InspectEngine> {
+export async function loadEngineChecked(name: BackendName): Promise<Inspector> {
   try {
-    return await loadEngine(name);
+    return await loadInspector(name);
   } catch (error) {
     const hint = name === "native" ? " (build the addon with `make build`, or pass --engine reference)" : "";
     throw new Error(`cannot load the ${name} engine${hint}: ${(error as Error).message}`);

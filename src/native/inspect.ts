@@ -2,7 +2,7 @@
 // (inspectFiles runs on a rayon pool, off the event loop).
 
 import { loadCis490Addon } from "./addon.js";
-import type { InspectEngine } from "../episode/engine.js";
+import type { Inspector } from "../episode/inspector.js";
 import type { EpisodeReport, InspectOptions } from "../episode/report.js";
 
 export function nativeVersion(): string {
@@ -13,7 +13,7 @@ export function inspectBufferNative(buf: Uint8Array, options: InspectOptions): E
   return JSON.parse(loadCis490Addon().inspectBuffer(buf, JSON.stringify(options))) as EpisodeReport;
 }
 
-export const nativeEngine: InspectEngine = {
+export const nativeInspector: Inspector = {
   name: "native",
   async inspectFiles(paths: string[], options: InspectOptions, jobs: number): Promise<EpisodeReport[]> {
     const reports = await loadCis490Addon().inspectFiles(paths, JSON.stringify(options), jobs);

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import binding from "zstd-napi/binding.js";
-import type { InspectEngine } from "../episode/engine.js";
+import type { Inspector } from "../episode/inspector.js";
 import {
   DEFAULT_INSPECT_OPTIONS,
   JSONL_MEMBERS,
@@ -1064,7 +1064,7 @@ export async function inspectFile(path: string, options: Partial<InspectOptions>
   return inspectBytes(bytes, options);
 }
 
-export const referenceEngine: InspectEngine = {
+export const referenceInspector: Inspector = {
   name: "reference",
   async inspectFiles(paths: string[], options: InspectOptions): Promise<EpisodeReport[]> {
     const reports: EpisodeReport[] = [];

@@ -3,7 +3,7 @@
 // reduced to one compact AcceptanceRow. validate and prune both sit on this.
 
 import { join } from "node:path";
-import type { InspectEngine } from "../episode/engine.js";
+import type { Inspector } from "../episode/inspector.js";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport, type InspectOptions } from "../episode/report.js";
 import { acceptanceRow, type AcceptanceRow } from "./acceptance.js";
 import { classifyEpisode, DEFAULT_CLASSIFY_OPTIONS, type ClassifyOptions } from "./classify.js";
@@ -50,7 +50,7 @@ export async function planStore(store: string, hostFilter?: string): Promise<Sto
 }
 
 export interface SweepOptions {
-  engine: InspectEngine;
+  engine: Inspector;
   jobs: number;
   inspect?: InspectOptions;
   classify?: ClassifyOptions;

@@ -4,8 +4,8 @@
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadEngine } from "../../src/episode/engine.js";
-import { loadFeaturizer } from "../../src/features/featurizer.js";
+import { loadInspector } from "../../src/native/backend.js";
+import { loadFeaturizer } from "../../src/native/backend.js";
 import type { Featurizer } from "../../src/features/types.js";
 import { writeParquet } from "../../src/io/parquet.js";
 import { acceptanceTable, type AcceptanceRow } from "../../src/store/acceptance.js";
@@ -37,7 +37,7 @@ async function build(episodes: number, seed: string): Promise<ValidatedStore> {
   const root = mkdtempSync(join(tmpdir(), "cis490-feat-"));
   const store = join(root, "store");
   await synthStore({ out: store, episodes, seed, faults: "standard", hosts: 3, jobs: 2 });
-  const engine = await loadEngine(nativeBuilt() ? "native" : "reference");
+  const engine = await loadInspector(nativeBuilt() ? "native" : "reference");
   const plan = await planStore(store);
   const rows: AcceptanceRow[] = [];
   for await (const { row } of sweepTargets(plan.targets, { engine, jobs: 2 })) rows.push(row);

@@ -8,13 +8,13 @@ import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, parseJobs, storeDirProblem, writeLine } from "../../io/command-support.js";
 import { ProgressBar, type ProgressStream } from "../../io/progress.js";
 import { formatTable } from "../../io/table.js";
-import { loadFeaturizer } from "../../features/featurizer.js";
+import { loadFeaturizer, type BackendName } from "../../native/backend.js";
 import { parseShard, WHOLE, type ShardSpec } from "../../features/plan.js";
 import { runFeatures, type FeaturesRunResult } from "../../features/run.js";
 import { FEATURE_SCHEMA_FILE } from "../../features/schema.js";
 import { FEATURES_FILE, mergeShards, type MergeOutcome } from "../../features/shards.js";
 import type { FeaturesCounts } from "../../features/summary.js";
-import { DEFAULT_FEATURE_OPTIONS, type FeatureOptions, type FeaturizerName } from "../../features/types.js";
+import { DEFAULT_FEATURE_OPTIONS, type FeatureOptions } from "../../features/types.js";
 
 function positive(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -92,7 +92,7 @@ export class FeaturesCommand extends Command {
     let options: FeatureOptions;
     let jobs: number;
     let shard: ShardSpec;
-    let engineName: FeaturizerName;
+    let engineName: BackendName;
     try {
       if (this.store === undefined) throw new OptionError("--store is required (or --merge)");
       if (this.acceptance === undefined) throw new OptionError("--acceptance is required (or --merge)");

@@ -1,0 +1,37 @@
+// The one native-or-reference chooser. Commands call loadBackend once and
+// inject the pieces into domain code, which never picks for itself; so the
+// native and reference modules import the domain's types, and nothing in
+// the domain imports them back.
+
+import type { Inspector } from "../episode/inspector.js";
+import type { Featurizer } from "../features/types.js";
+import { loadCis490Addon } from "./addon.js";
+import type { BackendName } from "./backend-name.js";
+
+export { BACKENDS, type BackendName } from "./backend-name.js";
+
+export interface Backend {
+  readonly name: BackendName;
+  readonly inspector: Inspector;
+  readonly featurizer: Featurizer;
+}
+
+/** Loads a backend; for "native", a missing or broken addon is an error that says how to build it. */
+export async function loadBackend(name: BackendName = "native"): Promise<Backend> {
+  if (name === "reference") {
+    const [{ referenceInspector }, { referenceFeaturizer }] = await Promise.all([import("../reference/inspect.js"), import("../reference/features.js")]);
+    return { name, inspector: referenceInspector, featurizer: referenceFeaturizer };
+  }
+  // Loaded now, so that a missing or broken addon fails here with how to build it.
+  loadCis490Addon();
+  const [{ nativeInspector }, { nativeFeaturizer }] = await Promise.all([import("./inspect.js"), import("./features.js")]);
+  return { name, inspector: nativeInspector, featurizer: nativeFeaturizer };
+}
+
+export async function loadInspector(name: BackendName = "native"): Promise<Inspector> {
+  return (await loadBackend(name)).inspector;
+}
+
+export async function loadFeaturizer(name: BackendName = "native"): Promise<Featurizer> {
+  return (await loadBackend(name)).featurizer;
+}
