@@ -376,11 +376,11 @@ function entryBytes(name: string, data: Uint8Array | string, typeflag = "0", dec
  * The standard episode as GNU `tar --format=posix` lays it out: a pax 'x'
  * header before every entry (mtime, atime, ctime; `path` when `pathRecords`),
  * the ustar header then carrying a placeholder name when the path is in the record.
- * `tweak(i, name)` may return extra records for entry i.
+ * `tweak(i, name, size)` may return extra records for entry i.
  */
 export function paxEpisodeTar(
   spec: EpisodeSpec = {},
-  opts: { pathRecords?: boolean; tweak?: (i: number, name: string) => Array<[string, string]> } = {},
+  opts: { pathRecords?: boolean; tweak?: (i: number, name: string, size: number) => Array<[string, string]> } = {},
 ): Buffer {
   const parts: Buffer[] = [];
   episodeEntries(spec).forEach((e, i) => {
@@ -390,10 +390,11 @@ export function paxEpisodeTar(
       ["ctime", "1796114684.299643974"],
     ];
     if (opts.pathRecords) records.push(["path", e.name]);
-    records.push(...(opts.tweak?.(i, e.name) ?? []));
+    const data = e.type === "dir" ? "" : (e.data ?? "");
+    records.push(...(opts.tweak?.(i, e.name, Buffer.byteLength(data)) ?? []));
     parts.push(paxHeader(records, { name: `./PaxHeaders/${i}` }));
     const headerName = opts.pathRecords ? `placeholder-${i}` : e.name;
-    parts.push(entryBytes(headerName, e.type === "dir" ? "" : (e.data ?? ""), e.type === "dir" ? "5" : "0"));
+    parts.push(entryBytes(headerName, data, e.type === "dir" ? "5" : "0"));
   });
   parts.push(Buffer.alloc(1024));
   return Buffer.concat(parts);
