@@ -445,6 +445,9 @@ describe("edge cases of JSON and tar", () => {
 
   it("pax size records are honoured and bounded like header sizes", () => {
     expect(rowsOf(inspectCase("pax: size records honoured (header sizes lie)"))).toEqual(STANDARD_ROWS);
+    const long = inspectCase("pax: 600 KiB records (an unknown key, a size with 300k leading zeros, a long mtime)");
+    expect(long).toMatchObject({ fatal: null, findings: [] });
+    expect(rowsOf(long)).toEqual(STANDARD_ROWS);
     expect(rowsOf(inspectCase("pax: path record beats a GNU long name; consecutive headers, later records win"))).toEqual(STANDARD_ROWS);
     for (const name of ["pax: size record over max_member_bytes", "pax: size record one byte over a tight max_member_bytes"]) {
       const r = inspectCase(name);

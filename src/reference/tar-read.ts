@@ -135,10 +135,15 @@ function allDigits(b: Uint8Array): boolean {
   return b.length > 0 && b.every(isDigit);
 }
 
+/** Bytes as a string, one char per byte (no spread: values may be up to MAX_PAX_BYTES long). */
+const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
+
 /** Decimal digits only, within 64 bits (a size past 2^53 is rounded, like any huge size). */
 function parsePaxSize(v: Uint8Array): number | null {
   if (!allDigits(v)) return null;
-  const n = BigInt(String.fromCharCode(...v));
+  const digits = latin1(v).replace(/^0+(?=.)/, "");
+  if (digits.length > 20) return null;
+  const n = BigInt(digits);
   return n > 0xffffffffffffffffn ? null : Number(n);
 }
 
@@ -148,7 +153,7 @@ function parsePaxTime(v: Uint8Array): number | null {
   const dot = body.indexOf(0x2e);
   const int = dot < 0 ? body : body.subarray(0, dot);
   if (!allDigits(int) || (dot >= 0 && !allDigits(body.subarray(dot + 1)))) return null;
-  const t = Number(String.fromCharCode(...v));
+  const t = Number(latin1(v));
   return Number.isFinite(t) ? t : null;
 }
 
@@ -183,7 +188,7 @@ function parsePax(data: Uint8Array): PaxRecords | string {
     const eq = body.indexOf(0x3d);
     if (eq < 0) return "record has no '='";
     if (eq === 0) return "record has an empty key";
-    const key = String.fromCharCode(...body.subarray(0, eq));
+    const key = eq <= 8 ? latin1(body.subarray(0, eq)) : ""; // longer keys are none of ours
     const value = body.subarray(eq + 1);
     if (key === "path" || key === "linkpath") out[key] = value.length === 0 ? "cleared" : { set: value.slice() };
     else if (key === "size" || key === "mtime") {

@@ -535,6 +535,8 @@ function paxCases(): HostileCase[] {
     ["size record not a number", paxRecord("size", "12k")],
     ["negative size record", paxRecord("size", "-1")],
     ["mtime record not a time", paxRecord("mtime", "yesterday")],
+    ["size record of 30 digits", paxRecord("size", "1".repeat(30))],
+    ["size record of 400 KiB of digits", paxRecord("size", "9".repeat(400 * 1024))],
     ["NUL between records", Buffer.concat([paxRecord("path", "a"), Buffer.from([0]), paxRecord("path", "b")])],
     ["oversized header data (2 MiB declared)", () => paxHeader([], { declared: 2 * MiB })],
     ["malformed global header", () => paxHeader(Buffer.from("5 x\n\n"), { typeflag: "g" })],
@@ -643,6 +645,22 @@ function paxCases(): HostileCase[] {
     {
       name: "pax: non-UTF-8 path record",
       build: () => tarOf(paxHeader([["path", Buffer.from([0x65, 0x70, 0xff, 0x2f, 0x6d, 0x65, 0x74, 0x61, 0x2e, 0x6a, 0x73, 0x6f, 0x6e])]]), entryBytes("x", texts.meta), episodeTar()),
+    },
+    {
+      name: "pax: 600 KiB records (an unknown key, a size with 300k leading zeros, a long mtime)",
+      build: () => {
+        const proc = Buffer.from(texts.proc);
+        return tarOf(
+          paxHeader([
+            ["k".repeat(600 * 1024), "v"],
+            ["size", "0".repeat(300_000) + String(proc.length)],
+            ["mtime", "0".repeat(1000) + "1775124672." + "5".repeat(1000)],
+            ["path", "ep-000123/telemetry-proc.jsonl"],
+          ]),
+          entryBytes("p", proc, "0", 0),
+          episodeTar({ drop: ["proc"] }),
+        );
+      },
     },
     {
       name: "pax: dangling header at the end of the archive",

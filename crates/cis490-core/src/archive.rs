@@ -772,7 +772,7 @@ mod tests {
         let r = parse_pax(&[rec("mtime", "1700000000.123456789"), rec("path", "ep/meta.json"), rec("size", "7")].concat()).unwrap();
         assert_eq!(r.path, Some(PaxValue::Set(b"ep/meta.json".to_vec())));
         assert_eq!(r.size, Some(PaxValue::Set(7)));
-        assert_eq!(r.mtime, Some(PaxValue::Set(1700000000.123456789)));
+        assert_eq!(r.mtime, Some(PaxValue::Set("1700000000.123456789".parse().unwrap())));
         // Unknown keys are skipped; a value may hold '=' and newlines; later records win; NUL padding after the last record.
         let r = parse_pax(&[rec("comment", "a=b\n"), rec("path", "a=\n"), rec("path", "b"), b"\0\0\0".to_vec()].concat()).unwrap();
         assert_eq!(r.path, Some(PaxValue::Set(b"b".to_vec())));
