@@ -5,7 +5,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport, type InspectOptions } from "../src/episode/report.js";
 import { inspectBytes } from "../src/reference/inspect.js";
-import { hostileCases, variedEpisode } from "./helpers/hostile.js";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { hostileCases, paxEpisodeTar, rng, variedEpisode, zst } from "./helpers/hostile.js";
+import { PAX_FIXTURES } from "./helpers/pax-fixture.js";
 
 import { runNativeSuites as haveNative } from "./helpers/native.js";
 
@@ -61,6 +64,36 @@ describe.skipIf(!haveNative)("inspect parity: native vs reference", () => {
 
   it("50 seeded varied episodes", () => {
     for (let seed = 1; seed <= 50; seed++) expectSame(`varied episode seed ${seed}`, variedEpisode(seed), {});
+  });
+
+  it("tool-made pax/GNU/ustar fixtures (fixtures/pax)", () => {
+    for (const file of Object.keys(PAX_FIXTURES)) {
+      const buf = readFileSync(fileURLToPath(new URL(`../fixtures/pax/${file}`, import.meta.url)));
+      expectSame(file, buf, {});
+      expectSame(`${file} tight`, buf, { max_member_bytes: 5000, max_total_bytes: 40_000 });
+    }
+  });
+
+  it("seeded mutations of pax records: lengths, keys, values, separators", () => {
+    // A pax header with path and size records before every entry; then edits only inside the pax data.
+    const tar = paxEpisodeTar({}, { pathRecords: true, tweak: (i, _name, size) => [["size", i % 2 ? "" : String(size)]] });
+    const ranges: Array<[number, number]> = [];
+    for (let off = 0; off + 512 <= tar.length && tar[off] !== 0; ) {
+      const size = parseInt(tar.subarray(off + 124, off + 135).toString("latin1"), 8);
+      if (tar[off + 156] === 0x78) ranges.push([off + 512, size]);
+      off += 512 + Math.ceil(size / 512) * 512;
+    }
+    const alphabet = Buffer.from("0123456789 =\n\0x-./");
+    const r = rng(490);
+    for (let n = 0; n < 150; n++) {
+      const t = Buffer.from(tar);
+      const edits = 1 + Math.floor(r() * 4);
+      for (let e = 0; e < edits; e++) {
+        const [start, len] = ranges[Math.floor(r() * ranges.length)];
+        t[start + Math.floor(r() * len)] = alphabet[Math.floor(r() * alphabet.length)];
+      }
+      expectSame(`pax mutation ${n}`, zst(t), n % 3 === 0 ? { max_member_bytes: 20_000 } : {});
+    }
   });
 
   it("varied episodes under tight limits", () => {

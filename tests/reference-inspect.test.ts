@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTar, tarHeader } from "../src/archive/tar-write.js";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport, type InspectOptions } from "../src/episode/report.js";
 import { inspectBytes, inspectFile, referenceInspector } from "../src/reference/inspect.js";
-import { listTarEntries, TarError } from "../src/reference/tar-read.js";
+import { listTarEntries, MAX_PAX_BYTES, PaxError, TarError } from "../src/reference/tar-read.js";
 import {
   buildEpisode,
   cut,
@@ -18,6 +18,9 @@ import {
   episodeTexts,
   flipBytes,
   hostileCases,
+  padBlock,
+  paxHeader,
+  rawHeader,
   T0,
   zeroMemberBomb,
   zst,
@@ -391,11 +394,82 @@ describe("edge cases of JSON and tar", () => {
     expect(r.members.guest).toMatchObject({ rows: 51, skipped: 4 });
   });
 
-  it("GNU long names name members; pax headers are special files; type 7 is a regular file", () => {
+  it("GNU long names and pax path records name members; type 7 is a regular file", () => {
     const r = inspectCase("tar format edge cases: GNU long name, pax header, contiguous file");
     expect(r.fatal).toBeNull();
-    expect(r.findings).toEqual([{ code: "special-file", member: "PaxHeaders/netflow.jsonl" }]);
+    expect(r.findings).toEqual([]);
     expect(rowsOf(r)).toEqual(STANDARD_ROWS);
+  });
+
+  it("pax headers as GNU tar and Python write them change nothing", () => {
+    for (const name of ["pax: GNU posix layout, mtime/atime/ctime before every entry", "pax: every name in a path record"]) {
+      const r = inspectCase(name);
+      const plain = inspect(buildEpisode());
+      expect({ ...r, sha256: "", size_bytes: 0 }, name).toEqual({ ...plain, sha256: "", size_bytes: 0 });
+    }
+  });
+
+  it("pax path records go through the same name checks as header names", () => {
+    expect(inspectCase("pax: path traversal in path records").findings).toEqual([
+      { code: "unsafe-path", member: "../../etc/passwd" },
+      { code: "unsafe-path", member: "ep-000123/../../meta.json" },
+      { code: "unsafe-path", member: "ep-000123/../labels.jsonl" },
+    ]);
+    // A global absolute path names both following entries; the header names under it do not count.
+    const abs = inspectCase("pax: absolute path records");
+    expect(abs.findings).toEqual([
+      { code: "unsafe-path", member: "/etc/passwd" },
+      { code: "unsafe-path", member: "/ep-000123/telemetry-proc.jsonl" },
+      { code: "unsafe-path", member: "/ep-000123/telemetry-proc.jsonl" },
+    ]);
+    expect(rowsOf(abs)).toEqual(STANDARD_ROWS);
+    expect(inspectCase("pax: a safe path record over an unsafe header name").findings).toEqual([]);
+    // The pax header's own name (an absolute /tmp/GlobalHead...) is not an entry.
+    expect(inspectCase("pax: global headers apply to every following entry until cleared").findings).toEqual([
+      { code: "duplicate-member", member: "ep-000123/labels.jsonl" },
+    ]);
+    const odd = inspectCase("pax: non-UTF-8 path record");
+    expect(odd.findings).toEqual([{ code: "duplicate-member", member: "ep-000123/meta.json" }]);
+    expect(odd.meta?.episode_id).toBe("ep-000123");
+  });
+
+  it("links and devices named by pax records are still findings", () => {
+    const r = inspectCase("pax: linkpath records on links, path records on links and devices");
+    expect(r.findings).toEqual([
+      { code: "symlink", member: "ep-000123/meta.json" },
+      { code: "hardlink", member: "ep-000123/labels.jsonl" },
+      { code: "special-file", member: "ep-000123/telemetry-proc.jsonl" },
+    ]);
+    expect(rowsOf(r)).toEqual(STANDARD_ROWS);
+  });
+
+  it("pax size records are honoured and bounded like header sizes", () => {
+    expect(rowsOf(inspectCase("pax: size records honoured (header sizes lie)"))).toEqual(STANDARD_ROWS);
+    const long = inspectCase("pax: 600 KiB records (an unknown key, a size with 300k leading zeros, a long mtime)");
+    expect(long).toMatchObject({ fatal: null, findings: [] });
+    expect(rowsOf(long)).toEqual(STANDARD_ROWS);
+    expect(rowsOf(inspectCase("pax: path record beats a GNU long name; consecutive headers, later records win"))).toEqual(STANDARD_ROWS);
+    for (const name of ["pax: size record over max_member_bytes", "pax: size record one byte over a tight max_member_bytes"]) {
+      const r = inspectCase(name);
+      expect(r.fatal, name).toBe("limit:member-bytes");
+      expect(r.findings, name).toEqual([{ code: "limit:member-bytes", member: "ep-000123/telemetry-proc.jsonl" }]);
+    }
+    expect(inspectCase("pax: huge size record on an unknown entry")).toMatchObject({ fatal: "tar-error", meta_present: true });
+    expect(inspectCase("pax: stream ends inside pax header data")).toMatchObject({ fatal: "tar-error", findings: [] });
+    expect(inspectCase("pax: dangling header at the end of the archive")).toMatchObject({ fatal: null, findings: [] });
+  });
+
+  it("a malformed pax header is a tar-error with a malformed-pax finding naming it", () => {
+    const cases = hostileCases().filter((c) => c.name.startsWith("pax malformed: "));
+    expect(cases.length).toBeGreaterThanOrEqual(12);
+    for (const c of cases) {
+      const r = inspect(c.build(), c.options);
+      const header = c.name.includes("global") ? "/tmp/GlobalHead.4242.1" : "./PaxHeaders/entry";
+      expect(r.fatal, c.name).toBe("tar-error");
+      expect(r.findings, c.name).toEqual([{ code: "malformed-pax", member: header }]);
+      expect(r.meta_present, c.name).toBe(true); // what came before stays
+      expect(r.members.labels.present, c.name).toBe(false);
+    }
   });
 
   it("a single zero block followed by more headers is a tar error", () => {
@@ -659,50 +733,67 @@ describe("missing and empty members", () => {
 });
 
 describe("tar reader", () => {
-  /** A raw header with any type flag (the writer only knows the standard ones), checksum fixed. */
-  function rawHeader(name: string, size: number, typeflag: string): Uint8Array {
-    const h = tarHeader({ name }, size);
-    h[156] = typeflag.charCodeAt(0);
-    h.fill(0x20, 148, 156);
-    const sum = h.reduce((a, b) => a + b, 0);
-    h.set(Buffer.from(sum.toString(8).padStart(6, "0") + "\0 "), 148);
-    return h;
-  }
-  const pad = (b: Uint8Array) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+  const pad = padBlock;
 
-  it("lists entries with kinds, sizes and data offsets", () => {
+  it("lists entries with kinds, sizes, link names, times and data offsets", () => {
     const tar = buildTar([
-      { name: "d/", type: "dir" },
+      { name: "d/", type: "dir", mtime: 1775124672 },
       { name: "d/a.txt", data: "hello" },
       { name: "d/l", type: "symlink", linkname: "/x" },
       { name: "d/f", type: "fifo" },
     ]);
     expect(listTarEntries(tar)).toEqual([
-      { name: "d/", kind: "dir", typeflag: "5", size: 0, dataOffset: 512 },
-      { name: "d/a.txt", kind: "file", typeflag: "0", size: 5, dataOffset: 1024 },
-      { name: "d/l", kind: "symlink", typeflag: "2", size: 0, dataOffset: 2048 },
-      { name: "d/f", kind: "fifo", typeflag: "6", size: 0, dataOffset: 2560 },
+      { name: "d/", kind: "dir", typeflag: "5", size: 0, linkname: "", mtime: 1775124672, dataOffset: 512 },
+      { name: "d/a.txt", kind: "file", typeflag: "0", size: 5, linkname: "", mtime: 0, dataOffset: 1024 },
+      { name: "d/l", kind: "symlink", typeflag: "2", size: 0, linkname: "/x", mtime: 0, dataOffset: 2048 },
+      { name: "d/f", kind: "fifo", typeflag: "6", size: 0, linkname: "", mtime: 0, dataOffset: 2560 },
     ]);
   });
 
-  it("honours GNU long names and reports pax headers as entries of their own", () => {
+  it("applies GNU long names and links, and pax x/g records; pax headers are not entries", () => {
     const long = "x/".repeat(150) + "meta.json";
     const tar = Buffer.concat([
       rawHeader("././@LongLink", long.length + 1, "L"),
       pad(Buffer.from(long + "\0")),
+      rawHeader("././@LongLink", 301, "K"),
+      pad(Buffer.from("t".repeat(300) + "\0")),
+      tarHeader({ name: "short", type: "symlink" }, 0),
+      rawHeader("././@LongLink", long.length + 1, "L"),
+      pad(Buffer.from(long + "\0")),
       tarHeader({ name: "short" }, 2),
       pad(Buffer.from("{}")),
-      rawHeader("PaxHeaders/x", 10, "x"),
-      pad(Buffer.from("10 a=bcd\n\n")),
+      paxHeader([["comment", "ignored"], ["mtime", "1775124672.5"], ["linkpath", "/g"]], { typeflag: "g" }),
+      paxHeader([["path", "p/é.txt"], ["size", "3"], ["mtime", "-1.25"], ["atime", "x"]]),
+      tarHeader({ name: "header-name" }, 0),
+      pad(Buffer.from("abc")),
+      paxHeader([["linkpath", ""], ["mtime", ""]]),
+      tarHeader({ name: "second", linkname: "own", mtime: 8 }, 0),
+      paxHeader([["path", "x"]]), // dangling: nothing follows
       Buffer.alloc(1024),
     ]);
-    expect(listTarEntries(tar).map((e) => [e.name, e.kind])).toEqual([
-      [long, "file"],
-      ["PaxHeaders/x", "other"],
+    expect(listTarEntries(tar).map(({ name, kind, size, linkname, mtime }) => ({ name, kind, size, linkname, mtime }))).toEqual([
+      { name: long, kind: "symlink", size: 0, linkname: "t".repeat(300), mtime: 0 },
+      { name: long, kind: "file", size: 2, linkname: "", mtime: 0 },
+      { name: "p/é.txt", kind: "file", size: 3, linkname: "/g", mtime: -1.25 },
+      { name: "second", kind: "file", size: 0, linkname: "own", mtime: 8 },
     ]);
-    const r = inspect(zst(Buffer.concat([tar.subarray(0, tar.length - 1024), episodeTar({ drop: ["meta"] })])));
+    const r = inspect(zst(Buffer.concat([tar.subarray(512 * 5, 512 * 9), episodeTar({ drop: ["meta"] })])));
     expect(r.meta_present).toBe(true);
-    expect(r.findings).toEqual([{ code: "special-file", member: "PaxHeaders/x" }]);
+    expect(r.findings).toEqual([]);
+  });
+
+  it("malformed pax data throws PaxError naming the pax header", () => {
+    const bad = Buffer.concat([paxHeader(Buffer.from("9 pathab\n"), { name: "./PaxHeaders/evil" }), tarHeader({ name: "a" }, 0), Buffer.alloc(1024)]);
+    expect(() => listTarEntries(bad)).toThrow(PaxError);
+    try {
+      listTarEntries(bad);
+    } catch (error) {
+      expect((error as PaxError).headerName).toBe("./PaxHeaders/evil");
+      expect(error).toBeInstanceOf(TarError);
+    }
+    // Bounded before anything is allocated: an 8 GiB pax header in a tiny stream.
+    expect(() => listTarEntries(Buffer.concat([paxHeader([], { declared: 2 ** 33 - 1 }), Buffer.alloc(1024)]))).toThrow(PaxError);
+    expect(() => listTarEntries(Buffer.concat([paxHeader([], { declared: MAX_PAX_BYTES })]))).toThrow(TarError); // allowed size, data missing
   });
 
   it("rejects bad checksums, truncation and a lone zero block before more data", () => {

@@ -21,7 +21,7 @@ import {
   type MemberStats,
   type SourceSignal,
 } from "../episode/report.js";
-import { TarError, TarLimitError, TarReader, type ByteSource } from "./tar-read.js";
+import { PaxError, TarError, TarLimitError, TarReader, type ByteSource } from "./tar-read.js";
 
 // ---------------------------------------------------------------------------
 // Errors that stop the episode. Each carries the report's `fatal` code.
@@ -747,6 +747,8 @@ function readArchive(file: Uint8Array, opts: InspectOptions): ArchiveContents {
       out.fatal = "limit:member-bytes";
       out.fatalDetail = error.message;
     } else if (error instanceof TarError) {
+      // A malformed pax header also names itself in a finding: tar-error alone would not say why.
+      if (error instanceof PaxError) out.findings.push({ code: "malformed-pax", member: error.headerName });
       out.fatal = "tar-error";
       out.fatalDetail = error.message;
     } else throw error;

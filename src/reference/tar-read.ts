@@ -4,11 +4,11 @@
 // touches the file system: entries are only described, never extracted.
 //
 // Formats: POSIX ustar (prefix/name joined with "/" when the magic is
-// "ustar\0"), old v7 headers, and GNU long names ('L'; long link names 'K' are
-// read and ignored, links are never followed). Pax headers ('x', 'g') are not
-// interpreted: they are entries of kind "other" like any unknown type flag,
-// which the decoder reports as `special-file` (the contract only names GNU
-// long names; the native reader does the same).
+// "ustar\0"), old v7 headers, GNU long names and link names ('L', 'K'), and
+// pax extended headers ('x' for the next entry, 'g' for every following one;
+// the keys `path`, `linkpath`, `size` and `mtime` are applied, the rest
+// ignored; docs/inspection.md, "pax headers"). A malformed pax header throws
+// PaxError. Links are described, never followed.
 //
 // End of archive: two zero blocks, a zero block then the end of the stream,
 // or the end of the stream at a header boundary. A single zero block followed
@@ -33,6 +33,21 @@ export class TarLimitError extends Error {
   }
 }
 
+/** A malformed pax extended header (a TarError: the archive cannot be read past it). */
+export class PaxError extends TarError {
+  constructor(
+    /** The pax header's own tar name (e.g. "./PaxHeaders/meta.json"). */
+    readonly headerName: string,
+    what: string,
+  ) {
+    super(`malformed pax header ${JSON.stringify(headerName)}: ${what}`);
+    this.name = "PaxError";
+  }
+}
+
+/** Over this many data bytes a pax header is malformed (its data is held in memory to be parsed). */
+export const MAX_PAX_BYTES = 1 << 20;
+
 /** Something that yields the (decompressed) archive in chunks. */
 export interface ByteSource {
   /** The next non-empty chunk, or null at the clean end of the stream. May throw its own errors. */
@@ -42,13 +57,17 @@ export interface ByteSource {
 export type TarKind = "file" | "hardlink" | "symlink" | "chardev" | "blockdev" | "dir" | "fifo" | "other";
 
 export interface TarEntryInfo {
-  /** The entry's path (GNU long name applied), bytes decoded as UTF-8 with U+FFFD for invalid sequences. */
+  /** The effective path (pax `path`, else GNU long name, else ustar prefix/name), decoded as UTF-8 with U+FFFD for invalid sequences. */
   name: string;
   kind: TarKind;
   /** The raw type flag character ("0", "2", "\0", ...). */
   typeflag: string;
-  /** Declared data size in bytes. */
+  /** Effective data size in bytes (pax `size`, else the header field). */
   size: number;
+  /** Effective link target (pax `linkpath`, else GNU long link, else the header field); never followed. */
+  linkname: string;
+  /** Effective modification time in seconds (pax `mtime`, else the header field; null if that is not a number). */
+  mtime: number | null;
   /** Offset of the first data byte in the uncompressed stream. */
   dataOffset: number;
 }
@@ -97,6 +116,108 @@ function parseNumeric(field: Uint8Array, what: string): number {
   return value;
 }
 
+/** A pax value as one header states it: set, or explicitly emptied (`key=`: fall back to the header's own field). */
+type PaxValue<T> = { set: T } | "cleared";
+
+/** The pax keys we interpret; a key is absent when no record named it. */
+interface PaxRecords {
+  path?: PaxValue<Uint8Array>;
+  linkpath?: PaxValue<Uint8Array>;
+  size?: PaxValue<number>;
+  mtime?: PaxValue<number>;
+}
+
+const PAX_KEYS = ["path", "linkpath", "size", "mtime"] as const;
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+function allDigits(b: Uint8Array): boolean {
+  return b.length > 0 && b.every(isDigit);
+}
+
+/** Bytes as a string, one char per byte (no spread: values may be up to MAX_PAX_BYTES long). */
+const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
+
+/** Decimal digits only, within 64 bits (a size past 2^53 is rounded, like any huge size). */
+function parsePaxSize(v: Uint8Array): number | null {
+  if (!allDigits(v)) return null;
+  const digits = latin1(v).replace(/^0+(?=.)/, "");
+  if (digits.length > 20) return null;
+  const n = BigInt(digits);
+  return n > 0xffffffffffffffffn ? null : Number(n);
+}
+
+/** `[-]digits[.digits]` (POSIX's grammar for pax times), as seconds. */
+function parsePaxTime(v: Uint8Array): number | null {
+  const body = v[0] === 0x2d ? v.subarray(1) : v;
+  const dot = body.indexOf(0x2e);
+  const int = dot < 0 ? body : body.subarray(0, dot);
+  if (!allDigits(int) || (dot >= 0 && !allDigits(body.subarray(dot + 1)))) return null;
+  const t = Number(latin1(v));
+  return Number.isFinite(t) ? t : null;
+}
+
+/**
+ * pax extended header data: `"<len> <key>=<value>\n"` records, `len`
+ * counting the whole record in decimal bytes. Trailing NUL bytes after the
+ * last record are allowed. Returns the records, or what is wrong.
+ */
+function parsePax(data: Uint8Array): PaxRecords | string {
+  const out: PaxRecords = {};
+  const n = data.length;
+  let pos = 0;
+  while (pos < n) {
+    if (data[pos] === 0) {
+      if (data.subarray(pos).every((b) => b === 0)) break;
+      return "NUL byte inside the records";
+    }
+    let i = pos;
+    let len = 0;
+    while (i < n && isDigit(data[i])) {
+      // Past the data is past the data, however many digits follow.
+      len = Math.min(len * 10 + (data[i] - 0x30), n + 1);
+      i++;
+    }
+    if (i === pos) return "record length is not a decimal number";
+    if (i === n || data[i] !== 0x20) return "record length is not followed by a space";
+    if (len > n - pos) return "record runs past the header data";
+    const end = pos + len;
+    if (end < i + 2) return "record shorter than its length field";
+    if (data[end - 1] !== 0x0a) return "record does not end with a newline";
+    const body = data.subarray(i + 1, end - 1);
+    const eq = body.indexOf(0x3d);
+    if (eq < 0) return "record has no '='";
+    if (eq === 0) return "record has an empty key";
+    const key = eq <= 8 ? latin1(body.subarray(0, eq)) : ""; // longer keys are none of ours
+    const value = body.subarray(eq + 1);
+    if (key === "path" || key === "linkpath") out[key] = value.length === 0 ? "cleared" : { set: value.slice() };
+    else if (key === "size" || key === "mtime") {
+      if (value.length === 0) out[key] = "cleared";
+      else {
+        const v = key === "size" ? parsePaxSize(value) : parsePaxTime(value);
+        if (v === null) return key === "size" ? "size record is not a decimal number" : "mtime record is not a decimal time";
+        out[key] = { set: v };
+      }
+    }
+    pos = end;
+  }
+  return out;
+}
+
+/** The effective value: the entry's own record, else the global one, else the header's (an emptied own record skips the global one). */
+function effective<T>(local: PaxValue<T> | undefined, global: PaxValue<T> | undefined, header: T): T {
+  if (local !== undefined) return local === "cleared" ? header : local.set;
+  return global !== undefined && global !== "cleared" ? global.set : header;
+}
+
+/** The ustar name of a header: prefix/name joined when the magic says ustar. */
+function headerName(header: Uint8Array): Uint8Array {
+  const name = cString(header.subarray(0, 100));
+  const isUstar = String.fromCharCode(...header.subarray(257, 263)) === "ustar\0";
+  const prefix = isUstar ? cString(header.subarray(345, 500)) : new Uint8Array(0);
+  return prefix.length > 0 ? Buffer.concat([prefix, Buffer.from("/"), name]) : name;
+}
+
 function isZeroBlock(block: Uint8Array): boolean {
   for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
   return true;
@@ -116,6 +237,8 @@ export class TarReader {
   private dataLeft = 0;
   private padLeft = 0;
   private finished = false;
+  /** pax 'g' records in force for every following entry. */
+  private global: PaxRecords = {};
 
   constructor(private readonly source: ByteSource) {}
 
@@ -193,6 +316,8 @@ export class TarReader {
     if (this.finished) return null;
     this.finishEntry();
     let longName: Uint8Array | null = null;
+    let longLink: Uint8Array | null = null;
+    const local: PaxRecords = {};
     for (;;) {
       const header = this.readExact(BLOCK, "a tar header");
       if (header === null) return this.end();
@@ -214,28 +339,62 @@ export class TarReader {
 
       if (typeflag === "L" || typeflag === "K") {
         if (size > maxLongName) throw new TarLimitError(utf8Lossy.decode(cString(header.subarray(0, 100))), size);
-        const data = new Uint8Array(size);
-        let at = 0;
-        this.readData((piece) => {
-          data.set(piece, at);
-          at += piece.length;
-        });
-        this.finishEntry();
-        // 'K' (a long link target) names nothing we read: consumed only.
-        if (typeflag === "L") longName = cString(data);
+        const data = cString(this.readAll(size));
+        if (typeflag === "L") longName = data;
+        else longLink = data;
+        continue;
+      }
+      if (typeflag === "x" || typeflag === "g") {
+        const paxName = () => utf8Lossy.decode(headerName(header));
+        if (size > MAX_PAX_BYTES) throw new PaxError(paxName(), `${size} bytes of records (more than ${MAX_PAX_BYTES})`);
+        const records = parsePax(this.readAll(size));
+        if (typeof records === "string") throw new PaxError(paxName(), records);
+        for (const key of PAX_KEYS) {
+          const v = records[key];
+          if (v === undefined) continue;
+          // 'x': later records win. 'g': a set value replaces, an emptied one removes.
+          if (typeflag === "x") (local as Record<string, unknown>)[key] = v;
+          else if (v === "cleared") delete this.global[key];
+          else (this.global as Record<string, unknown>)[key] = v;
+        }
         continue;
       }
 
-      let nameBytes: Uint8Array;
-      if (longName) nameBytes = longName;
-      else {
-        const name = cString(header.subarray(0, 100));
-        const isUstar = String.fromCharCode(...header.subarray(257, 263)) === "ustar\0";
-        const prefix = isUstar ? cString(header.subarray(345, 500)) : new Uint8Array(0);
-        nameBytes = prefix.length > 0 ? Buffer.concat([prefix, Buffer.from("/"), name]) : name;
+      const g = this.global;
+      const nameBytes = effective(local.path, g.path, longName ?? headerName(header));
+      const linkBytes = effective(local.linkpath, g.linkpath, longLink ?? cString(header.subarray(157, 257)));
+      const effSize = effective(local.size, g.size, size);
+      let headerMtime: number | null;
+      try {
+        headerMtime = parseNumeric(header.subarray(136, 148), "mtime");
+      } catch {
+        headerMtime = null;
       }
-      return { name: utf8Lossy.decode(nameBytes), kind: KINDS[typeflag] ?? "other", typeflag, size, dataOffset };
+      const mtime = effective<number | null>(local.mtime, g.mtime, headerMtime);
+      this.dataLeft = effSize;
+      this.padLeft = (BLOCK - (effSize % BLOCK)) % BLOCK;
+      return {
+        name: utf8Lossy.decode(nameBytes),
+        kind: KINDS[typeflag] ?? "other",
+        typeflag,
+        size: effSize,
+        linkname: utf8Lossy.decode(linkBytes),
+        mtime,
+        dataOffset,
+      };
     }
+  }
+
+  /** The whole data of the current entry (and its padding), copied. */
+  private readAll(size: number): Uint8Array {
+    const data = new Uint8Array(size);
+    let at = 0;
+    this.readData((piece) => {
+      data.set(piece, at);
+      at += piece.length;
+    });
+    this.finishEntry();
+    return data;
   }
 
   /** Streams the current entry's data to onChunk (views, valid only during the call). */

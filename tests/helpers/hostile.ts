@@ -328,6 +328,79 @@ export function corruptHeaderChecksum(tar: Uint8Array, headerOffset: number): Bu
 }
 
 // ---------------------------------------------------------------------------
+// Raw headers and pax extended headers (the ustar writer only knows the standard types).
+
+/** A ustar header with any type flag, its checksum recomputed. */
+export function rawHeader(name: string, size: number, typeflag: string, linkname?: string): Uint8Array {
+  const h = tarHeader({ name, linkname }, size);
+  h[156] = typeflag.charCodeAt(0);
+  h.fill(0x20, 148, 156);
+  const sum = h.reduce((a, b) => a + b, 0);
+  h.set(Buffer.from(sum.toString(8).padStart(6, "0") + "\0 "), 148);
+  return h;
+}
+
+/** Data padded with zeros to a whole number of 512-byte blocks. */
+export function padBlock(b: Uint8Array): Buffer {
+  return Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+}
+
+/** One well-formed pax record, `"<len> <key>=<value>\n"`, len counting the whole record. */
+export function paxRecord(key: string, value: string | Uint8Array): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), Buffer.from(value), Buffer.from("\n")]);
+  let n = body.length + 1;
+  while (String(n).length + body.length !== n) n++;
+  return Buffer.concat([Buffer.from(String(n)), body]);
+}
+
+/**
+ * A pax extended header ('x': for the next entry, 'g': global) with its data.
+ * `records` are [key, value] pairs, or raw bytes for malformed data; `declared` lies about the size.
+ */
+export function paxHeader(
+  records: Array<[string, string | Uint8Array]> | Uint8Array,
+  opts: { typeflag?: "x" | "g"; name?: string; declared?: number } = {},
+): Buffer {
+  const data = records instanceof Uint8Array ? records : Buffer.concat(records.map(([k, v]) => paxRecord(k, v)));
+  const name = opts.name ?? (opts.typeflag === "g" ? "/tmp/GlobalHead.4242.1" : "./PaxHeaders/entry");
+  return Buffer.concat([rawHeader(name, opts.declared ?? data.length, opts.typeflag ?? "x"), padBlock(data)]);
+}
+
+/** One entry: a ustar header and its padded data. */
+function entryBytes(name: string, data: Uint8Array | string, typeflag = "0", declared?: number, linkname?: string): Buffer {
+  const bytes = Buffer.from(data);
+  return Buffer.concat([rawHeader(name, declared ?? bytes.length, typeflag, linkname), padBlock(bytes)]);
+}
+
+/**
+ * The standard episode as GNU `tar --format=posix` lays it out: a pax 'x'
+ * header before every entry (mtime, atime, ctime; `path` when `pathRecords`),
+ * the ustar header then carrying a placeholder name when the path is in the record.
+ * `tweak(i, name, size)` may return extra records for entry i.
+ */
+export function paxEpisodeTar(
+  spec: EpisodeSpec = {},
+  opts: { pathRecords?: boolean; tweak?: (i: number, name: string, size: number) => Array<[string, string]> } = {},
+): Buffer {
+  const parts: Buffer[] = [];
+  episodeEntries(spec).forEach((e, i) => {
+    const records: Array<[string, string]> = [
+      ["mtime", "1775124672.25"],
+      ["atime", "1796114684.303643974"],
+      ["ctime", "1796114684.299643974"],
+    ];
+    if (opts.pathRecords) records.push(["path", e.name]);
+    const data = e.type === "dir" ? "" : (e.data ?? "");
+    records.push(...(opts.tweak?.(i, e.name, Buffer.byteLength(data)) ?? []));
+    parts.push(paxHeader(records, { name: `./PaxHeaders/${i}` }));
+    const headerName = opts.pathRecords ? `placeholder-${i}` : e.name;
+    parts.push(entryBytes(headerName, data, e.type === "dir" ? "5" : "0"));
+  });
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+// ---------------------------------------------------------------------------
 // Seeded random variations of a valid episode (parity tests).
 
 function maybe(r: () => number, p: number): boolean {
@@ -445,6 +518,166 @@ function tarPaddingCut(tar: Buffer): number {
     off += 512 + Math.ceil(size / 512) * 512;
   }
   return tar.length - 1;
+}
+
+/** pax extended headers: the layouts GNU tar and Python write, and what an attacker could write. */
+function paxCases(): HostileCase[] {
+  const texts = episodeTexts();
+  const meta = () => entryBytes("ep-000123/meta.json", texts.meta);
+  const tarOf = (...parts: Uint8Array[]) => zst(Buffer.concat(parts));
+  const malformed: Array<[string, Uint8Array | (() => Buffer)]> = [
+    ["record length is not a number", Buffer.from("x9 path=a\n")],
+    ["record length past the header data", Buffer.from("99 path=a\n")],
+    ["record length overflows", Buffer.from("99999999999999999999999999 path=a\n")],
+    ["record without '='", Buffer.from("9 pathab\n")],
+    ["record not ending in a newline", Buffer.from("10 path=ab\n")],
+    ["record with an empty key", Buffer.from("6 =ab\n")],
+    ["size record not a number", paxRecord("size", "12k")],
+    ["negative size record", paxRecord("size", "-1")],
+    ["mtime record not a time", paxRecord("mtime", "yesterday")],
+    ["size record of 30 digits", paxRecord("size", "1".repeat(30))],
+    ["size record of 400 KiB of digits", paxRecord("size", "9".repeat(400 * 1024))],
+    ["NUL between records", Buffer.concat([paxRecord("path", "a"), Buffer.from([0]), paxRecord("path", "b")])],
+    ["oversized header data (2 MiB declared)", () => paxHeader([], { declared: 2 * MiB })],
+    ["malformed global header", () => paxHeader(Buffer.from("5 x\n\n"), { typeflag: "g" })],
+  ];
+  return [
+    { name: "pax: GNU posix layout, mtime/atime/ctime before every entry", build: () => zst(paxEpisodeTar()) },
+    { name: "pax: every name in a path record", build: () => zst(paxEpisodeTar({}, { pathRecords: true })) },
+    {
+      name: "pax: path traversal in path records",
+      build: () =>
+        tarOf(
+          paxHeader([["path", "../../etc/passwd"]]),
+          entryBytes("passwd", "root:x:0:0\n"),
+          paxHeader([["path", "ep-000123/../../meta.json"]]),
+          entryBytes("ep-000123/innocent.json", "{}"),
+          paxHeader([["path", "ep-000123/../labels.jsonl"]]),
+          entryBytes("labels.jsonl", '{"t_wall_ns":1,"phase":"failed"}\n'),
+          episodeTar(),
+        ),
+    },
+    {
+      name: "pax: absolute path records",
+      build: () =>
+        tarOf(
+          paxHeader([["path", "/etc/passwd"]]),
+          entryBytes("etc-passwd", "root:x:0:0\n"),
+          paxHeader([["path", "/ep-000123/telemetry-proc.jsonl"]], { typeflag: "g" }),
+          entryBytes("ep-000123/telemetry-proc.jsonl", ""),
+          entryBytes("ep-000123/telemetry-guest.jsonl", ""),
+          paxHeader([["path", ""]], { typeflag: "g" }),
+          episodeTar(),
+        ),
+    },
+    {
+      name: "pax: a safe path record over an unsafe header name",
+      build: () => tarOf(paxHeader([["path", "ep-000123/notes.txt"]]), entryBytes("../../notes.txt", "hi"), episodeTar()),
+    },
+    {
+      name: "pax: size records honoured (header sizes lie)",
+      build: () => {
+        const proc = Buffer.from(texts.proc);
+        return tarOf(
+          paxHeader([["size", String(proc.length)]]),
+          entryBytes("ep-000123/telemetry-proc.jsonl", proc, "0", 0),
+          paxHeader([["size", "2000"]]),
+          entryBytes("ep-000123/padding.bin", Buffer.alloc(2000, 0x41), "0", 7),
+          episodeTar({ drop: ["proc"] }),
+        );
+      },
+    },
+    {
+      name: "pax: size record over max_member_bytes",
+      build: () => tarOf(meta(), paxHeader([["size", "100000000"]]), entryBytes("ep-000123/telemetry-proc.jsonl", "", "0", 0), episodeTar({ drop: ["meta"] })),
+    },
+    {
+      name: "pax: size record one byte over a tight max_member_bytes",
+      build: () => tarOf(paxHeader([["size", "20000"]]), entryBytes("ep-000123/telemetry-proc.jsonl", Buffer.from(texts.proc).subarray(0, 20000), "0", 10), episodeTar({ drop: ["proc"] })),
+      options: { max_member_bytes: 19_999 },
+    },
+    {
+      name: "pax: huge size record on an unknown entry",
+      build: () => tarOf(meta(), paxHeader([["size", "18446744073709551615"]]), entryBytes("ep-000123/padding.bin", "", "0", 0), episodeTar({ drop: ["meta"] })),
+    },
+    {
+      name: "pax: global headers apply to every following entry until cleared",
+      build: () =>
+        tarOf(
+          paxHeader([["comment", "fleet packer 2.1"], ["mtime", "1775124672"]], { typeflag: "g" }),
+          meta(),
+          paxHeader([["path", "ep-000123/labels.jsonl"]], { typeflag: "g" }),
+          entryBytes("a", texts.labels),
+          entryBytes("ep-000123/telemetry-proc.jsonl", texts.proc),
+          paxHeader([["path", ""]]),
+          entryBytes("ep-000123/telemetry-proc.jsonl", texts.proc),
+          paxHeader([["path", ""]], { typeflag: "g" }),
+          episodeTar({ drop: ["meta", "labels", "proc"] }),
+        ),
+    },
+    {
+      name: "pax: linkpath records on links, path records on links and devices",
+      build: () =>
+        tarOf(
+          paxHeader([["path", "ep-000123/meta.json"], ["linkpath", "/etc/passwd"]]),
+          entryBytes("l1", "", "2"),
+          paxHeader([["linkpath", "../../../etc/shadow"]]),
+          entryBytes("ep-000123/labels.jsonl", "", "1", 0, "ignored"),
+          paxHeader([["path", "ep-000123/telemetry-proc.jsonl"]]),
+          entryBytes("dev", "", "3"),
+          episodeTar(),
+        ),
+    },
+    {
+      name: "pax: path record beats a GNU long name; consecutive headers, later records win",
+      build: () => {
+        const long = `${"deep/".repeat(30)}ignored.txt`;
+        const proc = Buffer.from(texts.proc);
+        return tarOf(
+          entryBytes("././@LongLink", `${long}\0`, "L"),
+          paxHeader([["path", "ep-000123/wrong.txt"]]),
+          paxHeader([["path", "ep-000123/telemetry-proc.jsonl"], ["size", String(proc.length)]]),
+          entryBytes("short", proc, "0", 3),
+          episodeTar({ drop: ["proc"] }),
+        );
+      },
+    },
+    {
+      name: "pax: non-UTF-8 path record",
+      build: () => tarOf(paxHeader([["path", Buffer.from([0x65, 0x70, 0xff, 0x2f, 0x6d, 0x65, 0x74, 0x61, 0x2e, 0x6a, 0x73, 0x6f, 0x6e])]]), entryBytes("x", texts.meta), episodeTar()),
+    },
+    {
+      name: "pax: 600 KiB records (an unknown key, a size with 300k leading zeros, a long mtime)",
+      build: () => {
+        const proc = Buffer.from(texts.proc);
+        return tarOf(
+          paxHeader([
+            ["k".repeat(600 * 1024), "v"],
+            ["size", "0".repeat(300_000) + String(proc.length)],
+            ["mtime", "0".repeat(1000) + "1775124672." + "5".repeat(1000)],
+            ["path", "ep-000123/telemetry-proc.jsonl"],
+          ]),
+          entryBytes("p", proc, "0", 0),
+          episodeTar({ drop: ["proc"] }),
+        );
+      },
+    },
+    {
+      name: "pax: dangling header at the end of the archive",
+      build: () => {
+        const tar = episodeTar();
+        return tarOf(tar.subarray(0, tar.length - 1024), paxHeader([["path", "ep-000123/meta.json"]]), Buffer.alloc(1024));
+      },
+    },
+    {
+      name: "pax: stream ends inside pax header data",
+      build: () => tarOf(meta(), paxHeader([["path", "x".repeat(600)]]).subarray(0, 800)),
+    },
+    ...malformed.map(([what, data]) => ({
+      name: `pax malformed: ${what}`,
+      build: () => tarOf(meta(), typeof data === "function" ? data() : paxHeader(data), episodeTar({ drop: ["meta"] })),
+    })),
+  ];
 }
 
 export function hostileCases(): HostileCase[] {
@@ -739,15 +972,15 @@ export function hostileCases(): HostileCase[] {
           padded(Buffer.from(longName + "\0")),
           tarHeader({ name: "ignored-short-name" }, proc.length),
           padded(proc),
-          fix(tarHeader({ name: "PaxHeaders/netflow.jsonl" }, 20), "x"),
-          padded(Buffer.from("20 path=netflow.x\n\n\n")),
-          fix(tarHeader({ name: "ep/netflow.jsonl" }, netflow.length), "7"),
+          paxHeader([["path", "ep/netflow.jsonl"]], { name: "PaxHeaders/netflow.jsonl" }),
+          fix(tarHeader({ name: "placeholder" }, netflow.length), "7"),
           padded(netflow),
         ]);
         const rest = episodeTar({ drop: ["proc", "netflow"] });
         return zst(Buffer.concat([head, rest]));
       },
     },
+    ...paxCases(),
     {
       name: "single zero block inside the archive",
       build: () => {

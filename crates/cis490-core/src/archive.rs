@@ -12,6 +12,9 @@ use zstd::zstd_safe::{self, DCtx, InBuffer, OutBuffer, ResetDirective};
 pub enum Fatal {
     Zstd(String),
     Tar(String),
+    /// A malformed pax header (`tar-error`, plus a `malformed-pax` finding
+    /// naming the pax header's own tar name).
+    Pax { header: String, what: String },
     TotalBytes,
     MemberBytes,
     Rows,
@@ -23,7 +26,7 @@ impl Fatal {
     pub fn code(&self) -> &'static str {
         match self {
             Fatal::Zstd(_) => "zstd-error",
-            Fatal::Tar(_) => "tar-error",
+            Fatal::Tar(_) | Fatal::Pax { .. } => "tar-error",
             Fatal::TotalBytes => "limit:total-bytes",
             Fatal::MemberBytes => "limit:member-bytes",
             Fatal::Rows => "limit:rows",
@@ -35,6 +38,7 @@ impl Fatal {
         match self {
             Fatal::Zstd(m) => format!("zstd: {m}"),
             Fatal::Tar(m) => format!("tar: {m}"),
+            Fatal::Pax { header, what } => format!("tar: malformed pax header {header:?}: {what}"),
             Fatal::TotalBytes => "decompressed size exceeds max_total_bytes".into(),
             Fatal::MemberBytes => "member size exceeds max_member_bytes".into(),
             Fatal::Rows => "member has more rows than max_rows".into(),
@@ -300,16 +304,24 @@ pub enum EntryKind {
     Directory,
     Symlink,
     Hardlink,
-    /// Devices, FIFOs and every other type we do not interpret (pax 'x'/'g' included).
+    /// Devices, FIFOs and every other type we do not interpret.
     Special,
 }
 
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The full name (GNU long name, or ustar prefix/name), UTF-8 lossy.
+    /// The effective name (pax `path`, else GNU long name, else ustar
+    /// prefix/name), UTF-8 lossy.
     pub name: String,
     pub kind: EntryKind,
+    /// Effective data size (pax `size` when given, else the header field).
     pub size: u64,
+    /// Effective link target (pax `linkpath`, else GNU long link, else the
+    /// header field), UTF-8 lossy; never followed.
+    pub link: String,
+    /// Effective modification time in seconds (pax `mtime`, else the header
+    /// field; None when the header field is not a number).
+    pub mtime: Option<f64>,
 }
 
 impl Entry {
@@ -326,6 +338,171 @@ impl Entry {
         }
         n.rsplit('/').next().unwrap_or(n)
     }
+}
+
+/// Over this many data bytes a pax header is malformed: real tools write a
+/// few hundred bytes, and the data is held in memory to be parsed.
+pub const MAX_PAX_BYTES: u64 = 1 << 20;
+
+/// One pax value as a header states it: set, or explicitly emptied
+/// (`key=` with nothing after it: fall back to the header's own field).
+#[derive(Debug, Clone, PartialEq)]
+enum PaxValue<T> {
+    Set(T),
+    Cleared,
+}
+
+/// The pax keys we interpret; everything else is ignored.
+#[derive(Debug, Clone, Default)]
+struct PaxRecords {
+    path: Option<PaxValue<Vec<u8>>>,
+    linkpath: Option<PaxValue<Vec<u8>>>,
+    size: Option<PaxValue<u64>>,
+    mtime: Option<PaxValue<f64>>,
+}
+
+impl PaxRecords {
+    /// Later records win (a second header, or a repeated key).
+    fn merge(&mut self, later: PaxRecords) {
+        if later.path.is_some() {
+            self.path = later.path;
+        }
+        if later.linkpath.is_some() {
+            self.linkpath = later.linkpath;
+        }
+        if later.size.is_some() {
+            self.size = later.size;
+        }
+        if later.mtime.is_some() {
+            self.mtime = later.mtime;
+        }
+    }
+
+    /// Global records: a set value replaces, an emptied value removes.
+    fn merge_global(&mut self, later: PaxRecords) {
+        fn put<T>(slot: &mut Option<PaxValue<T>>, v: Option<PaxValue<T>>) {
+            match v {
+                Some(PaxValue::Set(x)) => *slot = Some(PaxValue::Set(x)),
+                Some(PaxValue::Cleared) => *slot = None,
+                None => {}
+            }
+        }
+        put(&mut self.path, later.path);
+        put(&mut self.linkpath, later.linkpath);
+        put(&mut self.size, later.size);
+        put(&mut self.mtime, later.mtime);
+    }
+}
+
+/// The effective value: the member's own record, else the global one, else
+/// the header's. An emptied member record skips the global one.
+fn effective<T: Clone>(local: &Option<PaxValue<T>>, global: &Option<PaxValue<T>>, header: T) -> T {
+    match local {
+        Some(PaxValue::Set(v)) => v.clone(),
+        Some(PaxValue::Cleared) => header,
+        None => match global {
+            Some(PaxValue::Set(v)) => v.clone(),
+            _ => header,
+        },
+    }
+}
+
+/// `[-]digits[.digits]` (POSIX's grammar for pax times), as seconds.
+fn parse_pax_time(v: &[u8]) -> Option<f64> {
+    let body = v.strip_prefix(b"-").unwrap_or(v);
+    let (int, frac) = match memchr::memchr(b'.', body) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    if !digits(int) || !frac.is_none_or(digits) {
+        return None;
+    }
+    std::str::from_utf8(v).ok()?.parse::<f64>().ok().filter(|t| t.is_finite())
+}
+
+/// Decimal digits only, within u64.
+fn parse_pax_size(v: &[u8]) -> Option<u64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in v {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(n)
+}
+
+/// Parses pax extended header data: a sequence of `"<len> <key>=<value>\n"`
+/// records, `len` counting the whole record in decimal bytes (docs/inspection.md,
+/// "pax headers"). Trailing NUL bytes after the last record are allowed.
+fn parse_pax(data: &[u8]) -> Result<PaxRecords, String> {
+    let mut out = PaxRecords::default();
+    let n = data.len();
+    let mut pos = 0;
+    while pos < n {
+        if data[pos] == 0 {
+            if data[pos..].iter().all(|&b| b == 0) {
+                break;
+            }
+            return Err("NUL byte inside the records".into());
+        }
+        let mut i = pos;
+        let mut len: usize = 0;
+        while i < n && data[i].is_ascii_digit() {
+            // Past the data is past the data, however many digits follow.
+            len = len.saturating_mul(10).saturating_add((data[i] - b'0') as usize).min(n + 1);
+            i += 1;
+        }
+        if i == pos {
+            return Err("record length is not a decimal number".into());
+        }
+        if i == n || data[i] != b' ' {
+            return Err("record length is not followed by a space".into());
+        }
+        if len > n - pos {
+            return Err("record runs past the header data".into());
+        }
+        let end = pos + len;
+        if end < i + 2 {
+            return Err("record shorter than its length field".into());
+        }
+        if data[end - 1] != b'\n' {
+            return Err("record does not end with a newline".into());
+        }
+        let body = &data[i + 1..end - 1];
+        let Some(eq) = memchr::memchr(b'=', body) else {
+            return Err("record has no '='".into());
+        };
+        let (key, value) = (&body[..eq], &body[eq + 1..]);
+        if key.is_empty() {
+            return Err("record has an empty key".into());
+        }
+        match key {
+            b"path" => out.path = Some(if value.is_empty() { PaxValue::Cleared } else { PaxValue::Set(value.to_vec()) }),
+            b"linkpath" => out.linkpath = Some(if value.is_empty() { PaxValue::Cleared } else { PaxValue::Set(value.to_vec()) }),
+            b"size" => {
+                out.size = Some(if value.is_empty() {
+                    PaxValue::Cleared
+                } else {
+                    PaxValue::Set(parse_pax_size(value).ok_or("size record is not a decimal number")?)
+                })
+            }
+            b"mtime" => {
+                out.mtime = Some(if value.is_empty() {
+                    PaxValue::Cleared
+                } else {
+                    PaxValue::Set(parse_pax_time(value).ok_or("mtime record is not a decimal time")?)
+                })
+            }
+            _ => {}
+        }
+        pos = end;
+    }
+    Ok(out)
 }
 
 const BLOCK: usize = 512;
@@ -362,6 +539,11 @@ fn parse_numeric(f: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// Zero bytes after `size` data bytes up to the next block boundary.
+fn padding(size: u64) -> u64 {
+    (BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64
+}
+
 fn cstr(f: &[u8]) -> &[u8] {
     match memchr::memchr(0, f) {
         Some(n) => &f[..n],
@@ -379,11 +561,27 @@ pub struct TarReader<R: Read> {
     hdr: [u8; BLOCK],
     /// Over this size a GNU long name is refused (limit:member-bytes).
     max_meta_bytes: u64,
+    /// pax `g` records in force for every following entry.
+    global: PaxRecords,
+}
+
+/// The ustar name (prefix/name joined when the magic says ustar) of a header.
+fn header_name(h: &[u8; BLOCK]) -> Vec<u8> {
+    let base = cstr(&h[0..100]);
+    let prefix = if &h[257..263] == b"ustar\0" { cstr(&h[345..500]) } else { &[][..] };
+    if prefix.is_empty() {
+        base.to_vec()
+    } else {
+        let mut v = prefix.to_vec();
+        v.push(b'/');
+        v.extend_from_slice(base);
+        v
+    }
 }
 
 impl<R: Read> TarReader<R> {
     pub fn new(dec: Decoder<R>, max_member_bytes: u64) -> Self {
-        TarReader { dec, hdr: [0; BLOCK], max_meta_bytes: max_member_bytes }
+        TarReader { dec, hdr: [0; BLOCK], max_meta_bytes: max_member_bytes, global: PaxRecords::default() }
     }
 
     /// Reads one whole block; Eof only when the stream ends exactly here.
@@ -402,11 +600,24 @@ impl<R: Read> TarReader<R> {
         Ok(Block::Full)
     }
 
+    fn read_all(&mut self, size: u64) -> Result<Vec<u8>, Fatal> {
+        let mut data = Vec::with_capacity(size as usize);
+        self.read_data(size, |c| {
+            data.extend_from_slice(c);
+            Ok(())
+        })?;
+        Ok(data)
+    }
+
     /// Next entry, or None at the end of the archive (two zero blocks, one
     /// zero block then end of stream, or end of stream at a header boundary).
-    /// GNU long-name ('L') and long-link ('K') records are consumed here.
+    /// GNU long-name ('L') / long-link ('K') records and pax extended
+    /// headers ('x' for the next entry, 'g' for all following ones) are
+    /// consumed here and applied to the entry they describe.
     pub fn next_entry(&mut self) -> Result<Option<Entry>, Fatal> {
         let mut long_name: Option<Vec<u8>> = None;
+        let mut long_link: Option<Vec<u8>> = None;
+        let mut local = PaxRecords::default();
         loop {
             if let Block::Eof = self.read_block()? {
                 return Ok(None);
@@ -430,32 +641,37 @@ impl<R: Read> TarReader<R> {
                 if size > self.max_meta_bytes {
                     return Err(Fatal::MemberBytes);
                 }
-                let mut data = Vec::with_capacity(size as usize);
-                self.read_data(size, |c| {
-                    data.extend_from_slice(c);
-                    Ok(())
-                })?;
-                // 'K' (long link target) names nothing we read: consumed only.
+                let data = self.read_all(size)?;
                 if typeflag == b'L' {
                     long_name = Some(cstr(&data).to_vec());
+                } else {
+                    long_link = Some(cstr(&data).to_vec());
+                }
+                continue;
+            }
+            if typeflag == b'x' || typeflag == b'g' {
+                let malformed = |h: &[u8; BLOCK], what: String| Fatal::Pax { header: String::from_utf8_lossy(&header_name(h)).into_owned(), what };
+                if size > MAX_PAX_BYTES {
+                    return Err(malformed(h, format!("{size} bytes of records (more than {MAX_PAX_BYTES})")));
+                }
+                let data = self.read_all(size)?;
+                let records = parse_pax(&data).map_err(|what| malformed(&self.hdr, what))?;
+                if typeflag == b'x' {
+                    local.merge(records);
+                } else {
+                    self.global.merge_global(records);
                 }
                 continue;
             }
             let h = &self.hdr;
-            let name = match long_name.take() {
-                Some(n) => n,
-                None => {
-                    let base = cstr(&h[0..100]);
-                    let prefix = if &h[257..263] == b"ustar\0" { cstr(&h[345..500]) } else { &[][..] };
-                    if prefix.is_empty() {
-                        base.to_vec()
-                    } else {
-                        let mut v = prefix.to_vec();
-                        v.push(b'/');
-                        v.extend_from_slice(base);
-                        v
-                    }
-                }
+            let g = &self.global;
+            let name = effective(&local.path, &g.path, long_name.take().unwrap_or_else(|| header_name(h)));
+            let link = effective(&local.linkpath, &g.linkpath, long_link.take().unwrap_or_else(|| cstr(&h[157..257]).to_vec()));
+            let size = effective(&local.size, &g.size, size);
+            let header_mtime = parse_numeric(&h[136..148]).map(|t| t as f64);
+            let mtime = match (&local.mtime, &g.mtime) {
+                (Some(PaxValue::Set(t)), _) | (None, Some(PaxValue::Set(t))) => Some(*t),
+                _ => header_mtime,
             };
             let kind = match typeflag {
                 b'0' | 0 | b'7' => EntryKind::Regular,
@@ -464,14 +680,19 @@ impl<R: Read> TarReader<R> {
                 b'1' => EntryKind::Hardlink,
                 _ => EntryKind::Special,
             };
-            return Ok(Some(Entry { name: String::from_utf8_lossy(&name).into_owned(), kind, size }));
+            return Ok(Some(Entry {
+                name: String::from_utf8_lossy(&name).into_owned(),
+                kind,
+                size,
+                link: String::from_utf8_lossy(&link).into_owned(),
+                mtime,
+            }));
         }
     }
 
     /// Streams `size` bytes of member data to `sink`, then skips the padding
     /// to the next block. A stream that ends first is a tar-error.
     pub fn read_data(&mut self, size: u64, mut sink: impl FnMut(&[u8]) -> Result<(), Fatal>) -> Result<(), Fatal> {
-        let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
         let mut left = size;
         while left > 0 {
             let avail = self.dec.fill_buf()?;
@@ -483,12 +704,13 @@ impl<R: Read> TarReader<R> {
             self.dec.consume(n);
             left -= n as u64;
         }
-        self.skip(padded - size)
+        self.skip(padding(size))
     }
 
     pub fn skip_data(&mut self, size: u64) -> Result<(), Fatal> {
-        let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
-        self.skip(padded)
+        // Two steps: rounding a size near u64::MAX up to a block would overflow.
+        self.skip(size)?;
+        self.skip(padding(size))
     }
 
     fn skip(&mut self, mut left: u64) -> Result<(), Fatal> {
@@ -524,7 +746,7 @@ mod tests {
 
     #[test]
     fn names() {
-        let e = |n: &str| Entry { name: n.into(), kind: EntryKind::Regular, size: 0 };
+        let e = |n: &str| Entry { name: n.into(), kind: EntryKind::Regular, size: 0, link: String::new(), mtime: None };
         assert_eq!(e("./meta.json").base_name(), "meta.json");
         assert_eq!(e("ep/meta.json").base_name(), "meta.json");
         assert_eq!(e("././a/b").base_name(), "b");
@@ -533,5 +755,53 @@ mod tests {
         assert!(e("/etc/passwd").is_unsafe());
         assert!(e("a/../../b").is_unsafe());
         assert!(!e("a/..b/c").is_unsafe());
+    }
+
+    /// One well-formed record.
+    fn rec(key: &str, value: &str) -> Vec<u8> {
+        let body = format!(" {key}={value}\n");
+        let mut n = body.len() + 1;
+        while n.to_string().len() + body.len() != n {
+            n += 1;
+        }
+        format!("{n}{body}").into_bytes()
+    }
+
+    #[test]
+    fn pax_records() {
+        let r = parse_pax(&[rec("mtime", "1700000000.123456789"), rec("path", "ep/meta.json"), rec("size", "7")].concat()).unwrap();
+        assert_eq!(r.path, Some(PaxValue::Set(b"ep/meta.json".to_vec())));
+        assert_eq!(r.size, Some(PaxValue::Set(7)));
+        assert_eq!(r.mtime, Some(PaxValue::Set("1700000000.123456789".parse().unwrap())));
+        // Unknown keys are skipped; a value may hold '=' and newlines; later records win; NUL padding after the last record.
+        let r = parse_pax(&[rec("comment", "a=b\n"), rec("path", "a=\n"), rec("path", "b"), b"\0\0\0".to_vec()].concat()).unwrap();
+        assert_eq!(r.path, Some(PaxValue::Set(b"b".to_vec())));
+        let r = parse_pax(&[rec("size", ""), rec("path", "")].concat()).unwrap();
+        assert_eq!(r.size, Some(PaxValue::Cleared));
+        assert_eq!(r.path, Some(PaxValue::Cleared));
+        assert!(parse_pax(b"").unwrap().path.is_none());
+        let mut bad: Vec<Vec<u8>> = vec![
+            b"x9 path=a\n".to_vec(),
+            b"9path=ab\n".to_vec(),
+            b"99 path=a\n".to_vec(),
+            b"10 path=ab\n".to_vec(),
+            b"9 pathab\n\n".to_vec(),
+            b"5 =a\n\n\n\n\n".to_vec(),
+            b"2 \n".to_vec(),
+            [rec("path", "a"), b"\0x".to_vec()].concat(),
+            b"99999999999999999999999 path=a\n".to_vec(),
+        ];
+        for v in ["-1", "1.5", "99999999999999999999", " 1", "0x1"] {
+            bad.push(rec("size", v));
+        }
+        for v in ["1e9", ".5", "5.", "+1", "1.2.3", "--1"] {
+            bad.push(rec("mtime", v));
+        }
+        for b in &bad {
+            assert!(parse_pax(b).is_err(), "{:?}", String::from_utf8_lossy(b));
+        }
+        assert_eq!(parse_pax_time(b"-12.50"), Some(-12.5));
+        assert_eq!(parse_pax_size(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_pax_size(b"18446744073709551616"), None);
     }
 }

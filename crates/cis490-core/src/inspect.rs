@@ -45,6 +45,9 @@ pub fn decode_reader<R: Read>(r: R, opts: &InspectOptions) -> (Report, DecodedEp
         Ok(()) => tar.dec.drain_decoded().err(),
         Err(f) => Some(f),
     };
+    if let Some(Fatal::Pax { header, .. }) = &fatal {
+        w.findings.push(Finding { code: "malformed-pax", member: header.clone() });
+    }
     let io = match &fatal {
         Some(Fatal::Io(code)) => Some(code.clone()),
         _ => match tar.dec.drain_raw() {

@@ -105,7 +105,7 @@ fn links_devices_and_directories() {
         special("ep/c", b'3'),
         special("ep/b", b'4'),
         special("ep/f", b'6'),
-        special("ep/pax", b'x'),
+        special("ep/solaris-ext", b'X'),
         file("ep/telemetry-proc.jsonl", "{\"t_wall_ns\":1}\n"),
     ]);
     assert_eq!(
@@ -116,7 +116,7 @@ fn links_devices_and_directories() {
             ("special-file".into(), "ep/c".into()),
             ("special-file".into(), "ep/b".into()),
             ("special-file".into(), "ep/f".into()),
-            ("special-file".into(), "ep/pax".into()),
+            ("special-file".into(), "ep/solaris-ext".into()),
         ]
     );
     assert_eq!(r["meta_present"], false); // a symlink named meta.json is not meta
@@ -170,6 +170,139 @@ fn gnu_long_names() {
     let _ = tar;
     let r = report_of(&zst(&tar2), &opts());
     assert_eq!(codes(&r), vec![("unsafe-path".into(), evil)]);
+}
+
+#[test]
+fn pax_headers_name_and_size_members() {
+    let proc = "{\"t_wall_ns\":5}\n{\"t_wall_ns\":6}\n";
+    let mut lying = file("placeholder", proc);
+    lying.size = Some(0); // the header lies; the pax size record is the truth
+    let r = inspect_entries(&[
+        pax(b'g', &[("comment", "fleet packer"), ("mtime", "1775124672.5")]),
+        pax(b'x', &[("mtime", "1775124672.25"), ("atime", "x"), ("path", "ep/meta.json")]),
+        file("short", "{\"episode_id\":\"p\"}"),
+        pax(b'x', &[("path", "ep/telemetry-proc.jsonl"), ("size", &proc.len().to_string())]),
+        lying,
+        pax(b'x', &[("path", "ep/labels.jsonl")]),
+        file("labels-short", LABELS),
+    ]);
+    assert_eq!(r["fatal"], Value::Null, "{}", r["fatal_detail"]);
+    assert_eq!(r["findings"], json!([]));
+    assert_eq!(r["meta"]["episode_id"], "p");
+    assert_eq!(r["members"]["proc"], json!({"present": true, "rows": 2, "skipped": 0, "bytes": proc.len()}));
+    assert_eq!(r["members"]["labels"]["rows"], 2);
+}
+
+#[test]
+fn pax_names_go_through_the_same_checks() {
+    let r = inspect_entries(&[
+        pax(b'x', &[("path", "../../etc/passwd")]),
+        file("passwd", "root"),
+        pax(b'x', &[("path", "/abs/meta.json")]),
+        file("meta.json", "{}"),
+        pax(b'x', &[("path", "ep/ok.txt")]),
+        file("../../unsafe-header-name", "x"),
+        pax(b'x', &[("path", "ep/meta.json"), ("linkpath", "/etc/passwd")]),
+        special("l", b'2'),
+        pax(b'x', &[("linkpath", "../../x")]),
+        special("ep/labels.jsonl", b'1'),
+        pax(b'x', &[("path", "ep/telemetry-proc.jsonl")]),
+        special("dev", b'3'),
+        // A global path names every following entry until a global `path=` clears it.
+        pax(b'g', &[("path", "ep/telemetry-guest.jsonl")]),
+        file("a", "{\"t_wall_ns\":1}\n"),
+        file("b", "{\"t_wall_ns\":1}\n"),
+        pax(b'x', &[("path", "")]), // own header name, not the global one
+        file("ep/netflow.jsonl", "{\"t_wall_ns\":1}\n"),
+        pax(b'g', &[("path", "")]),
+        file("ep/meta.json", "{\"episode_id\":\"real\"}"),
+    ]);
+    assert_eq!(r["fatal"], Value::Null, "{}", r["fatal_detail"]);
+    assert_eq!(
+        codes(&r),
+        vec![
+            ("unsafe-path".into(), "../../etc/passwd".into()),
+            ("unsafe-path".into(), "/abs/meta.json".into()),
+            ("symlink".into(), "ep/meta.json".into()),
+            ("hardlink".into(), "ep/labels.jsonl".into()),
+            ("special-file".into(), "ep/telemetry-proc.jsonl".into()),
+            ("duplicate-member".into(), "ep/telemetry-guest.jsonl".into()),
+        ]
+    );
+    assert_eq!(r["meta"]["episode_id"], "real");
+    assert_eq!(r["members"]["guest"]["rows"], 1);
+    assert_eq!(r["members"]["netflow"]["rows"], 1);
+}
+
+#[test]
+fn pax_size_is_bounded_like_header_sizes() {
+    let o = InspectOptions { max_member_bytes: 1000, ..opts() };
+    let t = tar_of(&[pax(b'x', &[("size", "1001")]), file("ep/telemetry-proc.jsonl", "")]);
+    let r = report_of(&zst(&t), &o);
+    assert_eq!(r["fatal"], "limit:member-bytes");
+    assert_eq!(codes(&r), vec![("limit:member-bytes".into(), "ep/telemetry-proc.jsonl".into())]);
+    // A huge size on an unknown entry is skipped until the stream ends: tar-error, no overflow.
+    let t = tar_of(&[file("meta.json", "{}"), pax(b'x', &[("size", "18446744073709551615")]), file("pad.bin", "")]);
+    let r = report_of(&zst(&t), &opts());
+    assert_eq!(r["fatal"], "tar-error");
+    assert_eq!(r["meta_present"], true);
+}
+
+#[test]
+fn malformed_pax_is_tar_error_with_finding() {
+    let cases: Vec<Vec<u8>> = vec![
+        b"x9 path=a\n".to_vec(),
+        b"99 path=a\n".to_vec(),
+        b"9 pathab\n".to_vec(),
+        b"10 path=ab\n".to_vec(),
+        b"6 =ab\n".to_vec(),
+        pax_record("size", b"12k"),
+        pax_record("mtime", b"yesterday"),
+        [pax_record("path", b"a"), vec![0], pax_record("path", b"b")].concat(),
+    ];
+    for (i, data) in cases.iter().enumerate() {
+        for flag in [b'x', b'g'] {
+            let t = tar_of(&[file("ep/meta.json", "{}"), pax_raw(flag, data), file("ep/labels.jsonl", LABELS)]);
+            let r = report_of(&zst(&t), &opts());
+            assert_eq!(r["fatal"], "tar-error", "case {i}");
+            assert_eq!(codes(&r), vec![("malformed-pax".into(), "./PaxHeaders/e".into())], "case {i}");
+            assert_eq!(r["meta_present"], true);
+            assert_eq!(r["members"]["labels"]["present"], false);
+        }
+    }
+    // Oversized: refused from the header alone, before any allocation.
+    let mut big = pax_raw(b'x', b"");
+    big.size = Some(4 << 30);
+    let mut t = tar_of(&[file("ep/meta.json", "{}")]);
+    t.truncate(1024);
+    let mut h = tar_of(&[big]);
+    h.truncate(512);
+    t.extend(h);
+    let r = report_of(&zst(&t), &opts());
+    assert_eq!(r["fatal"], "tar-error");
+    assert_eq!(codes(&r), vec![("malformed-pax".into(), "./PaxHeaders/e".into())]);
+}
+
+/// fixtures/pax: the same episode packed by GNU tar (ustar, posix, gnu) and
+/// Python's tarfile (pax with a global header) reads identically.
+#[test]
+fn tool_made_fixtures_read_alike() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pax");
+    let o = InspectOptions { with_columns: true, ..opts() };
+    let mut first: Option<Value> = None;
+    for f in ["gnu-ustar.tar.zst", "gnu-posix.tar.zst", "gnu-gnu.tar.zst", "python-pax.tar.zst"] {
+        let mut r: Value = serde_json::from_str(&inspect_path(&dir.join(f), &o).to_json()).unwrap();
+        assert_eq!(r["fatal"], Value::Null, "{f}: {}", r["fatal_detail"]);
+        assert_eq!(r["findings"], json!([]), "{f}");
+        assert_eq!(r["members"]["proc"]["rows"], 120, "{f}");
+        let obj = r.as_object_mut().unwrap();
+        obj.remove("sha256");
+        obj.remove("size_bytes");
+        match &first {
+            None => first = Some(r),
+            Some(a) => assert_eq!(&r, a, "{f}"),
+        }
+    }
 }
 
 #[test]

@@ -35,6 +35,32 @@ fn base_zst() -> &'static Vec<u8> {
     Z.get_or_init(|| zst(base_tar()))
 }
 
+/// The realistic episode as GNU `tar --format=posix` lays it out: a pax
+/// header (mtime, path, size) before every member, and the data offsets of
+/// those pax headers' records.
+fn pax_tar() -> &'static (Vec<u8>, Vec<std::ops::Range<usize>>) {
+    static T: OnceLock<(Vec<u8>, Vec<std::ops::Range<usize>>)> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut entries = vec![pax(b'g', &[("comment", "fleet")])];
+        for (name, data) in realistic_members(2) {
+            entries.push(pax(b'x', &[("mtime", "1775124672.25"), ("path", &name), ("size", &data.len().to_string())]));
+            entries.push(file("placeholder", data));
+        }
+        let tar = tar_of(&entries);
+        // Walk the headers to find where pax data lives.
+        let mut ranges = Vec::new();
+        let mut off = 0;
+        while off + 512 <= tar.len() && tar[off..off + 512].iter().any(|&b| b != 0) {
+            let size = usize::from_str_radix(std::str::from_utf8(&tar[off + 124..off + 135]).unwrap().trim_matches(char::from(0)), 8).unwrap();
+            if tar[off + 156] == b'x' || tar[off + 156] == b'g' {
+                ranges.push(off + 512..off + 512 + size);
+            }
+            off += 512 + size.div_ceil(512) * 512;
+        }
+        (tar, ranges)
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -82,5 +108,20 @@ proptest! {
         let body = lines.join("\n");
         let t = tar_of(&[file("ep/labels.jsonl", "{\"t_wall_ns\":1,\"phase\":\"clean\"}\n"), file(&format!("ep/{}", names[member]), body)]);
         check(&zst(&t), &small_limits());
+    }
+
+    /// Edits confined to pax records (lengths, keys, values, separators):
+    /// never a panic, always a whole report.
+    #[test]
+    fn mutated_pax_records(edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(),
+                                                              prop::sample::select(b"0123456789 =\n\0x-./".to_vec())), 1..6)) {
+        let (tar, ranges) = pax_tar();
+        let mut t = tar.clone();
+        for (which, at, b) in edits {
+            let r = &ranges[which.index(ranges.len())];
+            t[r.start + at.index(r.len())] = b;
+        }
+        check(&zst(&t), &small_limits());
+        check(&zst(&t), &InspectOptions::default());
     }
 }

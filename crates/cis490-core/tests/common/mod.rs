@@ -20,6 +20,29 @@ pub fn special(name: &str, typeflag: u8) -> TEntry {
     TEntry { name: name.into(), typeflag, data: Vec::new(), size: None }
 }
 
+/// One well-formed pax record, `"<len> <key>=<value>\n"`.
+pub fn pax_record(key: &str, value: &[u8]) -> Vec<u8> {
+    let mut body = format!(" {key}=").into_bytes();
+    body.extend_from_slice(value);
+    body.push(b'\n');
+    let mut n = body.len() + 1;
+    while n.to_string().len() + body.len() != n {
+        n += 1;
+    }
+    [n.to_string().into_bytes(), body].concat()
+}
+
+/// A pax extended header entry ('x' or 'g') holding these records.
+pub fn pax(typeflag: u8, records: &[(&str, &str)]) -> TEntry {
+    let data = records.iter().flat_map(|(k, v)| pax_record(k, v.as_bytes())).collect();
+    TEntry { name: "./PaxHeaders/e".into(), typeflag, data, size: None }
+}
+
+/// A pax header entry with raw (possibly malformed) data.
+pub fn pax_raw(typeflag: u8, data: &[u8]) -> TEntry {
+    TEntry { name: "./PaxHeaders/e".into(), typeflag, data: data.to_vec(), size: None }
+}
+
 /// A ustar tar built with `tar::Builder`, the header name written raw so
 /// that unsafe names (`../x`, `/etc/passwd`) survive.
 pub fn tar_of(entries: &[TEntry]) -> Vec<u8> {
