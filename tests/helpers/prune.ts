@@ -14,12 +14,12 @@ import { realProc, scanProvesNoWriter, scanWriters } from "../../src/io/file-wri
  * tests pass the user's override; the strict path is then covered by the
  * simulated-/proc tests. Elsewhere prune runs without it.
  */
-export async function writerFlags(): Promise<string[]> {
+export async function writerFlags(wait = "5s"): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "cis490-probe-"));
   writeFileSync(join(dir, "f"), "");
   const st = statSync(join(dir, "f"));
   const scan = await scanWriters(st.dev, st.ino, realProc);
-  return scanProvesNoWriter(scan) ? ["--wait-for-writers", "5s"] : ["--assume-no-hidden-writers", "--wait-for-writers", "5s"];
+  return scanProvesNoWriter(scan) ? ["--wait-for-writers", wait] : ["--assume-no-hidden-writers", "--wait-for-writers", wait];
 }
 
 export type AppendStyle = "open-append-close" | "held-open";
