@@ -52,10 +52,11 @@ export function describeProcess(p: ProcessRef): string {
   return `pid ${p.pid} (${p.comm ?? "?"}${cmd})`;
 }
 
-/** One line naming everything that keeps the scan from proving "no writer". */
-export function describeScan(s: WriterScan): string {
+/** One line naming everything that keeps the scan from proving "no writer" (only the writers it saw, with `writersOnly`). */
+export function describeScan(s: WriterScan, writersOnly = false): string {
   const parts: string[] = [];
   if (s.writers.length) parts.push(`held open for writing by ${s.writers.map(describeProcess).join(", ")}`);
+  if (writersOnly) return parts.join("; ");
   if (s.unreadable.length) {
     const shown = s.unreadable.slice(0, 5).map((p) => `${describeProcess(p)} [${p.reason}]`);
     const more = s.unreadable.length > shown.length ? ` and ${s.unreadable.length - shown.length} more` : "";
@@ -103,7 +104,8 @@ async function blindSpots(proc: ProcAccess): Promise<string[]> {
 async function describe(proc: ProcAccess, pid: number): Promise<ProcessRef> {
   const read = (name: string): Promise<string | null> => proc.readFile(`${proc.root}/${pid}/${name}`).catch(() => null);
   const [comm, cmdline] = await Promise.all([read("comm"), read("cmdline")]);
-  const cmd = cmdline?.split("\0").filter(Boolean).join(" ").slice(0, 200) || null;
+  // One line, printable, short: it goes into error messages.
+  const cmd = cmdline?.split("\0").filter(Boolean).join(" ").replace(/[\x00-\x1f\x7f]+/g, " ").trim().slice(0, 160) || null;
   return { pid, comm: comm?.trim() || null, cmdline: cmd };
 }
 

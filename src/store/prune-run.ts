@@ -63,9 +63,9 @@ export interface PruneRunResult {
   warnings: string[];
 }
 
-function unfinished(executed: ExecuteResult): string {
+function unfinished(executed: ExecuteResult, writersOnly: boolean): string {
   const index = executed.index;
-  const who = index?.scan ? describeScan(index.scan) : "unknown";
+  const who = index?.scan ? describeScan(index.scan, writersOnly) : "unknown";
   if (index?.status === "late-held") {
     return `index.jsonl was rewritten, but the old index is still in use (${who}); its rows are kept in ${index.prevPath} and the next prune forwards them (rerun once that process has closed it)`;
   }
@@ -106,10 +106,10 @@ export async function runPruneCommand(o: PruneRunOptions): Promise<PruneRunResul
       result.recovered = await recoverJournal(o.store, { rewrite, archiveRoots });
       if (result.recovered) {
         const r = result.recovered.result;
-        result.warnings.push(`completed the moves of an interrupted ${result.recovered.journal.mode} prune (${result.recovered.journal.actions.length} episodes)`);
+        result.warnings.push(`completed an interrupted ${result.recovered.journal.mode} prune (${result.recovered.journal.actions.length} episodes)`);
         if (!r.complete) {
           result.writers = r.index?.scan ?? null;
-          return Object.assign(result, { status: "incomplete" as const, reason: `an interrupted prune could not finish: ${unfinished(r)}` });
+          return Object.assign(result, { status: "incomplete" as const, reason: `an interrupted prune could not finish: ${unfinished(r, o.assumeNoHiddenWriters)}` });
         }
       }
     }
@@ -137,14 +137,14 @@ export async function runPruneCommand(o: PruneRunOptions): Promise<PruneRunResul
     const writers = await waitForNoWriters(indexPath, { waitMs: o.waitForWritersMs, allowUnverified: o.assumeNoHiddenWriters, proc: o.proc });
     if (!writers.clear) {
       const hint = writers.scan.writers.length === 0 ? " (pass --assume-no-hidden-writers if none of them can write to it)" : "";
-      return refuse(`cannot rule out other writers of index.jsonl: ${describeScan(writers.scan)}${hint}; waited ${(writers.waitedMs / 1000).toFixed(1)} s; nothing changed`, writers.scan);
+      return refuse(`cannot rule out other writers of index.jsonl: ${describeScan(writers.scan, o.assumeNoHiddenWriters)}${hint}; waited ${(writers.waitedMs / 1000).toFixed(1)} s; nothing changed`, writers.scan);
     }
     if (!(await lock!.stillOurs())) return refuse("the prune lock was taken over by another process; nothing changed");
 
     result.executed = await runPrune(o.store, built.journal, { rewrite, archiveRoots });
     if (!result.executed.complete) {
       result.writers = result.executed.index?.scan ?? null;
-      return Object.assign(result, { status: "incomplete" as const, reason: unfinished(result.executed) });
+      return Object.assign(result, { status: "incomplete" as const, reason: unfinished(result.executed, o.assumeNoHiddenWriters) });
     }
     return result;
   } finally {
