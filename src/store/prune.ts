@@ -169,6 +169,8 @@ export async function recoverJournal(store: string, options: ExecuteOptions = {}
 }
 
 export async function runPrune(store: string, journal: PruneJournal, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+  // Checked before it is written too: an index row naming a path outside the store must not become a pending journal.
+  await checkJournalPaths(store, journal, options.archiveRoots ?? [defaultArchiveRoot(store)]);
   await writeJournal(store, journal);
   return executeJournal(store, journal, options);
 }
