@@ -83,6 +83,21 @@ describe("lock", () => {
     if (forced.ok) await forced.lock.release();
   });
 
+  it("sweeps what killed lockers left beside the lock, and only that", async () => {
+    const dir = tempDir("cis490-lock-");
+    const path = join(dir, ".x.lock");
+    const dead = await deadPid();
+    const deadTemp = join(dir, `..x.lock.cis490-tmp-${dead}-0011aabb`);
+    const liveTemp = join(dir, `..x.lock.cis490-tmp-${process.pid}-0011aabb`);
+    writeFileSync(deadTemp, ownerRecord(dead));
+    writeFileSync(liveTemp, ownerRecord(process.pid));
+    const taken = await tryLock(path, { purpose: "test" });
+    expect(taken.ok).toBe(true);
+    expect(existsSync(deadTemp)).toBe(false);
+    expect(existsSync(liveTemp)).toBe(true);
+    if (taken.ok) await taken.lock.release();
+  });
+
   it("release leaves a lock that is no longer ours alone", async () => {
     const path = join(tempDir("cis490-lock-"), "x.lock");
     const mine = await tryLock(path, { purpose: "test" });

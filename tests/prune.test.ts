@@ -232,6 +232,7 @@ describe("prune", () => {
     expect((await runCli(["prune", "--store", store, "--archive-root", "/tmp/x"])).code).toBe(2);
     expect((await runCli(["prune", "--store", store, "--archive", "--archive-root", join(store, "arch")])).code).toBe(2);
     expect((await runCli(["prune", "--store", store, "--frobnicate"])).code).toBe(2);
+    expect((await runCli(["prune", "--store", store, "--archive", "--wait-for-writers", "soon"])).code).toBe(2);
     expect((await runCli(["prune", "--store", join(base, "missing"), "--engine", "reference"])).code).toBe(1);
   });
 });

@@ -15,8 +15,8 @@
 import { randomBytes } from "node:crypto";
 import { promises as fsp, readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
-import { fsyncDir, tempPathFor } from "./atomic.js";
+import { basename, dirname, join } from "node:path";
+import { fsyncDir, isTempFor, TEMP_MARK, tempPathFor } from "./atomic.js";
 
 export interface LockOwner {
   pid: number;
@@ -160,6 +160,37 @@ async function breakLock(path: string, judged: LockOwner | null, judgedMtime: nu
   await fsyncDir(dirname(path));
 }
 
+const pidGone = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+};
+
+/**
+ * Removes what killed lockers left beside the lock: owner records not yet
+ * linked (temp names carry the writer's pid; only dead writers' go) and
+ * locks moved aside by a breaker that died (after a minute).
+ */
+async function sweepLeftovers(path: string): Promise<void> {
+  const dir = dirname(path);
+  const name = basename(path);
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    let stale = false;
+    if (isTempFor(n, name)) {
+      const pid = Number(n.slice(`.${name}${TEMP_MARK}`.length).split("-")[0]);
+      stale = Number.isInteger(pid) && pid > 0 && pidGone(pid);
+    } else if (n.startsWith(`${name}.broken-`)) {
+      const st = await fsp.stat(join(dir, n)).catch(() => null);
+      stale = st !== null && Date.now() - st.mtimeMs > 60_000;
+    }
+    if (stale) await fsp.rm(join(dir, n), { force: true });
+  }
+}
+
 /** One attempt to take the lock at `path`. */
 export async function tryLock(path: string, options: LockOptions): Promise<LockAttempt> {
   const graceMs = options.graceMs ?? DEFAULT_LOCK_GRACE_MS;
@@ -173,7 +204,10 @@ export async function tryLock(path: string, options: LockOptions): Promise<LockA
     purpose: options.purpose,
   };
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await linkInto(path, owner)) return { ok: true, lock: heldLock(path, owner) };
+    if (await linkInto(path, owner)) {
+      await sweepLeftovers(path);
+      return { ok: true, lock: heldLock(path, owner) };
+    }
     const seen = await readOwner(path);
     if (seen === null) continue; // released meanwhile
     const young = Date.now() - seen.mtimeMs < graceMs;
