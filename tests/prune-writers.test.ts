@@ -79,7 +79,7 @@ describe("prune beside a receiver that keeps index.jsonl open", () => {
     const waited = await runCli(["prune", "--store", s.store, "--archive", ...(await writerFlags("45s")), "--json", "--engine", "reference"]);
     expect(waited.code, waited.stderr).toBe(0);
     const appended = await appender.stop();
-    expect(appended).toBeGreaterThan(3000);
+    expect(appended).toBeGreaterThan(1000); // ~10k on an idle machine; far fewer on a loaded one
     const counts = await rowCounts(s.index);
     expectExactlyOnce(counts, range("live-", appended), "live-");
     expectExactlyOnce(counts, ["ep-0", "ep-2", "ep-4"], "ep-");
