@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readIndex } from "../src/store/index-file.js";
 import { JOURNAL_FILE, LOCK_FILE } from "../src/store/prune-journal.js";
 import { runCli } from "./helpers/cli.js";
+import { startAppender, writerFlags } from "./helpers/prune.js";
 import { hashTree, indexRow, writeStore, type StoreItem } from "./helpers/store-fixture.js";
 
 
@@ -110,14 +111,38 @@ async function checkDone(store: string, archive: string, truth: Truth): Promise<
   expect(existsSync(join(store, LOCK_FILE))).toBe(false);
 }
 
+const FLAGS = await writerFlags("20s");
+
 function startPrune(store: string) {
-  const child = spawn(process.execPath, [ENTRY, "prune", "--store", store, "--archive", "--engine", "reference", "--jobs", "1"], {
-    stdio: ["ignore", "ignore", "pipe"],
+  const child = spawn(process.execPath, [ENTRY, "prune", "--store", store, "--archive", ...FLAGS, "--json", "--engine", "reference", "--jobs", "1"], {
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
+  let stdout = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  return { child, exited, stderr: () => stderr };
+  return { child, exited, stderr: () => stderr, stdout: () => stdout };
+}
+
+async function truthOf(pristine: string): Promise<Truth> {
+  const dry = JSON.parse((await runCli(["prune", "--store", pristine, "--json", "--engine", "reference"])).stdout);
+  return {
+    files: Object.fromEntries(Object.entries(hashTree(pristine)).filter(([rel]) => rel !== "index.jsonl")),
+    indexLines: readFileSync(join(pristine, "index.jsonl"), "utf8").split("\n").filter((l) => l.length > 0),
+    flagged: new Set(dry.flagged_episodes.map((f: { host: string; episode: string }) => `${f.host}/${f.episode}.tar.zst`)),
+  };
+}
+
+/** Each receiver row `<prefix>0..n-1` exactly once in the index, and no other. */
+async function expectReceiverRows(store: string, prefix: string, n: number): Promise<void> {
+  const counts = new Map<string, number>();
+  for (const e of (await readIndex(join(store, "index.jsonl"))).entries) {
+    if (e.record.episode_id.startsWith(prefix)) counts.set(e.record.episode_id, (counts.get(e.record.episode_id) ?? 0) + 1);
+  }
+  const bad = Array.from({ length: n }, (_, i) => `${prefix}${i}`).filter((id) => counts.get(id) !== 1);
+  expect(bad.length, `receiver rows lost or duplicated: ${bad.slice(0, 5).join(", ")}`).toBe(0);
+  expect(counts.size).toBe(n);
 }
 
 describe("prune --archive under SIGKILL", () => {
@@ -125,12 +150,7 @@ describe("prune --archive under SIGKILL", () => {
     const base = mkdtempSync(join(tmpdir(), "cis490-crash-"));
     const pristine = join(base, "pristine");
     buildPristine(pristine);
-    const dry = JSON.parse((await runCli(["prune", "--store", pristine, "--json", "--engine", "reference"])).stdout);
-    const truth: Truth = {
-      files: Object.fromEntries(Object.entries(hashTree(pristine)).filter(([rel]) => rel !== "index.jsonl")),
-      indexLines: readFileSync(join(pristine, "index.jsonl"), "utf8").split("\n").filter((l) => l.length > 0),
-      flagged: new Set(dry.flagged_episodes.map((f: { host: string; episode: string }) => `${f.host}/${f.episode}.tar.zst`)),
-    };
+    const truth = await truthOf(pristine);
     expect(truth.flagged.size).toBe(20);
 
     // Time one uninterrupted run: when its journal appears, and when it ends.
@@ -184,6 +204,76 @@ describe("prune --archive under SIGKILL", () => {
     expect(kills).toBe(20);
     // The test is only meaningful if some kills landed while files were moving.
     expect(killsDuringExecution).toBeGreaterThan(3);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it("loses no row of a receiver appending throughout, kill after kill, and a final run completes", { timeout: 120_000 }, async () => {
+    const base = mkdtempSync(join(tmpdir(), "cis490-crash-recv-"));
+    const pristine = join(base, "pristine");
+    buildPristine(pristine);
+    const truth = await truthOf(pristine);
+    const store = join(base, "run", "store");
+    const archive = join(base, "run", "store-archive");
+    mkdirSync(join(base, "run"));
+    cpSync(pristine, store, { recursive: true });
+    // End the pristine half record, so the receiver's rows do not glue onto it (a torn line the invariant check would not recognise).
+    writeFileSync(join(store, "index.jsonl"), readFileSync(join(store, "index.jsonl"), "utf8") + "\n");
+    // The receiver that lost nothing in the field: open, append one row, close, every ~2 ms.
+    const receiver = startAppender(join(store, "index.jsonl"), { style: "open-append-close", prefix: "recv-", everyMs: 2, maxMs: 100_000, dir: base });
+    await receiver.ready;
+    const rng = mulberry32(8);
+    let killsDuringExecution = 0;
+    try {
+      for (let k = 0; k < 10; k++) {
+        const run = startPrune(store);
+        let exited = false;
+        run.exited.then(() => (exited = true));
+        const deadline = Date.now() + 15_000;
+        while (!exited && !existsSync(join(store, JOURNAL_FILE)) && Date.now() < deadline) await sleep(1);
+        await sleep(rng() * 250);
+        if (!exited) {
+          killsDuringExecution++;
+          run.child.kill("SIGKILL");
+        }
+        await run.exited;
+        checkInvariant(store, archive, truth, `kill ${k}`);
+      }
+      const rerun = startPrune(store);
+      expect(await rerun.exited, rerun.stderr()).toBe(0);
+    } catch (error) {
+      receiver.kill();
+      throw error;
+    }
+    const n = await receiver.stop();
+    expect(n).toBeGreaterThan(500);
+    await expectReceiverRows(store, "recv-", n);
+    await checkDone(store, archive, truth);
+    expect(killsDuringExecution).toBeGreaterThan(5);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it("two prunes started together: only one acts, the other says why, nothing lost", { timeout: 120_000 }, async () => {
+    const base = mkdtempSync(join(tmpdir(), "cis490-crash-pair-"));
+    const pristine = join(base, "pristine");
+    buildPristine(pristine);
+    const truth = await truthOf(pristine);
+    for (let round = 0; round < 3; round++) {
+      const store = join(base, `r${round}`, "store");
+      mkdirSync(join(base, `r${round}`));
+      cpSync(pristine, store, { recursive: true });
+      const runs = [startPrune(store), startPrune(store)];
+      const codes = await Promise.all(runs.map((r) => r.exited));
+      const acted = runs.filter((r, i) => codes[i] === 0 && JSON.parse(r.stdout()).result !== null);
+      expect(acted.length, runs.map((r) => r.stderr()).join("\n")).toBe(1);
+      runs.forEach((r, i) => {
+        if (codes[i] !== 0) {
+          expect(codes[i]).toBe(1);
+          expect(r.stderr()).toContain("another prune is running");
+          expect(r.stderr()).toMatch(/prune pid \d+ on /);
+        }
+      });
+      await checkDone(store, join(base, `r${round}`, "store-archive"), truth);
+    }
     rmSync(base, { recursive: true, force: true });
   });
 });

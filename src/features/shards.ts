@@ -7,11 +7,11 @@
 // two finishing shards from merging at once; a rerun skips shards whose
 // marker matches its parameters.
 
-import { hostname } from "node:os";
-import { mkdir, open, readFile, readdir, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { moveFileDurable, removeStaleTemps, TEMP_MARK, writeFileAtomic } from "../io/atomic.js";
 import { canonicalHash } from "../io/canonical-json.js";
+import { describeOwner, tryLock } from "../io/lock.js";
 import { ParquetStreamWriter, readParquetWasmBatches } from "../io/parquet.js";
 import type { ShardSpec } from "./plan.js";
 import { FEATURE_SCHEMA_FILE, writeFeatureSchema, type FeatureSchema } from "./schema.js";
@@ -150,42 +150,6 @@ export type MergeOutcome =
   | { status: "waiting"; have: number; need: number }
   | { status: "locked"; holder: string };
 
-interface LockInfo {
-  pid: number;
-  host: string;
-  started_at: string;
-}
-
-/** Takes the merge lock; a lock left by a dead process on this host is taken over. */
-async function acquireLock(out: string, force: boolean): Promise<string | null> {
-  const path = join(out, SHARDS_DIR, LOCK_FILE);
-  const info: LockInfo = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, "wx", 0o644);
-      await handle.writeFile(JSON.stringify(info));
-      await handle.close();
-      return null;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const holder = await readJson<LockInfo>(path);
-    const stale = holder !== null && holder.host === hostname() && !pidAlive(holder.pid);
-    if (!force && !stale) return holder ? `pid ${holder.pid} on ${holder.host} since ${holder.started_at}` : "unknown (unreadable lock)";
-    await rm(path, { force: true });
-  }
-  return "lock contended";
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Markers in `out/shards` grouped by (params hash, n); the newest complete group. */
 async function completeGroup(out: string, wantHash?: string): Promise<{ markers: ShardMarker[]; have: number; need: number } | null> {
   let names: string[];
@@ -236,8 +200,9 @@ export async function mergeShards(out: string, options: { hash?: string; force?:
   }
   if (group.have < group.need) return { status: "waiting", have: group.have, need: group.need };
 
-  const holder = await acquireLock(out, options.force ?? false);
-  if (holder !== null) return { status: "locked", holder };
+  // A lock left by a dead process on this host is taken over; --force breaks any.
+  const taken = await tryLock(join(out, SHARDS_DIR, LOCK_FILE), { purpose: "features merge", force: options.force ?? false });
+  if (!taken.ok) return { status: "locked", holder: taken.holder ? describeOwner(taken.holder) : taken.message };
   try {
     // Only the lock holder writes the merged file, so its leftovers are safe to remove here.
     await removeStaleTemps(join(out, FEATURES_FILE));
@@ -293,7 +258,7 @@ export async function mergeShards(out: string, options: { hash?: string; force?:
     await removeUnlistedTensorFiles(out, new Set(group.markers[0].params.tensors ? files.map((f) => f.path) : []));
     return { status: "merged", record, parts: group.markers.length };
   } finally {
-    await rm(join(out, SHARDS_DIR, LOCK_FILE), { force: true });
+    await taken.lock.release();
   }
 }
 

@@ -9,21 +9,25 @@
 //      delete mode only planned tarballs may be gone.
 //   2. every row of R whose (host_id, episode_id) is not planned for
 //      removal is still in index.jsonl, and so is every line we could not
-//      parse; rows appended by the receiver while the prune ran are kept
-//      (except in the few milliseconds between our rename and a kill, see
-//      index-rewrite.ts).
+//      parse; rows appended by the receiver while the prune ran are kept:
+//      the index is never renamed while another process holds it open for
+//      writing, and the old inode keeps a name (journaled) until everything
+//      written to it is forwarded (index-rewrite.ts).
 //   3. if the prune did not finish, its journal is in the store, and the
 //      next non-dry-run prune completes it first (idempotently) before
 //      planning anything new.
-// Order of work: journal (atomic) -> moves/deletes -> index rewrite -> remove journal.
+//   4. a journal only ever moves or deletes `<host>/<episode>.tar.zst` inside
+//      the store and writes inside the archive root (checkJournalPaths).
+// Order of work: journal (atomic) -> moves/deletes -> index rewrite (journal
+// updated with the old index's second name before the rename) -> remove journal.
 
 import { existsSync, promises as fsp } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { moveFileDurable, removeStaleTemps, unlinkDurable } from "../io/atomic.js";
 import type { AcceptanceRow } from "./acceptance.js";
-import { rewriteIndexDropping, type RewriteOptions, type RewriteResult } from "./index-rewrite.js";
+import { recoverSwap, rewriteIndexDropping, type RewriteOptions, type RewriteResult } from "./index-rewrite.js";
 import { INDEX_FILE } from "./layout.js";
-import { readJournal, removeJournal, writeJournal, type PruneAction, type PruneJournal, type PruneMode } from "./prune-journal.js";
+import { checkJournalPaths, readJournal, removeJournal, writeJournal, type PruneAction, type PruneJournal, type PruneMode } from "./prune-journal.js";
 import type { QualityReason } from "./quality.js";
 
 export interface FlaggedEpisode {
@@ -106,6 +110,14 @@ export interface ExecuteResult {
   /** Planned tarballs found neither at the source nor at the destination. */
   missing: string[];
   index: RewriteResult | null;
+  /** False when the index rewrite is not finished (held / late-held): the journal stays and a rerun completes it. */
+  complete: boolean;
+}
+
+export interface ExecuteOptions {
+  rewrite?: RewriteOptions;
+  /** Archive roots this run may move into (its own and the default); a journal naming another is refused. */
+  archiveRoots?: string[];
 }
 
 const exists = async (p: string): Promise<boolean> =>
@@ -115,8 +127,9 @@ const exists = async (p: string): Promise<boolean> =>
   );
 
 /** Performs a journal. Every step is idempotent, so an interrupted run is completed by calling this again. */
-export async function executeJournal(store: string, journal: PruneJournal, rewrite: RewriteOptions = {}): Promise<ExecuteResult> {
-  const result: ExecuteResult = { moved: 0, deleted: 0, already_done: 0, missing: [], index: null };
+export async function executeJournal(store: string, journal: PruneJournal, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+  await checkJournalPaths(store, journal, options.archiveRoots ?? [defaultArchiveRoot(store)]);
+  const result: ExecuteResult = { moved: 0, deleted: 0, already_done: 0, missing: [], index: null, complete: true };
   for (const action of journal.actions) {
     const src = join(store, action.src);
     if (journal.mode === "archive") {
@@ -134,20 +147,30 @@ export async function executeJournal(store: string, journal: PruneJournal, rewri
   const indexPath = join(store, INDEX_FILE);
   await removeStaleTemps(indexPath);
   if (journal.drop_rows.length > 0 && (await exists(indexPath))) {
-    result.index = await rewriteIndexDropping(indexPath, journal.drop_rows, rewrite);
+    // A rewrite that got as far as renaming finishes by draining the old index; otherwise it starts over.
+    const swap = journal.index_swap ? await recoverSwap(indexPath, journal.index_swap, options.rewrite) : null;
+    result.index =
+      swap ??
+      (await rewriteIndexDropping(indexPath, journal.drop_rows, {
+        ...options.rewrite,
+        onSwap: (index_swap) => writeJournal(store, { ...journal, index_swap }),
+      }));
+    result.complete = result.index.status === "done";
   }
-  await removeJournal(store);
+  if (result.complete) await removeJournal(store);
   return result;
 }
 
 /** Completes an interrupted prune, if one left its journal. */
-export async function recoverJournal(store: string, rewrite: RewriteOptions = {}): Promise<{ journal: PruneJournal; result: ExecuteResult } | null> {
+export async function recoverJournal(store: string, options: ExecuteOptions = {}): Promise<{ journal: PruneJournal; result: ExecuteResult } | null> {
   const journal = await readJournal(store);
   if (journal === null) return null;
-  return { journal, result: await executeJournal(store, journal, rewrite) };
+  return { journal, result: await executeJournal(store, journal, options) };
 }
 
-export async function runPrune(store: string, journal: PruneJournal, rewrite: RewriteOptions = {}): Promise<ExecuteResult> {
+export async function runPrune(store: string, journal: PruneJournal, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+  // Checked before it is written too: an index row naming a path outside the store must not become a pending journal.
+  await checkJournalPaths(store, journal, options.archiveRoots ?? [defaultArchiveRoot(store)]);
   await writeJournal(store, journal);
-  return executeJournal(store, journal, rewrite);
+  return executeJournal(store, journal, options);
 }

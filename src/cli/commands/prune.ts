@@ -2,8 +2,7 @@
 // archives / deletes them and drops their index rows crash-safely. The
 // crash-safety invariant and the order of work are in src/store/prune.ts.
 
-import { promises as fsp } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Command, Option } from "clipanion";
 import {
   EXIT_FAILURE,
@@ -18,23 +17,17 @@ import {
 } from "../../io/command-support.js";
 import { ProgressBar, type ProgressStream } from "../../io/progress.js";
 import { formatTable } from "../../io/table.js";
-import { ownerPreservable } from "../../store/index-rewrite.js";
-import { INDEX_FILE } from "../../store/layout.js";
-import { acquireLock, readJournal } from "../../store/prune-journal.js";
-import {
-  buildJournal,
-  defaultArchiveRoot,
-  isCandidate,
-  recoverJournal,
-  runPrune,
-  selectFlagged,
-  type ExecuteResult,
-  type FlaggedEpisode,
-} from "../../store/prune.js";
+import { defaultArchiveRoot } from "../../store/prune.js";
+import { runPruneCommand, type PruneMode, type PruneRunResult } from "../../store/prune-run.js";
 import { isQualityReason, QUALITY_REASONS, type QualityReason } from "../../store/quality.js";
-import { planStore, sweepTargets } from "../../store/sweep.js";
 
-type Mode = "dry-run" | "archive" | "delete";
+/** "30s", "500ms", "2m" or plain seconds, as milliseconds. */
+function parseDuration(flag: string, value: string | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!m) throw new OptionError(`${flag} must be a duration like 30s, 500ms or 2m (got ${JSON.stringify(value)})`);
+  return Math.round(Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "m" ? 60_000 : 1000));
+}
 
 export class PruneCommand extends Command {
   static paths = [["prune"]];
@@ -46,9 +39,11 @@ export class PruneCommand extends Command {
 
       Without \`--archive\` or \`--delete\` nothing is changed: a summary and the flagged episodes are printed. \`--archive\` moves flagged tarballs to \`<archive-root>/<host_id>/<episode_id>.tar.zst\` (default archive root: \`<store>-archive\`, a sibling of the store directory); \`--delete\` removes them. Either way their rows are dropped from \`index.jsonl\` by an atomic rewrite that keeps the file's owner and mode and any rows appended while the prune runs.
 
-      A prune killed at any point loses no index row and no tarball: its plan is journaled in \`<store>/.cis490-prune-journal.json\`, and the next \`--archive\`/\`--delete\` run completes it before doing anything else (a dry run only reports it).
+      Concurrent writers: the receiver may keep appending to \`index.jsonl\` while prune runs. A process that keeps the index open across the rewrite would go on writing to the replaced file, so prune never replaces it while another process holds it open for writing (found through /proc). Before changing anything it waits up to \`--wait-for-writers\` (default 10s) for such processes to close it, and otherwise exits 1 naming them, with the store unchanged; it looks again right before the rename. A process whose open files cannot be inspected (another user, hidepid, another PID namespace) counts as a possible writer unless you pass \`--assume-no-hidden-writers\`. Receivers that open, append and close each time are fine. Details: docs/prune.md.
 
-      Exit codes: 0 on success; 1 when the store is unusable or the prune could not complete (rerun to finish it); 2 on usage errors.
+      A prune killed at any point loses no index row and no tarball: its plan is journaled in \`<store>/.cis490-prune-journal.json\`, and the next \`--archive\`/\`--delete\` run completes it before doing anything else (a dry run only reports it). A journal that would touch anything outside the store or the archive root is refused. Two prunes never run at once on a store (\`<store>/.cis490-prune.lock\`); the second exits 1 naming the first.
+
+      Exit codes: 0 when everything asked for is done; 1 when the store is unusable, another prune or a writer holds it, or the prune could not finish (the reason is printed; rerun to finish it); 2 on usage errors.
     `,
     examples: [
       ["What would be pruned", "$0 prune --store ./store"],
@@ -65,6 +60,10 @@ export class PruneCommand extends Command {
   json = Option.Boolean("--json", false, { description: "Print one JSON document on stdout" });
   jobs = Option.String("--jobs", { description: "Decoder threads (default: available CPUs)" });
   engine = Option.String("--engine", { description: "native (default) or reference" });
+  waitForWriters = Option.String("--wait-for-writers", { description: "How long to wait for other processes to close index.jsonl (default 10s)" });
+  assumeNoHiddenWriters = Option.Boolean("--assume-no-hidden-writers", false, {
+    description: "Go ahead when some processes' open files cannot be inspected (their rows could be lost if one of them keeps the index open)",
+  });
 
   async execute(): Promise<number> {
     const { stderr } = this.context;
@@ -75,9 +74,11 @@ export class PruneCommand extends Command {
     let jobs: number;
     let engineName;
     let selected: Set<QualityReason>;
+    let waitMs: number;
     try {
       jobs = parseJobs(this.jobs);
       engineName = parseEngine(this.engine);
+      waitMs = parseDuration("--wait-for-writers", this.waitForWriters, 10_000);
       if (this.archive && this.delete) throw new OptionError("--archive and --delete are mutually exclusive");
       if (this.archiveRoot !== undefined && !this.archive) throw new OptionError("--archive-root needs --archive");
       const reasons = this.reason ?? [...QUALITY_REASONS];
@@ -87,7 +88,7 @@ export class PruneCommand extends Command {
       if (!(error instanceof OptionError)) throw error;
       return fail(error.message, EXIT_USAGE);
     }
-    const mode: Mode = this.archive ? "archive" : this.delete ? "delete" : "dry-run";
+    const mode: PruneMode = this.archive ? "archive" : this.delete ? "delete" : "dry-run";
     const store = resolve(this.store);
     const archiveRoot = mode === "archive" ? resolve(this.archiveRoot ?? defaultArchiveRoot(store)) : null;
     if (archiveRoot !== null && (archiveRoot === store || archiveRoot.startsWith(store + "/"))) {
@@ -97,103 +98,74 @@ export class PruneCommand extends Command {
     const problem = await storeDirProblem(store);
     if (problem) return fail(problem, EXIT_FAILURE);
 
-    let release: (() => Promise<void>) | null = null;
+    let result: PruneRunResult;
     try {
-      let recovered: { journal: { mode: string; actions: unknown[] }; result: ExecuteResult } | null = null;
-      if (mode === "dry-run") {
-        const pending = await readJournal(store);
-        if (pending) writeLine(stderr, `cis490 prune: warning: an interrupted ${pending.mode} prune is pending; run with --archive or --delete to complete it`);
-      } else {
-        release = await acquireLock(store);
-        recovered = await recoverJournal(store);
-        if (recovered) writeLine(stderr, `cis490 prune: completed an interrupted ${recovered.journal.mode} prune (${recovered.journal.actions.length} episodes)`);
-      }
-
-      const plan = await planStore(store, this.host);
       const engine = await loadEngineChecked(engineName);
-      const progress = new ProgressBar(stderr as unknown as ProgressStream, plan.targets.length, "prune");
-      let scanned = 0;
-      let candidates = 0;
-      const flagged: FlaggedEpisode[] = [];
-      for await (const { row } of sweepTargets(plan.targets, { engine, jobs, onProgress: (n) => progress.tick(n) })) {
-        scanned++;
-        if (!isCandidate(row)) continue;
-        candidates++;
-        const f = selectFlagged(row, selected);
-        if (f) flagged.push(f);
-      }
-      progress.finish();
-
-      let executed: ExecuteResult | null = null;
-      let conflicts: FlaggedEpisode[] = [];
-      if (mode !== "dry-run" && flagged.length > 0) {
-        const indexStat = await fsp.stat(join(store, INDEX_FILE));
-        const ownerProblem = ownerPreservable(indexStat);
-        if (ownerProblem) return fail(`${ownerProblem}; nothing changed`, EXIT_FAILURE);
-        const built = buildJournal(flagged, mode, archiveRoot);
-        conflicts = built.conflicts;
-        for (const c of conflicts) writeLine(stderr, `cis490 prune: warning: ${c.host_id}/${c.episode_id} already in the archive; left in the store`);
-        if (built.journal.actions.length > 0) executed = await runPrune(store, built.journal);
-      }
-      const holders = executed?.index?.stillOpenBy ?? [];
-      if (holders.length > 0) {
-        writeLine(stderr, `cis490 prune: warning: process(es) ${holders.join(", ")} still held the old index.jsonl open after the rewrite; rows they append later go to the replaced file`);
-      }
-
-      const byReason = Object.fromEntries([...selected].map((r) => [r, flagged.filter((f) => f.reasons.includes(r)).length]));
-      if (this.json) {
-        const doc = {
-          mode,
-          store,
-          archive_root: archiveRoot,
-          scanned,
-          candidates,
-          flagged: flagged.length,
-          kept: scanned - flagged.length + conflicts.length,
-          by_reason: byReason,
-          flagged_episodes: flagged.map((f) => ({
-            host: f.host_id,
-            episode: f.episode_id,
-            size_bytes: f.size_bytes,
-            reasons: f.reasons,
-            sample: f.sample_name,
-            module: f.module_name,
-            class: f.class,
-          })),
-          conflicts: conflicts.map((c) => `${c.host_id}/${c.episode_id}`),
-          result: executed && {
-            moved: executed.moved,
-            deleted: executed.deleted,
-            already_done: executed.already_done,
-            missing: executed.missing,
-            index_rows_dropped: executed.index?.dropped ?? 0,
-            appended_bytes_carried: executed.index?.carriedBytes ?? 0,
-          },
-          recovered_journal: recovered ? { mode: recovered.journal.mode, episodes: recovered.journal.actions.length } : null,
-        };
-        this.context.stdout.write(JSON.stringify(doc) + "\n");
-      } else {
-        this.context.stdout.write(renderText(mode, store, archiveRoot, scanned, candidates, flagged, byReason, executed));
-      }
-      return EXIT_OK;
+      let progress: ProgressBar | null = null;
+      result = await runPruneCommand({
+        store,
+        mode,
+        archiveRoot,
+        host: this.host,
+        selected,
+        engine,
+        jobs,
+        waitForWritersMs: waitMs,
+        assumeNoHiddenWriters: this.assumeNoHiddenWriters,
+        onPlanned: (n) => (progress = new ProgressBar(stderr as unknown as ProgressStream, n, "prune")),
+        onProgress: (n) => progress?.tick(n),
+      });
+      (progress as ProgressBar | null)?.finish();
     } catch (error) {
       return fail(`${(error as Error).message}${mode === "dry-run" ? "" : " (rerun the same command to complete the prune)"}`, EXIT_FAILURE);
-    } finally {
-      await release?.();
     }
+    for (const w of result.warnings) writeLine(stderr, `cis490 prune: warning: ${w}`);
+    if (this.json) this.context.stdout.write(JSON.stringify(toJson(result)) + "\n");
+    else this.context.stdout.write(renderText(result));
+    if (result.status !== "ok") return fail(result.reason ?? result.status, EXIT_FAILURE);
+    return EXIT_OK;
   }
 }
 
-function renderText(
-  mode: Mode,
-  store: string,
-  archiveRoot: string | null,
-  scanned: number,
-  candidates: number,
-  flagged: FlaggedEpisode[],
-  byReason: Record<string, number>,
-  executed: ExecuteResult | null,
-): string {
+function toJson(r: PruneRunResult): unknown {
+  const executed = r.executed;
+  return {
+    mode: r.mode,
+    status: r.status,
+    reason: r.reason,
+    writers: r.writers,
+    store: r.store,
+    archive_root: r.archiveRoot,
+    scanned: r.scanned,
+    candidates: r.candidates,
+    flagged: r.flagged.length,
+    kept: r.scanned - r.flagged.length + r.conflicts.length,
+    by_reason: r.byReason,
+    flagged_episodes: r.flagged.map((f) => ({
+      host: f.host_id,
+      episode: f.episode_id,
+      size_bytes: f.size_bytes,
+      reasons: f.reasons,
+      sample: f.sample_name,
+      module: f.module_name,
+      class: f.class,
+    })),
+    conflicts: r.conflicts.map((c) => `${c.host_id}/${c.episode_id}`),
+    result: executed && {
+      moved: executed.moved,
+      deleted: executed.deleted,
+      already_done: executed.already_done,
+      missing: executed.missing,
+      index_rows_dropped: executed.index?.dropped ?? 0,
+      index_status: executed.index?.status ?? null,
+      appended_bytes_carried: executed.index?.carriedBytes ?? 0,
+    },
+    recovered_journal: r.recovered ? { mode: r.recovered.journal.mode, episodes: r.recovered.journal.actions.length } : null,
+  };
+}
+
+function renderText(r: PruneRunResult): string {
+  const { mode, store, archiveRoot, scanned, candidates, flagged, byReason, executed } = r;
   const out: string[] = [];
   out.push(`Prune (${mode}) of ${store}: ${scanned} episodes scanned, ${candidates} candidates, ${flagged.length} flagged\n`);
   out.push(formatTable(["reason", "episodes"], Object.entries(byReason), ["left", "right"]));
@@ -209,7 +181,8 @@ function renderText(
     );
     if (flagged.length > shown.length) out.push(`... and ${flagged.length - shown.length} more (see --json)\n`);
   }
-  if (mode === "dry-run") out.push("\nDry run: nothing changed. Use --archive or --delete to act.\n");
+  if (r.status !== "ok") out.push(`\nNot done (${r.status}): ${r.reason}\n`);
+  else if (mode === "dry-run") out.push("\nDry run: nothing changed. Use --archive or --delete to act.\n");
   else if (executed) {
     const verb = mode === "archive" ? `moved ${executed.moved} tarballs to ${archiveRoot}` : `deleted ${executed.deleted} tarballs`;
     out.push(`\nDone: ${verb}; dropped ${executed.index?.dropped ?? 0} index rows`);
