@@ -85,7 +85,7 @@ describe.skipIf(!haveNative)("inspect parity: native vs reference", () => {
     }
     const alphabet = Buffer.from("0123456789 =\n\0x-./");
     const r = rng(490);
-    for (let n = 0; n < 150; n++) {
+    for (let n = 0; n < 60; n++) {
       const t = Buffer.from(tar);
       const edits = 1 + Math.floor(r() * 4);
       for (let e = 0; e < edits; e++) {
