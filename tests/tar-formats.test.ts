@@ -101,7 +101,7 @@ describe("the same episode, packed six ways", () => {
     expect(reports[0].members.proc.rows).toBe(120);
     for (let i = 1; i < reports.length; i++) expect(comparable(reports[i]), names[i]).toEqual(comparable(reports[0]));
     if (haveNative) {
-      const { inspectBufferNative } = await import("../src/native.js");
+      const { inspectBufferNative } = await import("../src/native/inspect.js");
       for (let i = 0; i < paths.length; i++) {
         const native = inspectBufferNative(readFileSync(paths[i]), { ...DEFAULT_INSPECT_OPTIONS, with_columns: true });
         const reference = inspectBytes(readFileSync(paths[i]), { ...DEFAULT_INSPECT_OPTIONS, with_columns: true });
@@ -130,7 +130,7 @@ describe("the same episode, packed six ways", () => {
 
   it("featurises identically (summaries and tensors, both featurizers)", async () => {
     const featurizers: Featurizer[] = [referenceFeaturizer];
-    if (haveNative) featurizers.push((await import("../src/features/native.js")).nativeFeaturizer);
+    if (haveNative) featurizers.push((await import("../src/native/features.js")).nativeFeaturizer);
     const options = { ...DEFAULT_FEATURE_OPTIONS, tensors: true };
     let first: EpisodeWindows | null = null;
     for (const f of featurizers) {
