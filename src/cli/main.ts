@@ -8,6 +8,7 @@ import { FeaturesCommand } from "./commands/features.js";
 import { SplitCommand } from "./commands/split.js";
 import { TrainCommand } from "./commands/train.js";
 import { EvalCommand } from "./commands/eval.js";
+import { DashboardServeCommand } from "./commands/dashboard-serve.js";
 
 export function buildCli(): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
@@ -20,6 +21,7 @@ export function buildCli(): Cli {
   cli.register(SplitCommand);
   cli.register(TrainCommand);
   cli.register(EvalCommand);
+  cli.register(DashboardServeCommand);
   return cli;
 }
 
