@@ -9,6 +9,8 @@ import { SplitCommand } from "./commands/split.js";
 import { TrainCommand } from "./commands/train.js";
 import { EvalCommand } from "./commands/eval.js";
 import { DashboardServeCommand } from "./commands/dashboard-serve.js";
+import { PublishMetricsCommand } from "./commands/publish-metrics.js";
+import { PublishProfilesCommand } from "./commands/publish-profiles.js";
 
 export function buildCli(): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
@@ -22,6 +24,8 @@ export function buildCli(): Cli {
   cli.register(TrainCommand);
   cli.register(EvalCommand);
   cli.register(DashboardServeCommand);
+  cli.register(PublishMetricsCommand);
+  cli.register(PublishProfilesCommand);
   return cli;
 }
 

@@ -10,10 +10,11 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Points in an attack_profile curve. */
 export const PROFILE_CURVE_POINTS = 80;
 
+/** A point estimate with its 95% interval; lo/hi are null when the evaluation could not bound it (too few resamples with the class). */
 export interface Interval3 {
   point: number;
-  lo: number;
-  hi: number;
+  lo: number | null;
+  hi: number | null;
 }
 
 export interface PhaseEvent {
@@ -143,11 +144,14 @@ function array(item: Check, min: number, max: number): Check {
   };
 }
 
+const unitOrNull: Check = (v, p) => (v === null ? null : unit(v, p));
+
 const interval: Check = (v, p) => {
-  const r = object({ point: unit, lo: unit, hi: unit })(v, p);
+  const r = object({ point: unit, lo: unitOrNull, hi: unitOrNull })(v, p);
   if (r) return r;
   const o = v as Interval3;
-  return o.lo <= o.point && o.point <= o.hi ? null : `${p} must satisfy lo <= point <= hi`;
+  if ((o.lo === null) !== (o.hi === null)) return `${p}: lo and hi must both be numbers or both be null`;
+  return o.lo === null || o.hi === null || (o.lo <= o.point && o.point <= o.hi) ? null : `${p} must satisfy lo <= point <= hi`;
 };
 
 const SCHEMAS: Record<EventType, Check> = {

@@ -245,7 +245,7 @@ function renderF1() {
       label: { show: true, position: "insideBottom", formatter: (p) => (p.value == null ? "" : p.value.toFixed(3)), color: "#fff" },
       data: rows.map((m) => (m ? m.macro_f1.point : null)),
     });
-    series.push({ ...whiskers(k === 0 ? -0.15 : 0.15, "#222"), data: rows.flatMap((m, i) => (m ? [[i, m.macro_f1.lo, m.macro_f1.hi]] : [])) });
+    series.push({ ...whiskers(k === 0 ? -0.15 : 0.15, "#222"), data: rows.flatMap((m, i) => (m && m.macro_f1.lo !== null ? [[i, m.macro_f1.lo, m.macro_f1.hi]] : [])) });
   });
   f1Chart.setOption(
     {
