@@ -11,6 +11,8 @@ import { EvalCommand } from "./commands/eval.js";
 import { DashboardServeCommand } from "./commands/dashboard-serve.js";
 import { PublishMetricsCommand } from "./commands/publish-metrics.js";
 import { PublishProfilesCommand } from "./commands/publish-profiles.js";
+import { PublishReplayCommand } from "./commands/publish-replay.js";
+import { PublishPerfCommand } from "./commands/publish-perf.js";
 
 export function buildCli(): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
@@ -26,6 +28,8 @@ export function buildCli(): Cli {
   cli.register(DashboardServeCommand);
   cli.register(PublishMetricsCommand);
   cli.register(PublishProfilesCommand);
+  cli.register(PublishReplayCommand);
+  cli.register(PublishPerfCommand);
   return cli;
 }
 
