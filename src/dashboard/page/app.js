@@ -26,7 +26,7 @@ const dirty = new Set();
 let pendingSeqs = [];
 
 // For tests and curious people: what was rendered when (ms since the epoch, sub-ms), and frame times.
-const probe = { rendered: [], frames: [], state, view, charts: {} };
+const probe = { received: [], rendered: [], frames: [], state, view, charts: {} };
 window.__dash = probe;
 const now = () => performance.timeOrigin + performance.now();
 
@@ -176,7 +176,12 @@ function connect() {
         setConn("replay", "replay");
       } else setConn("live", "live");
     } else if (data.kind === "events") {
+      const at = now();
       for (const env of data.envelopes) apply(env);
+      if (data.envelopes.length === 1) {
+        probe.received.push([data.envelopes[0].seq, at]);
+        if (probe.received.length > MAX_LOG) probe.received.splice(0, probe.received.length - MAX_LOG);
+      }
     }
   };
   ws.onclose = async () => {
@@ -200,6 +205,11 @@ const perfChart = chart("chart-perf");
 const timelineChart = chart("chart-timeline");
 const embeddingChart = chart("chart-embedding");
 const profileCharts = new Map();
+
+// Charts are updated by merging (series counts never change): rebuilding every component each frame cost ~20 ms a chart.
+function emptyNote(text) {
+  return [{ id: "empty", type: "text", left: "center", top: "middle", style: { text, fill: "#999", fontSize: 14 } }];
+}
 
 function whiskers(offset, colour) {
   return {
@@ -257,9 +267,8 @@ function renderF1() {
       // Fixed 0-1: an honest low score still shows as a bar, not a zoomed sliver.
       yAxis: { type: "value", min: 0, max: 1, name: "macro F1" },
       series,
-      graphic: cats.length ? [] : [{ type: "text", left: "center", top: "middle", style: { text: "no model_metric event yet", fill: "#999", fontSize: 14 } }],
+      graphic: emptyNote(cats.length ? "" : "no model_metric event yet"),
     },
-    { notMerge: true },
   );
 }
 
@@ -288,9 +297,8 @@ function renderPerf() {
         { type: "bar", name: "p50 ms", data: rows.map((r) => r.latency_ms.p50), xAxisIndex: 1, yAxisIndex: 1, itemStyle: { color: "#1c7ed6" } },
         { type: "bar", name: "p99 ms", data: rows.map((r) => r.latency_ms.p99), xAxisIndex: 1, yAxisIndex: 1, itemStyle: { color: "#f08c00" } },
       ],
-      graphic: cats.length ? [] : [{ type: "text", left: "center", top: "middle", style: { text: "no model_perf event yet", fill: "#999", fontSize: 14 } }],
+      graphic: emptyNote(cats.length ? "" : "no model_perf event yet"),
     },
-    { notMerge: true },
   );
 }
 
@@ -326,6 +334,8 @@ function upTo(list, t) {
   }
   return list.slice(0, lo);
 }
+
+let lastEmbKey = null;
 
 function renderReplay() {
   const ep = view.episode ? state.episodes.get(view.episode) : null;
@@ -390,13 +400,15 @@ function renderReplay() {
         { type: "value", min: 0, max: 1, gridIndex: 1, name: "P(phase)" },
       ],
       series,
-      graphic: ep ? [] : [{ type: "text", left: "center", top: "middle", style: { text: "no replay yet (cis490 publish replay)", fill: "#999", fontSize: 14 } }],
+      graphic: emptyNote(ep ? "" : "no replay yet (cis490 publish replay)"),
     },
-    { notMerge: true },
   );
   const current = shownEmb.length ? shownEmb[shownEmb.length - 1] : null;
-  embeddingChart.setOption(
-    {
+  // The scatter changes only with its own points or the highlighted one: skip it otherwise (predictions stream far more often).
+  const embKey = `${view.episode}|${view.model}|${emb.length}|${shownEmb.length}`;
+  if (embKey !== lastEmbKey) {
+    lastEmbKey = embKey;
+    embeddingChart.setOption({
       animation: false,
       title: { text: "embedding (PCA)", textStyle: { fontSize: 12 } },
       grid: { left: 40, right: 15, top: 35, bottom: 25 },
@@ -406,9 +418,8 @@ function renderReplay() {
         { type: "scatter", name: "windows", symbolSize: 6, itemStyle: { color: "#adb5bd" }, data: emb.map((r) => r.xy) },
         { type: "scatter", name: "current", symbolSize: 14, itemStyle: { color: "#e03131" }, data: current ? [current.xy] : [] },
       ],
-    },
-    { notMerge: true },
-  );
+    });
+  }
   document.getElementById("embedding-note").textContent = m && emb.length === 0 ? `no embedding events for ${view.model} (the producer publishes phase and prediction only)` : "";
 }
 
@@ -436,7 +447,6 @@ function renderProfiles() {
         yAxis: { type: "value", min: 0, max: 1 },
         series: [{ type: "line", showSymbol: false, data: p ? p.curve.map((v, i) => [i / (p.curve.length - 1), v]) : [], lineStyle: { width: 1.5 }, areaStyle: { opacity: 0.15 } }],
       },
-      { notMerge: true },
     );
   }
 }
