@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { StickyCache } from "../src/dashboard/cache.js";
 import { validateEvent, type Envelope } from "../src/dashboard/events.js";
 import { publishEvent, PublishError } from "../src/dashboard/publisher.js";
 import { startDashboard, WS_PROTOCOL, type DashboardServer } from "../src/dashboard/server.js";
@@ -143,23 +144,38 @@ describe("dashboard server", () => {
 
   it("replays the latest event per (type, key) to a client that connects late, then broadcasts", async () => {
     const s = await start();
+    const pred = (t_s: number, winner: string) => ({ type: "prediction", episode_id: "e1", t_s, model: "gbt_realistic", probs: probsFor(winner), predicted: winner });
+    const perf = (p50: number) => ({ type: "model_perf", model: "gbt", mode: "realistic", latency_ms: { p50, p99: 9 }, windows_per_s: 10, params: 5 });
     const events = [
       { type: "phase", episode_id: "e1", t_s: 0, phase: "clean" },
+      pred(5, "clean"),
+      perf(1),
       { type: "phase", episode_id: "e1", t_s: 10, phase: "infecting" },
-      { type: "phase", episode_id: "e2", t_s: 3, phase: "armed" },
-      { type: "prediction", episode_id: "e1", t_s: 5, model: "gbt_realistic", probs: probsFor("clean"), predicted: "clean" },
+      // Re-published: replace the earlier events with the same key.
+      pred(5, "armed"),
+      perf(2),
     ];
     for (const e of events) expect((await post(s, JSON.stringify(e))).status).toBe(202);
     const c = connect(s);
     await c.hello;
-    await until(() => c.envelopes.length === 3);
-    expect(c.envelopes.map((e) => e.seq)).toEqual([2, 3, 4]);
-    expect(c.envelopes[0].event).toEqual(events[1]);
+    await until(() => c.envelopes.length === 4);
+    expect(c.envelopes.map((e) => e.seq)).toEqual([1, 4, 5, 6]);
+    expect(c.envelopes.map((e) => e.event)).toEqual([events[0], events[3], events[4], events[5]]);
     const live = { type: "phase", episode_id: "e3", t_s: 1, phase: "clean" };
     await post(s, JSON.stringify(live));
-    await until(() => c.envelopes.length === 4);
-    expect(c.envelopes[3]).toMatchObject({ seq: 5, event: live });
-    expect(c.envelopes[3].at_ms).toBeGreaterThan(Date.now() - 60_000);
+    await until(() => c.envelopes.length === 5);
+    expect(c.envelopes[4]).toMatchObject({ seq: 7, event: live });
+    expect(c.envelopes[4].at_ms).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("keeps the sticky cache bounded, forgetting the key updated longest ago", () => {
+    const cache = new StickyCache(3);
+    const phase = (episode_id: string) => ({ type: "phase" as const, episode_id, t_s: 0, phase: "clean" });
+    ["a", "b", "c"].forEach((id, i) => cache.put({ seq: i + 1, at_ms: 0, event: phase(id) }));
+    cache.put({ seq: 4, at_ms: 0, event: phase("a") });
+    cache.put({ seq: 5, at_ms: 0, event: phase("d") });
+    expect(cache.size).toBe(3);
+    expect(cache.snapshot().map((e) => (e.event as { episode_id: string }).episode_id)).toEqual(["c", "a", "d"]);
   });
 
   it("drops a client that stops reading without stalling the others", async () => {

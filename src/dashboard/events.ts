@@ -183,14 +183,19 @@ export function validateEvent(value: unknown): Validation {
   return reason ? { ok: false, reason } : { ok: true, event: value as DashboardEvent };
 }
 
-/** The sticky-cache key: a page opened late sees the latest event per (type, key). */
+/**
+ * The sticky-cache key: a page opened late sees the latest event per (type, key).
+ * Replay streams are keyed per point in time (a phase per episode and phase
+ * name, a prediction or embedding per episode, model and t_s), so a late page
+ * still gets whole episodes; a re-published point replaces the old one.
+ */
 export function stickyKey(e: DashboardEvent): string {
   switch (e.type) {
     case "phase":
-      return `phase|${e.episode_id}`;
+      return `phase|${e.episode_id}|${e.phase}`;
     case "prediction":
     case "embedding":
-      return `${e.type}|${e.episode_id}|${e.model}`;
+      return `${e.type}|${e.episode_id}|${e.model}|${e.t_s}`;
     case "model_metric":
       return `model_metric|${e.model}|${e.mode}|${e.version}`;
     case "model_perf":

@@ -78,7 +78,7 @@ function apply(env) {
   const e = env.event;
   switch (e.type) {
     case "model_metric":
-      state.metrics.set(`${e.model}|${e.mode}|${e.version}`, e);
+      state.metrics.set(`${e.model}|${e.mode}|${e.version}`, { ...e, seq: env.seq });
       dirty.add("f1");
       break;
     case "model_perf":
@@ -171,6 +171,8 @@ function connect() {
       state.mode = data.mode;
       document.getElementById("mode").textContent = data.mode === "replay" ? `recorded session, ${data.recording_events} events` : "live";
       if (data.mode === "replay") {
+        // Start at the end of the episode (the whole recording shown); play restarts from 0, the slider scrubs.
+        view.cursor = Infinity;
         view.follow = false;
         document.getElementById("follow").checked = false;
         setConn("replay", "replay");
@@ -238,9 +240,15 @@ function whiskers(offset, colour) {
 
 function renderF1() {
   const metrics = [...state.metrics.values()];
+  // Versions of one (model, mode) are numbered in arrival order, so realistic #k stands beside oracle #k.
   const versions = new Map();
-  for (const m of metrics) versions.set(m.model, (versions.get(m.model) ?? new Set()).add(m.version));
-  const label = (m) => (versions.get(m.model).size > 1 ? `${m.model}@${m.version}` : m.model);
+  for (const m of metrics) {
+    const k = `${m.model}|${m.mode}`;
+    if (!versions.has(k)) versions.set(k, []);
+    if (!versions.get(k).includes(m.version)) versions.get(k).push(m.version);
+  }
+  const multi = new Set(metrics.filter((m) => versions.get(`${m.model}|${m.mode}`).length > 1).map((m) => m.model));
+  const label = (m) => (multi.has(m.model) ? `${m.model} #${versions.get(`${m.model}|${m.mode}`).indexOf(m.version) + 1}` : m.model);
   const cats = [...new Set(metrics.map(label))].sort();
   const series = [];
   ["realistic", "oracle"].forEach((mode, k) => {
