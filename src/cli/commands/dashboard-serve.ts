@@ -3,7 +3,7 @@
 import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
 import { DEFAULT_MAX_BODY, DEFAULT_PORT, DashboardError, isLoopback, startDashboard } from "../../dashboard/server.js";
-import { defaultTokenFile, loadOrCreateToken } from "../../dashboard/token.js";
+import { defaultTokenFile, loadOrCreateToken, TokenError } from "../../dashboard/token.js";
 
 function parseInteger(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
@@ -80,7 +80,7 @@ export class DashboardServeCommand extends Command {
       writeLine(stdout, `stopped: ${s.accepted} event(s) accepted, ${s.rejected} rejected, ${s.dropped_clients} slow client(s) dropped`);
       return EXIT_OK;
     } catch (error) {
-      if (error instanceof DashboardError || (error as NodeJS.ErrnoException).code !== undefined || /token file/.test((error as Error).message)) {
+      if (error instanceof DashboardError || error instanceof TokenError || (error as NodeJS.ErrnoException).code !== undefined) {
         writeLine(stderr, `cis490 dashboard serve: ${(error as Error).message}`);
         return EXIT_FAILURE;
       }

@@ -1,11 +1,10 @@
 // `cis490 publish metrics`: model_metric events from `cis490 eval` outputs.
 
-import { Command } from "clipanion";
+import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, writeLine } from "../../io/command-support.js";
 import { metricsFromReports } from "../../dashboard/producers/metrics.js";
 import { sendAll } from "../../dashboard/producers/send.js";
 import { publishOptions, report, target } from "./publish-support.js";
-import { Option } from "clipanion";
 
 export class PublishMetricsCommand extends Command {
   static paths = [["publish", "metrics"]];

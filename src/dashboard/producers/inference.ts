@@ -3,6 +3,7 @@
 // rebuilt from this version's channel registry and the checkpoint's window
 // geometry, so a checkpoint from another registry or geometry is refused.
 
+import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { CHANNELS, STATS } from "../../features/channels.js";
 import { buildFeatureSchema } from "../../features/schema.js";
@@ -20,7 +21,6 @@ export interface InferenceModel {
 }
 
 export async function loadInferenceModel(sidecarPath: string, threads?: number): Promise<InferenceModel> {
-  const { readFile } = await import("node:fs/promises");
   let geometry: Partial<FeatureOptions> = {};
   try {
     const doc = JSON.parse(await readFile(sidecarPath, "utf8")) as { feature_schema?: Partial<FeatureOptions> };
