@@ -128,6 +128,14 @@ describe.skipIf(!haveBrowser)("dashboard page in Chromium", () => {
     await page.waitForFunction(() => document.getElementById("cursor")!.textContent!.startsWith("t = 15.0 s"), null, { timeout: 5000 });
     expect(await page.textContent("#play")).toBe("play");
 
+    // A page opened late starts from the sticky cache: the same bars, both phases of the episode.
+    const late = await open(server);
+    await late.waitForFunction((n) => (window as any).__dash.state.count >= n, sampleEvents().length);
+    await late.waitForTimeout(100);
+    expect((await option(late, "chart-f1")).series[0].data).toEqual([0.41]);
+    expect((await option(late, "chart-timeline")).series[0].data.map((b: unknown[]) => b[3])).toEqual(["clean", "infecting"]);
+    await late.close();
+
     const shot = join(out, "dashboard.png");
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`dashboard screenshot: ${shot}`);
