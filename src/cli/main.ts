@@ -8,6 +8,11 @@ import { FeaturesCommand } from "./commands/features.js";
 import { SplitCommand } from "./commands/split.js";
 import { TrainCommand } from "./commands/train.js";
 import { EvalCommand } from "./commands/eval.js";
+import { DashboardServeCommand } from "./commands/dashboard-serve.js";
+import { PublishMetricsCommand } from "./commands/publish-metrics.js";
+import { PublishProfilesCommand } from "./commands/publish-profiles.js";
+import { PublishReplayCommand } from "./commands/publish-replay.js";
+import { PublishPerfCommand } from "./commands/publish-perf.js";
 
 export function buildCli(): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
@@ -20,6 +25,11 @@ export function buildCli(): Cli {
   cli.register(SplitCommand);
   cli.register(TrainCommand);
   cli.register(EvalCommand);
+  cli.register(DashboardServeCommand);
+  cli.register(PublishMetricsCommand);
+  cli.register(PublishProfilesCommand);
+  cli.register(PublishReplayCommand);
+  cli.register(PublishPerfCommand);
   return cli;
 }
 

@@ -70,6 +70,40 @@ export interface TrainedModel {
   sidecar: CheckpointSidecar;
   /** Class probabilities for `windows` (row-major n x classes.length), inputs read from the features file / tensor shards and masked by the checkpoint's channel mask. */
   predictProba(featuresPath: string, tensorsDir: string | null, windows: WindowSet): Promise<Float32Array>;
+  /** The same from windows already in memory, in the featurizer's layout (all features / all channels; the checkpoint's masks are applied here). */
+  predictArrays(input: WindowArrays): Promise<Float32Array>;
+  /** Learned parameters: weights and buffers of a neural net, tree nodes of a GBT. */
+  readonly parameters: number;
+}
+
+/** Tree nodes of an XGBoost JSON model (its size as a count of learned parameters). */
+function gbtNodes(json: string): number {
+  let n = 0;
+  for (const m of json.matchAll(/"num_nodes"\s*:\s*"?(\d+)/g)) n += Number(m[1]);
+  return n;
+}
+
+/** Windows as `Featurizer.featurizeFiles` returns them (src/features/types.ts). */
+export interface WindowArrays {
+  n: number;
+  /** Row-major [n, N_FEATURES]. */
+  summary: ArrayLike<number>;
+  /** Row-major [n, N_CHANNELS, tensor_len]; sequence models only. */
+  x: Float32Array | null;
+  mask: Uint8Array | null;
+}
+
+function pickFeatures(summary: ArrayLike<number>, n: number, featureMask: readonly number[]): Float32Array {
+  const cols = featureMask.flatMap((m, i) => (m === 1 ? [i] : []));
+  const out = new Float32Array(n * cols.length);
+  for (let r = 0; r < n; r++) cols.forEach((c, k) => (out[r * cols.length + k] = summary[r * featureMask.length + c]));
+  return out;
+}
+
+function pickChannels(a: Float32Array | Uint8Array, n: number, channels: readonly number[], nChannels: number, len: number): Float32Array | Uint8Array {
+  const out = new (a.constructor as { new (n: number): Float32Array | Uint8Array })(n * channels.length * len);
+  for (let r = 0; r < n; r++) channels.forEach((c, k) => out.set(a.subarray((r * nChannels + c) * len, (r * nChannels + c + 1) * len), (r * channels.length + k) * len));
+  return out;
 }
 
 export function checkpointBaseName(kind: string, mode: string): string {
@@ -179,6 +213,7 @@ export async function loadCheckpoint(
     const est = GbtEstimator.fromModel(hp as unknown as GbtHyperParameters, sc.seed, nClasses, json, features.length);
     return {
       sidecar: sc,
+      parameters: gbtNodes(json),
       async predictProba(featuresPath, _tensorsDir, windows) {
         await checkHash(featuresPath);
         const n = windows.episode_id.length;
@@ -186,6 +221,12 @@ export async function loadCheckpoint(
         const x = await readFeatureRows(featuresPath, windows, features);
         infinitiesToNaN(x);
         return est.predictProba(x, n, features.length);
+      },
+      async predictArrays(input) {
+        if (input.n === 0) return new Float32Array(0);
+        const x = pickFeatures(input.summary, input.n, sc.feature_mask);
+        infinitiesToNaN(x);
+        return est.predictProba(x, input.n, features.length);
       },
     };
   }
@@ -202,6 +243,7 @@ export async function loadCheckpoint(
   }
   return {
     sidecar: sc,
+    parameters: est.model?.numParameters ?? 0,
     async predictProba(featuresPath, tensorsDir, windows) {
       await checkHash(featuresPath);
       const n = windows.episode_id.length;
@@ -217,6 +259,14 @@ export async function loadCheckpoint(
         for (let k = 0; k < rows.length; k++) out.set(p.subarray(k * nClasses, (k + 1) * nClasses), rows[k] * nClasses);
       });
       return out;
+    },
+    async predictArrays(input) {
+      if (input.n === 0) return new Float32Array(0);
+      if (!isSequenceKind(sc.kind)) return est.predictProba(pickFeatures(input.summary, input.n, sc.feature_mask), null, input.n);
+      if (!input.x || !input.mask) throw new TrainError(`the ${sc.kind} model reads window tensors: featurise with tensors on`);
+      const x = pickChannels(input.x, input.n, channels, nChannelsInFile, tensorLen) as Float32Array;
+      const mask = pickChannels(input.mask, input.n, channels, nChannelsInFile, tensorLen) as Uint8Array;
+      return est.predictProba(x, mask, input.n);
     },
   };
 }

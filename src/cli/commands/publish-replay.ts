@@ -1,0 +1,68 @@
+// `cis490 publish replay`: one episode's ground truth and a model's per-window predictions, on the episode's clock.
+
+import { Command, Option } from "clipanion";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
+import { loadInferenceModel } from "../../dashboard/producers/inference.js";
+import { planReplay, runSchedule } from "../../dashboard/producers/replay.js";
+import { sendOne, type SendResult } from "../../dashboard/producers/send.js";
+import { publishOptions, report, target } from "./publish-support.js";
+
+export class PublishReplayCommand extends Command {
+  static paths = [["publish", "replay"]];
+
+  static usage = Command.Usage({
+    description: "Replay an episode to the dashboard: phase (ground truth) and prediction events, at wall-clock speed or faster.",
+    details: `
+      The episode's windows are extracted on demand by the native featurizer (no tensor shards needed) with the checkpoint's window geometry, and \`--model\` (a \`.ckpt.json\` from cis490 train) predicts each one. A phase event goes out when a true phase starts, a prediction event when a window's data is complete; \`--speed 10\` plays ten times faster, \`--speed 0\` as fast as the server takes them.
+
+      No embedding events are published: the model engines expose class probabilities only, not the penultimate layer.
+
+      Exit codes: 0 when the whole episode was published; 1 when the episode or checkpoint is unusable or the server refused or could not be reached; 2 on usage errors.
+    `,
+    examples: [["Replay at 10x", "$0 publish replay --episode data/corpus/lab-r740/ep-0001.tar.zst --model artifacts/gbt_realistic.ckpt.json --speed 10"]],
+  });
+
+  episode = Option.String("--episode", { required: true, description: "Episode tarball (.tar.zst)" });
+  model = Option.String("--model", { required: true, description: "Checkpoint sidecar (<model>_<mode>.ckpt.json)" });
+  speed = Option.String("--speed", "1", { description: "Playback speed: 1 = wall clock (default), 10 = ten times faster, 0 = no waiting" });
+  o = publishOptions();
+  url = this.o.url;
+  tokenFile = this.o.tokenFile;
+  dryRun = this.o.dryRun;
+  json = this.o.json;
+
+  async execute(): Promise<number> {
+    const { stdout, stderr } = this.context;
+    const speed = Number(this.speed);
+    try {
+      if (this.speed.trim() === "" || !Number.isFinite(speed) || speed < 0 || speed > 10_000) throw new OptionError(`--speed must be a number in 0..10000 (got ${JSON.stringify(this.speed)})`);
+    } catch (error) {
+      writeLine(stderr, `cis490 publish replay: ${(error as Error).message}`);
+      return EXIT_USAGE;
+    }
+    const abort = new AbortController();
+    const onSignal = () => abort.abort();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+      const m = await loadInferenceModel(this.model);
+      const plan = await planReplay(this.episode, m);
+      if (this.dryRun) {
+        for (const s of plan.schedule) writeLine(stdout, JSON.stringify({ due_s: s.due_s, ...s.event }));
+        return EXIT_OK;
+      }
+      const t = await target(this.url, this.tokenFile);
+      if (!this.json) writeLine(stdout, `replaying ${plan.episode_id} (${plan.duration_s.toFixed(1)} s, ${plan.windows} windows) with ${m.name} at ${speed === 0 ? "full speed" : `${speed}x`}`);
+      const r: SendResult = { published: 0, rejected: [], fatal: null };
+      await runSchedule(plan.schedule, speed, (s) => sendOne(t, s.event, r), abort.signal);
+      report(stdout, this.json, "phase/prediction", r, { episode_id: plan.episode_id, model: m.name, windows: plan.windows, interrupted: abort.signal.aborted });
+      return r.fatal || r.rejected.length || abort.signal.aborted ? EXIT_FAILURE : EXIT_OK;
+    } catch (error) {
+      writeLine(stderr, `cis490 publish replay: ${(error as Error).message}`);
+      return EXIT_FAILURE;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  }
+}

@@ -1,0 +1,226 @@
+// The dashboard producers: checkpoint inference on in-memory windows agrees
+// with inference from the features file and tensor shards; metrics from eval
+// JSON; profile curves on the t_wall_ns clock from a real (synthetic) store;
+// a replay plan and its pacing; measured perf; and the CLI, including
+// `dashboard serve` as a process stopped by SIGTERM.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { validateEvent } from "../src/dashboard/events.js";
+import { loadInferenceModel } from "../src/dashboard/producers/inference.js";
+import { metricsFromReports } from "../src/dashboard/producers/metrics.js";
+import { measurePerf } from "../src/dashboard/producers/perf.js";
+import { channelSeries, profilesFromStore, resampleCurve } from "../src/dashboard/producers/profiles.js";
+import { planReplay, runSchedule } from "../src/dashboard/producers/replay.js";
+import { sendOne, type SendResult } from "../src/dashboard/producers/send.js";
+import { startDashboard } from "../src/dashboard/server.js";
+import { FEATURE_NAMES, N_CHANNELS } from "../src/features/channels.js";
+import type { EpisodeWindows } from "../src/features/types.js";
+import { loadCheckpoint } from "../src/train/checkpoint.js";
+import { trainModel } from "../src/train/run.js";
+import { streamTensorRows } from "../src/train/tensors.js";
+import { loadWindowSet, readFeatureRows } from "../src/train/windows.js";
+import { runCli } from "./helpers/cli.js";
+import { sampleComparison } from "./helpers/comparison.js";
+import { validatedStore, type ValidatedStore } from "./helpers/features-fixture.js";
+import { makeToy, quick, T, type Toy } from "./helpers/train-toy.js";
+
+let toy: Toy;
+let artifacts: string;
+let fx: ValidatedStore;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "cis490-producers-"));
+  toy = await makeToy(dir);
+  artifacts = join(dir, "artifacts");
+  await trainModel(quick(toy, "gbt", artifacts));
+  await trainModel(quick(toy, "gru", artifacts, { neural: { epochs: 2, batch_size: 32, lr: 3e-3, hidden: 16, layers: 1, patience: 0 } }));
+  fx = await validatedStore(36, "14");
+}, 240_000);
+
+describe("inference on windows in memory", () => {
+  it("predictArrays equals predictProba from the features file and tensor shards", async () => {
+    const windows = await loadWindowSet(toy.features, toy.split, "test");
+    const n = windows.episode_id.length;
+    const summary = await readFeatureRows(toy.features, windows, FEATURE_NAMES);
+    const x = new Float32Array(n * N_CHANNELS * T);
+    const mask = new Uint8Array(n * N_CHANNELS * T);
+    const all = Array.from({ length: N_CHANNELS }, (_, c) => c);
+    await streamTensorRows(toy.tensors, toy.schema.hash, [windows], all, T, N_CHANNELS, (_t, rows, bx, bm) => {
+      rows.forEach((r, k) => {
+        x.set(bx.subarray(k * N_CHANNELS * T, (k + 1) * N_CHANNELS * T), r * N_CHANNELS * T);
+        mask.set(bm.subarray(k * N_CHANNELS * T, (k + 1) * N_CHANNELS * T), r * N_CHANNELS * T);
+      });
+    });
+    for (const kind of ["gbt", "gru"]) {
+      const model = await loadCheckpoint(join(artifacts, `${kind}_realistic.ckpt.json`), toy.schema as never);
+      const fromFiles = await model.predictProba(toy.features, toy.tensors, windows);
+      const fromArrays = await model.predictArrays({ n, summary, x, mask });
+      expect(fromArrays.length).toBe(fromFiles.length);
+      expect(Array.from(fromArrays)).toEqual(Array.from(fromFiles));
+      expect(model.parameters).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe("producers", () => {
+  it("metrics: one valid model_metric per eval file, unreadable files skipped with a reason", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cis490-reports-"));
+    const models = sampleComparison().models;
+    for (const m of models) writeFileSync(join(dir, `${m.model}_${m.mode}_eval.json`), JSON.stringify(m));
+    writeFileSync(join(dir, "mlp_oracle_eval.json"), "{torn");
+    writeFileSync(join(dir, "comparison.json"), "{}");
+    const r = await metricsFromReports(dir);
+    expect(r.events).toHaveLength(models.length);
+    for (const e of r.events) expect(validateEvent(e).ok).toBe(true);
+    const first = models.find((m) => m.model === r.events[0].model && m.mode === r.events[0].mode)!;
+    expect(r.events[0].macro_f1).toEqual(first.macro_f1);
+    expect(Object.keys(r.events[0].per_class)).toEqual(first.per_class.map((c) => c.name));
+    // The checkpoints of the sample are not on disk: said so, not invented.
+    expect(r.events.every((e) => e.version === "unversioned")).toBe(true);
+    expect(r.skipped).toEqual([expect.stringMatching(/^mlp_oracle_eval.json: /)]);
+  });
+
+  it("profiles: channel series on the window grid, 80-point normalised curves", () => {
+    // Two windows of 4 samples at 2 Hz starting at 0 s and 1 s: samples 2,3 of the first overlap samples 0,1 of the second.
+    const len = 4;
+    const x = new Float32Array(2 * N_CHANNELS * len);
+    const mask = new Uint8Array(2 * N_CHANNELS * len);
+    const ch = 5;
+    [
+      [0, [1, 2, 3, 4]],
+      [1, [5, 6, 7, 8]],
+    ].forEach(([w, vals]) => (vals as number[]).forEach((v, k) => {
+      x[((w as number) * N_CHANNELS + ch) * len + k] = v;
+      mask[((w as number) * N_CHANNELS + ch) * len + k] = k === 3 && w === 1 ? 0 : 1;
+    }));
+    const w = { n_windows: 2, t_start_s: new Float64Array([0, 1]), duration_s: 3, x, mask } as unknown as EpisodeWindows;
+    const s = Array.from(channelSeries(w, ch, N_CHANNELS, len, 2));
+    expect(s).toEqual([1, 2, 4, 5, 7]);
+    expect(Array.from(channelSeries(w, ch + 1, N_CHANNELS, len, 2))).toEqual([]);
+    const ramp = resampleCurve(new Float64Array([10, NaN, 30, 40, 50]))!;
+    expect(ramp).toHaveLength(80);
+    expect(ramp[0]).toBe(0);
+    expect(ramp[79]).toBe(1);
+    expect(ramp[40]).toBeCloseTo(40 / 79 + 0.0, 3);
+    expect(resampleCurve(new Float64Array([NaN, NaN]))).toBeNull();
+    expect(resampleCurve(new Float64Array([3, 3, 3]))).toEqual(Array(80).fill(0));
+  });
+
+  it("profiles: a representative accepted episode per profile from a real store", async () => {
+    const r = await profilesFromStore({ store: fx.store, acceptance: fx.acceptance, candidates: 4, jobs: 2 });
+    expect(r.outcomes.map((o) => o.profile)).toHaveLength(6);
+    expect(r.events.length).toBeGreaterThanOrEqual(3);
+    for (const e of r.events) {
+      expect(validateEvent(e)).toMatchObject({ ok: true });
+      const row = fx.rows.find((x) => x.episode_id === e.episode_id)!;
+      expect(row.class).toBe("accepted");
+      expect(row.profile).toBe(e.name);
+      expect(Math.max(...e.curve)).toBe(1);
+    }
+    for (const o of r.outcomes) if (!r.events.some((e) => e.name === o.profile)) expect(o.reason).toMatch(/no accepted episode/);
+  });
+
+  it("replay: phase and prediction events on the episode clock, published through a real server", async () => {
+    const accepted = fx.rows.find((r) => r.class === "accepted")!;
+    const m = await loadInferenceModel(join(artifacts, "gbt_realistic.ckpt.json"));
+    expect(m.name).toBe("gbt_realistic");
+    const plan = await planReplay(join(fx.store, accepted.path), m);
+    expect(plan.episode_id).toBe(accepted.episode_id);
+    const preds = plan.schedule.filter((s) => s.event.type === "prediction");
+    const phases = plan.schedule.filter((s) => s.event.type === "phase");
+    expect(preds).toHaveLength(plan.windows);
+    expect(phases[0].event).toMatchObject({ t_s: 0, phase: "clean" });
+    for (let i = 1; i < plan.schedule.length; i++) expect(plan.schedule[i].due_s).toBeGreaterThanOrEqual(plan.schedule[i - 1].due_s);
+    for (const s of preds) {
+      expect(validateEvent(s.event).ok).toBe(true);
+      // Published once the window is complete, stamped with its centre.
+      expect(s.due_s - s.event.t_s).toBeCloseTo(m.options.window_s / 2, 9);
+    }
+
+    const dir = mkdtempSync(join(tmpdir(), "cis490-replay-"));
+    const token = "r".repeat(32);
+    const server = await startDashboard({ port: 0, token, logPath: join(dir, "events.jsonl") });
+    try {
+      const out: SendResult = { published: 0, rejected: [], fatal: null };
+      const sent = await runSchedule(plan.schedule, 0, (s) => sendOne({ url: server.url, token }, s.event, out));
+      expect(sent).toBe(plan.schedule.length);
+      expect(out).toEqual({ published: plan.schedule.length, rejected: [], fatal: null });
+    } finally {
+      await server.close();
+    }
+    expect(readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n")).toHaveLength(plan.schedule.length);
+  });
+
+  it("replay: events wait for their time at the given speed", async () => {
+    const e = { type: "phase" as const, episode_id: "e", t_s: 0, phase: "clean" };
+    const schedule = [0, 0.5, 1].map((due_s) => ({ due_s, event: e }));
+    const seen: number[] = [];
+    const t0 = performance.now();
+    await runSchedule(schedule, 10, async () => {
+      seen.push(performance.now() - t0);
+      return true;
+    });
+    expect(seen).toHaveLength(3);
+    expect(seen[2]).toBeGreaterThanOrEqual(95);
+    const abort = new AbortController();
+    abort.abort();
+    expect(await runSchedule(schedule, 10, async () => true, abort.signal)).toBe(0);
+  });
+
+  it("perf: measured latency and throughput for every checkpoint", async () => {
+    const r = await measurePerf({ artifacts, store: fx.store, acceptance: fx.acceptance, episodes: 2, calls: 10, threads: 1 });
+    expect(r.failures).toEqual([]);
+    expect(r.events.map((e) => `${e.model}_${e.mode}`).sort()).toEqual(["gbt_realistic", "gru_realistic"]);
+    for (const e of r.events) {
+      expect(validateEvent(e).ok).toBe(true);
+      expect(e.latency_ms.p50).toBeGreaterThan(0);
+      expect(e.latency_ms.p99).toBeGreaterThanOrEqual(e.latency_ms.p50);
+      expect(e.windows_per_s).toBeGreaterThan(0);
+      expect(e.params).toBeGreaterThan(0);
+    }
+    expect(r.windows).toBeGreaterThan(0);
+  });
+});
+
+describe("publish and dashboard commands", () => {
+  it("publish: dry runs print valid events; usage errors exit 2; a missing token file exits 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cis490-pubcli-"));
+    const m = sampleComparison().models[0];
+    writeFileSync(join(dir, `${m.model}_${m.mode}_eval.json`), JSON.stringify(m));
+    const dry = await runCli(["publish", "metrics", "--reports", dir, "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(validateEvent(JSON.parse(dry.stdout.trim())).ok).toBe(true);
+    const noToken = await runCli(["publish", "metrics", "--reports", dir, "--token-file", join(dir, "absent"), "--url", "http://127.0.0.1:9"]);
+    expect(noToken.code).toBe(1);
+    expect(noToken.stderr).toMatch(/cannot read the token file/);
+    expect((await runCli(["publish", "replay", "--episode", "x.tar.zst", "--model", "m.ckpt.json", "--speed", "fast"])).code).toBe(2);
+    expect((await runCli(["publish", "profiles", "--store", fx.store, "--acceptance", fx.acceptance, "--interval", "-1"])).code).toBe(2);
+    expect((await runCli(["dashboard", "serve", "--port", "70000"])).code).toBe(2);
+  });
+
+  it("dashboard serve: creates the 0600 token file, prints its path, logs, stops gracefully on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cis490-serve-"));
+    const tokenFile = join(dir, "token");
+    const log = join(dir, "events.jsonl");
+    const child = spawn(process.execPath, ["bin/cis490", "dashboard", "serve", "--port", "0", "--token-file", tokenFile, "--log", log], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+    const end = Date.now() + 20_000;
+    while (!/logging accepted events/.test(stdout) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(stdout).toContain(`token created in ${tokenFile} (mode 0600)`);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const url = /dashboard \(live\) on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1];
+    const token = readFileSync(tokenFile, "utf8").trim();
+    const res = await fetch(`${url}publish`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ type: "phase", episode_id: "e", t_s: 0, phase: "clean" }) });
+    expect(res.status).toBe(202);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/stopped: 1 event\(s\) accepted, 0 rejected/);
+    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(1);
+  });
+});
