@@ -9,7 +9,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_INSPECT_OPTIONS } from "../../episode/report.js";
 import { N_CHANNELS, N_FEATURES } from "../../features/channels.js";
-import { loadFeaturizer } from "../../features/featurizer.js";
+import { loadFeaturizer } from "../../native/backend.js";
 import { planFeatures } from "../../features/plan.js";
 import type { EpisodeWindows, FeatureOptions, Featurizer } from "../../features/types.js";
 import type { WindowArrays } from "../../train/checkpoint.js";

@@ -7,7 +7,7 @@
 // the profile that observe the channel at all.
 
 import { CHANNELS } from "../../features/channels.js";
-import { loadFeaturizer } from "../../features/featurizer.js";
+import { loadFeaturizer } from "../../native/backend.js";
 import { planFeatures, type PlannedEpisode } from "../../features/plan.js";
 import { DEFAULT_FEATURE_OPTIONS, type EpisodeWindows, type Featurizer } from "../../features/types.js";
 import { DEFAULT_INSPECT_OPTIONS, PROFILES } from "../../episode/report.js";

@@ -11,7 +11,7 @@
 
 import { PHASES } from "../../episode/report.js";
 import { DEFAULT_INSPECT_OPTIONS } from "../../episode/report.js";
-import { loadFeaturizer } from "../../features/featurizer.js";
+import { loadFeaturizer } from "../../native/backend.js";
 import type { Featurizer } from "../../features/types.js";
 import type { PhaseEvent, PredictionEvent } from "../events.js";
 import { episodeIdOf, type InferenceModel } from "./inference.js";
