@@ -25,6 +25,15 @@ describe("comparison report", () => {
     expect(md).not.toMatch(/scan-and-dial \| \d/);
   });
 
+  it("both formats state the classes macro F1 averages over", () => {
+    const c = sampleComparison();
+    const trained = /Classes: clean, armed, infecting, infected_running, dormant, failed \(the phases the evaluated models were trained on/;
+    expect(renderMarkdown(c)).toMatch(trained);
+    expect(renderHtml(c)).toMatch(trained);
+    const union = renderMarkdown({ ...c, labels: { mode: "union", phases: null } });
+    expect(union).toMatch(/Classes: the phases present in truth or in each model's predictions \(--labels union/);
+  });
+
   it("HTML is self-contained: no script, no external URL", () => {
     const html = renderHtml(sampleComparison());
     expect(html).not.toMatch(/<script/i);
