@@ -2,16 +2,14 @@
 // with its charts drawn as inline SVG (no network), untested profiles shown as
 // untested, failures listed; and the Markdown twin carrying the same numbers.
 
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderHtml, renderMarkdown } from "../src/report/render.js";
 import { sampleComparison } from "./helpers/comparison.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-// CI installs Chromium (scripts/setup.sh); locally the browser check waits for it.
-const haveBrowser = existsSync(CHROMIUM) || Boolean(process.env.CI);
+import { CHROMIUM, requirePrerequisite, skipWithout } from "./helpers/prerequisites.js";
 
 describe("comparison report", () => {
   it("Markdown lists every model, untested profiles and failures", () => {
@@ -40,7 +38,8 @@ describe("comparison report", () => {
     expect(html).not.toMatch(/(src|href)="https?:/i);
   });
 
-  it.skipIf(!haveBrowser)("renders in headless Chromium with its charts", async () => {
+  it.skipIf(skipWithout("browser"))("renders in headless Chromium with its charts", async () => {
+    requirePrerequisite("browser");
     const { chromium } = await import("playwright-core");
     const dir = mkdtempSync(join(tmpdir(), "cis490-report-"));
     const file = join(dir, "comparison.html");
