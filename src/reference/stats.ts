@@ -163,12 +163,12 @@ interface Classes {
   fixed: boolean;
 }
 
-function classesOf(fixed: number[] | null, ...arrays: Int32Array[]): Classes {
+function classesOf(fixed: number[] | null | undefined, ...arrays: Int32Array[]): Classes {
   const set = new Set<number>(fixed ?? []);
   for (const a of arrays) for (let i = 0; i < a.length; i++) set.add(a[i]);
   const labels = [...set].sort((x, y) => x - y);
   const scored = fixed ? fixed.map((l) => labels.indexOf(l)) : labels.map((_, i) => i);
-  return { labels, scored, fixed: fixed !== null };
+  return { labels, scored, fixed: fixed != null };
 }
 
 /**
