@@ -1,6 +1,7 @@
 # The model-engines addon: libtorch (neural nets) + libxgboost (GBT) behind
-# node-addon-api. Built by scripts/build-engines.sh; flags from
-# docs in /work/shared/architecture.md ("Constraints of the build machines").
+# node-addon-api. Built by scripts/build-engines.sh against Debian's
+# libtorch-dev and libxgboost-dev (apt and npm are the only package sources
+# the build machines reach); each non-default flag says why below.
 {
   "targets": [
     {

@@ -14,9 +14,12 @@ APT_PACKAGES=(
   libtorch-dev libxgboost-dev  # model engines (engines/, scripts/build-engines.sh); ~920 MB installed
   chromium                     # the evaluation report's browser test (playwright-core drives it)
 )
+# For the tests only: numpy reads our .npz tensor shards back (tests/npz.test.ts,
+# tests/features-run.test.ts). The toolkit itself never runs Python.
+TEST_APT_PACKAGES=(python3-numpy)
 
 missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
+for pkg in "${APT_PACKAGES[@]}" "${TEST_APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

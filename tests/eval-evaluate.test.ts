@@ -17,7 +17,7 @@ function windows(): TestWindows {
     infecting_start_s: Float64Array.from([8, 8, 8, 8, 7, 7, 7, 7]),
   };
 }
-const identity = { model: "gbt", mode: "realistic" as const, checkpoint: "x", schema_hash: "h", split: { path: "s", recipe: "host", untested_profiles: ["scan-and-dial"] } };
+const identity = { model: "gbt", mode: "realistic" as const, checkpoint: "x", schema_hash: "h", split: { path: "s", recipe: "host", untested_profiles: ["scan-and-dial"] }, trained_labels: { phases: [], source: "trained_labels" as const } };
 const settings = { resamples: 200, seed: 1, unit: "episode" as const };
 
 describe("evaluateModel", () => {
@@ -54,6 +54,25 @@ describe("evaluateModel", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].a).toBe("good");
     expect(rows[0].diff.point).toBeGreaterThan(0.5);
+  });
+
+  it("scores over a fixed label list: absent listed phases count 0, outside truth is flagged", async () => {
+    const w = windows();
+    const pred = Int32Array.from([0, 0, 3, 4, 0, 0, 0, 4]);
+    // Phases 0..4 (armed = 1 never occurs) vs the union {0, 2, 3, 4}.
+    const e = await evaluateModel(identity, w, pred, { ...settings, labels: [0, 1, 2, 3, 4] });
+    expect(e.macro_f1.point).toBeCloseTo(f1Scores(w.label, pred, [0, 1, 2, 3, 4]).macroF1, 12);
+    expect(e.macro_f1.point).toBeCloseTo((f1Scores(w.label, pred).macroF1 * 4) / 5, 12);
+    expect(e.per_class.map((c) => c.name)).toEqual(["clean", "armed", "infecting", "infected_running", "dormant"]);
+    expect(e.per_class[1].f1.point).toBe(0);
+    expect(e.confusion.labels).toEqual(["clean", "armed", "infecting", "infected_running", "dormant"]);
+    // Dormant is not listed: flagged, and not a class.
+    const narrow = await evaluateModel(identity, w, pred, { ...settings, labels: [0, 2, 3] });
+    expect(narrow.per_class.map((c) => c.name)).toEqual(["clean", "infecting", "infected_running"]);
+    expect(narrow.warnings.join("\n")).toMatch(/outside the label set.*dormant \(2\)/);
+    // A paired comparison scores both models over the list.
+    const rows = await compareModels(w, new Map([["a", pred], ["b", new Int32Array(8)]]), { ...settings, labels: [0, 1, 2, 3, 4] });
+    expect(rows[0].diff.point).toBeCloseTo(f1Scores(w.label, pred, [0, 1, 2, 3, 4]).macroF1 - f1Scores(w.label, new Int32Array(8), [0, 1, 2, 3, 4]).macroF1, 12);
   });
 
   it("numbers episodes densely in first-seen order", () => {

@@ -2,16 +2,14 @@
 // with its charts drawn as inline SVG (no network), untested profiles shown as
 // untested, failures listed; and the Markdown twin carrying the same numbers.
 
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderHtml, renderMarkdown } from "../src/report/render.js";
 import { sampleComparison } from "./helpers/comparison.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-// CI installs Chromium (scripts/setup.sh); locally the browser check waits for it.
-const haveBrowser = existsSync(CHROMIUM) || Boolean(process.env.CI);
+import { CHROMIUM, requirePrerequisite, skipWithout } from "./helpers/prerequisites.js";
 
 describe("comparison report", () => {
   it("Markdown lists every model, untested profiles and failures", () => {
@@ -25,13 +23,23 @@ describe("comparison report", () => {
     expect(md).not.toMatch(/scan-and-dial \| \d/);
   });
 
+  it("both formats state the classes macro F1 averages over", () => {
+    const c = sampleComparison();
+    const trained = /Classes: clean, armed, infecting, infected_running, dormant, failed \(the phases the evaluated models were trained on/;
+    expect(renderMarkdown(c)).toMatch(trained);
+    expect(renderHtml(c)).toMatch(trained);
+    const union = renderMarkdown({ ...c, labels: { mode: "union", phases: null } });
+    expect(union).toMatch(/Classes: the phases present in truth or in each model's predictions \(--labels union/);
+  });
+
   it("HTML is self-contained: no script, no external URL", () => {
     const html = renderHtml(sampleComparison());
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/(src|href)="https?:/i);
   });
 
-  it.skipIf(!haveBrowser)("renders in headless Chromium with its charts", async () => {
+  it.skipIf(skipWithout("browser"))("renders in headless Chromium with its charts", async () => {
+    requirePrerequisite("browser");
     const { chromium } = await import("playwright-core");
     const dir = mkdtempSync(join(tmpdir(), "cis490-report-"));
     const file = join(dir, "comparison.html");

@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { PHASES } from "../src/episode/report.js";
 import { EvalError, runEval } from "../src/eval/run.js";
 import { readParquet, writeParquet } from "../src/io/parquet.js";
 import { trainModel } from "../src/train/run.js";
@@ -60,6 +61,60 @@ describe("eval", () => {
     expect(errors["gbt_realistic.ckpt.json"]).toContain(toy.schema.hash); // and the features'
     expect(errors["gbt_realistic_copy.ckpt.json"]).toMatch(/trained on split/);
     expect(readFileSync(join(out, "comparison.md"), "utf8")).toContain("gbt_realistic_copy.ckpt.json");
+  });
+
+  it("scores every model over the union of their trained phases, with a fallback for old checkpoints; --labels union is sklearn's default", async () => {
+    const out = mkdtempSync(join(tmpdir(), "cis490-eval-out-"));
+    const { comparison } = await runEval({ artifacts, features: toy.features, tensors: toy.tensors, split: toy.split, out, ...settings });
+    const gbt = JSON.parse(readFileSync(join(artifacts, "gbt_realistic.ckpt.json"), "utf8"));
+    expect(gbt.trained_labels).toEqual(gbt.training.class_counts_train.flatMap((c: number, k: number) => (c > 0 ? [k] : [])));
+    expect(comparison.labels).toEqual({ mode: "trained", phases: gbt.trained_labels.map((l: number) => PHASES[l]) });
+    for (const m of comparison.models) expect(m.trained_labels.source).toBe("trained_labels");
+
+    // Two edited sidecars: one trained on three phases only, one written before trained_labels existed.
+    const dir = mkdtempSync(join(tmpdir(), "cis490-eval-labels-"));
+    for (const f of readdirSync(artifacts)) if (f.startsWith("gbt_")) copyFileSync(join(artifacts, f), join(dir, f));
+    writeFileSync(join(dir, "gbt_realistic.ckpt.json"), JSON.stringify({ ...gbt, trained_labels: [0, 2, 3] }));
+    const narrow = await runEval({ artifacts: dir, features: toy.features, tensors: toy.tensors, split: toy.split, out, ...settings });
+    expect(narrow.comparison.labels.phases).toEqual(["clean", "infecting", "infected_running"]);
+    expect(narrow.comparison.models[0].per_class.map((c) => c.name)).toEqual(["clean", "infecting", "infected_running"]);
+    expect(narrow.comparison.models[0].warnings.join("\n")).toMatch(/outside the label set/);
+    expect(readFileSync(join(out, "comparison.md"), "utf8")).toContain("Classes: clean, infecting, infected_running (the phases");
+
+    const { trained_labels: _, training: __, ...old } = gbt;
+    writeFileSync(join(dir, "gbt_realistic.ckpt.json"), JSON.stringify({ ...old, training: gbt.training }));
+    const counted = await runEval({ artifacts: dir, features: toy.features, tensors: toy.tensors, split: toy.split, out, ...settings });
+    expect(counted.comparison.models[0].trained_labels).toEqual({ phases: gbt.trained_labels.map((l: number) => PHASES[l]), source: "class_counts_train" });
+    writeFileSync(join(dir, "gbt_realistic.ckpt.json"), JSON.stringify(old));
+    const legacy = await runEval({ artifacts: dir, features: toy.features, tensors: toy.tensors, split: toy.split, out, ...settings });
+    expect(legacy.comparison.models[0].trained_labels).toEqual({ phases: [...PHASES], source: "classes" });
+    expect(legacy.comparison.models[0].warnings.join("\n")).toMatch(/predates trained_labels.*full class list/);
+    writeFileSync(join(dir, "gbt_realistic.ckpt.json"), JSON.stringify({ ...gbt, trained_labels: [3, 1] }));
+    const bad = await runEval({ artifacts: dir, features: toy.features, tensors: toy.tensors, split: toy.split, out, ...settings }).catch((e: Error) => e);
+    expect(String(bad)).toMatch(/trained_labels must be ascending/);
+
+    const union = await runEval({ artifacts, features: toy.features, tensors: toy.tensors, split: toy.split, out, ...settings, labelMode: "union" });
+    expect(union.comparison.labels).toEqual({ mode: "union", phases: null });
+    expect(readFileSync(join(out, "comparison.md"), "utf8")).toContain("--labels union");
+  });
+
+  it("exits 1 when no checkpoint could be evaluated, naming each, and writes no report", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cis490-eval-none-"));
+    for (const f of readdirSync(artifacts)) copyFileSync(join(artifacts, f), join(dir, f));
+    for (const name of ["gbt_realistic", "gru_realistic"]) {
+      const sidecar = JSON.parse(readFileSync(join(artifacts, `${name}.ckpt.json`), "utf8"));
+      writeFileSync(join(dir, `${name}.ckpt.json`), JSON.stringify({ ...sidecar, feature_schema_hash: "0".repeat(64) }));
+    }
+    const out = join(mkdtempSync(join(tmpdir(), "cis490-eval-out-")), "report");
+    await expect(runEval({ artifacts: dir, features: toy.features, tensors: toy.tensors, split: toy.split, out, ...settings })).rejects.toThrow(EvalError);
+    const cli = await runCli(["eval", "--artifacts", dir, "--features", toy.features, "--tensors", toy.tensors, "--split", toy.split, "--out", out, "--resamples", "50", "--json"]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/no checkpoint could be evaluated \(2 found\)/);
+    expect(cli.stderr).toContain("gbt_realistic.ckpt.json");
+    expect(cli.stderr).toContain("gru_realistic.ckpt.json");
+    expect(existsSync(join(out, "comparison.md"))).toBe(false);
+    const badLabels = await runCli(["eval", "--labels", "all"]);
+    expect(badLabels.code).toBe(2);
   });
 
   it("refuses an empty test side and an empty artifacts directory", async () => {

@@ -23,6 +23,7 @@ import { planStore, sweepTargets } from "../src/store/sweep.js";
 import { runCli } from "./helpers/cli.js";
 import { writeStore } from "./helpers/store-fixture.js";
 import { nativeBuilt, testFeaturizer, validatedStore, type ValidatedStore } from "./helpers/features-fixture.js";
+import { PYTHON, requirePrerequisite, skipWithout } from "./helpers/prerequisites.js";
 
 let fx: ValidatedStore;
 let featurizer: Featurizer;
@@ -225,12 +226,11 @@ describe("features (whole corpus)", () => {
     expect(meta.rowGroups).toBeGreaterThan(1);
   });
 
-  const python = "/usr/bin/python3";
-  const hasNumpy = existsSync(python) && spawnSync(python, ["-c", "import numpy"]).status === 0;
-  it.skipIf(!hasNumpy)("tensor shards load with numpy", async () => {
+  it.skipIf(skipWithout("numpy"))("tensor shards load with numpy", async () => {
+    requirePrerequisite("numpy");
     const index = await readTensorIndex(whole);
     const path = join(whole, "tensors", index.files[0].path);
-    const res = spawnSync(python, ["-c", "import sys, numpy as np; z = np.load(sys.argv[1]); print(z['x'].shape, z['mask'].dtype, z['y'].dtype, z['episode_id'].dtype.kind)", path], { encoding: "utf8" });
+    const res = spawnSync(PYTHON, ["-c", "import sys, numpy as np; z = np.load(sys.argv[1]); print(z['x'].shape, z['mask'].dtype, z['y'].dtype, z['episode_id'].dtype.kind)", path], { encoding: "utf8" });
     expect(res.stderr).toBe("");
     expect(res.stdout.trim()).toBe(`(${index.files[0].n_windows}, 46, 100) bool int8 U`);
   });

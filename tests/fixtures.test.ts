@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runNativeSuites as haveNative } from "./helpers/native.js";
+import { describeWith } from "./helpers/prerequisites.js";
 import { loadInspector, type BackendName } from "../src/native/backend.js";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport } from "../src/episode/report.js";
 import { inspectBytes } from "../src/reference/inspect.js";
@@ -55,7 +56,7 @@ describe.each(engines)("fixture store, %s engine", (name) => {
   });
 });
 
-describe.skipIf(!haveNative)("fixture store parity", () => {
+describeWith("native", "fixture store parity", () => {
   it("gives identical reports from both decoders on every fixture tarball", async () => {
     const { inspectBufferNative } = await import("../src/native/inspect.js");
     const strip = (r: EpisodeReport) => {

@@ -1,13 +1,14 @@
 // The .npz writer: round trip through our reader, the npy header layout
 // (64-byte alignment), CRC-32 against zlib's, corruption detection, and
-// numpy's own np.load when a Debian numpy is installed.
+// numpy's own np.load (Debian's python3-numpy; required under `make test`).
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { PYTHON, requirePrerequisite, skipWithout } from "./helpers/prerequisites.js";
 import { crc32, decodeNpy, decodeNpz, encodeNpz, npyHeader, unicodeDtypeFor, type NpyArray } from "../src/io/npz.js";
 
 const concat = (pieces: Uint8Array[]): Uint8Array => {
@@ -113,9 +114,8 @@ describe("npz", () => {
     expect(arrays.x.shape).toEqual([3, 2, 4]);
   });
 
-  const python = "/usr/bin/python3";
-  const hasNumpy = existsSync(python) && spawnSync(python, ["-c", "import numpy"]).status === 0;
-  it.skipIf(!hasNumpy)("loads with numpy's np.load, and we read numpy's own np.savez", () => {
+  it.skipIf(skipWithout("numpy"))("loads with numpy's np.load, and we read numpy's own np.savez", () => {
+    requirePrerequisite("numpy");
     const dir = mkdtempSync(join(tmpdir(), "cis490-npz-"));
     const path = join(dir, "a.npz");
     writeFileSync(path, concat(encodeNpz(sampleArrays())));
@@ -132,7 +132,7 @@ out["window"] = z["window"].tolist()
 np.savez(sys.argv[2], a=np.arange(6, dtype=np.int32).reshape(2, 3), b=np.array(["x", "yz"]), c=np.array([True, False]))
 print(json.dumps(out))
 `;
-    const res = spawnSync(python, ["-c", script, path, join(dir, "np.npz")], { encoding: "utf8" });
+    const res = spawnSync(PYTHON, ["-c", script, path, join(dir, "np.npz")], { encoding: "utf8" });
     expect(res.stderr).toBe("");
     const out = JSON.parse(res.stdout);
     expect(out.meta).toEqual({

@@ -5,11 +5,10 @@
 // masks, window counts, starts and phases exactly. Inputs: hostile/edge
 // archives, degraded and randomised tiny episodes, and a synthetic store.
 
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { CHANNELS, FEATURE_NAMES, STATS } from "../src/features/channels.js";
 import { DEFAULT_FEATURE_OPTIONS, type EpisodeWindows, type FeatureOptions, type Featurizer } from "../src/features/types.js";
 import { DEFAULT_INSPECT_OPTIONS, type InspectOptions } from "../src/episode/report.js";
@@ -17,9 +16,8 @@ import { referenceFeaturizer } from "../src/reference/features.js";
 import { synthStore } from "../src/synth/store.js";
 import { buildEpisode, hostileCases, jsonLine, rng, variedEpisode } from "./helpers/hostile.js";
 import { row, tinyEpisode, type Rows, type TinyEpisode } from "./helpers/feature-episodes.js";
+import { describeWith } from "./helpers/prerequisites.js";
 
-const addon = fileURLToPath(new URL("../native/cis490.node", import.meta.url));
-const haveNative = existsSync(addon);
 
 const TENSORS: FeatureOptions = { ...DEFAULT_FEATURE_OPTIONS, tensors: true };
 const ODD_GRID: FeatureOptions = { window_s: 4, stride_s: 2.5, hz: 7, tensors: true };
@@ -112,13 +110,7 @@ function resetEpisode(): Buffer {
   return buildEpisode({ replace: { proc: rows.map((x) => jsonLine(x) + "\n").join("") } });
 }
 
-if (!haveNative) {
-  describe("features parity", () => {
-    it.skip("skipped: native/cis490.node is not built (run `bash scripts/build-native.sh`)", () => {});
-  });
-}
-
-describe.skipIf(!haveNative)("features parity: native vs reference", () => {
+describeWith("native", "features parity: native vs reference", () => {
   let dir: string;
   let native: Featurizer;
   let nativeSchema: () => { channels: unknown[]; stats: string[]; features: string[] };

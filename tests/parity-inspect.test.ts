@@ -2,7 +2,7 @@
 // reference must produce the same report for every input, hostile or not
 // (docs/inspection.md). Only `fatal_detail` (free text) may differ.
 
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport, type InspectOptions } from "../src/episode/report.js";
 import { inspectBytes } from "../src/reference/inspect.js";
 import { readFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { hostileCases, paxEpisodeTar, rng, variedEpisode, zst } from "./helpers/hostile.js";
 import { PAX_FIXTURES } from "./helpers/pax-fixture.js";
 
-import { runNativeSuites as haveNative } from "./helpers/native.js";
+import { describeWith } from "./helpers/prerequisites.js";
 
 type NativeInspect = (buf: Uint8Array, options: InspectOptions) => EpisodeReport;
 
@@ -33,13 +33,7 @@ function differences(a: unknown, b: unknown, path = "$", out: string[] = []): st
   return out;
 }
 
-if (!haveNative) {
-  describe("inspect parity", () => {
-    it.skip("skipped: native/cis490.node is not built (run `bash scripts/build-native.sh`)", () => {});
-  });
-}
-
-describe.skipIf(!haveNative)("inspect parity: native vs reference", () => {
+describeWith("native", "inspect parity: native vs reference", () => {
   let inspectNative: NativeInspect;
   beforeAll(async () => {
     const mod = (await import("../src/native/inspect.js")) as unknown as { inspectBufferNative: NativeInspect };

@@ -525,6 +525,28 @@ describe("bombs and limits", () => {
     expect(r.members.netflow.present).toBe(true); // the last member ends before the end-of-archive blocks
   });
 
+  it("zstd window: a frame declaring more than max_window_bytes is refused before allocating, with its own reason", () => {
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    for (const name of ["frame declaring a 2 GiB window", "frame declaring a 2^41-byte window", "frame declaring a window just over the limit", "window over a lowered max_window_bytes"]) {
+      const r = inspectCase(name);
+      expect(r.fatal, name).toBe("limit:window-bytes");
+      expect(r.fatal_detail, name).toMatch(/window larger than max_window_bytes/);
+      expect(r.members.labels.present, name).toBe(false); // nothing decoded
+      expect(r.size_bytes, name).toBeGreaterThan(0); // still hashed whole
+    }
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+    for (const name of ["frame declaring a window exactly at the limit", "window allowed by a raised max_window_bytes", "ordinary episode under a 1 MiB window limit"]) {
+      expect(inspectCase(name).fatal, name).toBeNull();
+    }
+    // A huge window in a later frame: the episode's members were read, then the stream is refused.
+    const late = inspectCase("second frame declaring a huge window");
+    expect(late.fatal).toBe("limit:window-bytes");
+    expect(late.members.proc.present).toBe(true);
+    expect(() => inspect(buildEpisode(), { max_window_bytes: 3 << 20 })).toThrow(/power of two/);
+    expect(() => inspect(buildEpisode(), { max_window_bytes: 2 ** 32 })).toThrow(/power of two/);
+  });
+
   it("a 64 MiB single line is skipped without holding it", () => {
     const { buf } = hostile("64 MiB single line in telemetry-proc");
     global.gc?.();

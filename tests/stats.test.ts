@@ -19,6 +19,8 @@ interface SkCase {
   recall: number[];
   support: number[];
   confusion: number[][];
+  /** The same case scored over a fixed label list (sklearn's f1_score(labels=...)). */
+  fixed: { labels: number[]; macro_f1: number; per_class_f1: number[]; precision: number[]; recall: number[]; support: number[] } | null;
 }
 const fixture = JSON.parse(readFileSync(new URL("../fixtures/sklearn-f1.json", import.meta.url), "utf8")) as {
   cases: SkCase[];
@@ -94,6 +96,34 @@ describe("point estimates equal scikit-learn", () => {
     });
   }
 
+  for (const c of fixture.cases.filter((x) => x.fixed !== null)) {
+    it(`${c.name}, fixed labels ${JSON.stringify(c.fixed!.labels)}`, async () => {
+      const f = c.fixed!;
+      const s = f1Scores(c.y_true, c.y_pred, f.labels);
+      expect(s.labels).toEqual(f.labels);
+      close(s.macroF1, f.macro_f1, "macro");
+      s.perClass.forEach((x, i) => {
+        close(x.f1, f.per_class_f1[i], `f1[${x.label}]`);
+        close(x.precision, f.precision[i], `precision[${x.label}]`);
+        close(x.recall, f.recall[i], `recall[${x.label}]`);
+        expect(x.support).toBe(f.support[i]);
+      });
+      for (const engine of ["native", "reference"] as const) {
+        const b = await bootstrapF1(c.y_true, c.y_pred, null, { resamples: 20, engine, labels: f.labels });
+        close(b.macroF1.point, f.macro_f1, `${engine} macro`);
+        expect(b.labels).toEqual(f.labels);
+        b.perClass.forEach((x, i) => close(x.point, f.per_class_f1[i], `${engine} f1[${x.label}]`));
+        const pb = await pairedBootstrap(c.y_true, c.y_pred, c.y_true, null, { resamples: 20, engine, labels: f.labels });
+        close(pb.macroF1A.point, f.macro_f1, `${engine} paired a`);
+      }
+    });
+  }
+
+  it("the fixture has a case where the fixed list changes macro F1", () => {
+    const c = fixture.cases.find((x) => x.fixed && x.labels.length < x.fixed.labels.length && Math.abs(x.fixed.macro_f1 - (x.macro_f1 ?? 0)) > 0.01);
+    expect(c?.name).toBe("three classes");
+  });
+
   it("percentiles follow numpy's linear rule", () => {
     for (const p of fixture.percentiles) {
       const [lo, hi] = percentileCi([...p.values, NaN], 0.95);
@@ -144,6 +174,31 @@ describe("bootstrap: native equals the TypeScript twin exactly", () => {
       expect(pn).toEqual(await pairedBootstrap(d.t, d.p, q, groups, { ...o, engine: "reference" }));
     });
   }
+
+  it("fixed label list: native equals the twin, bootstrap and paired", async () => {
+    // Labels 0..5 in the data, a stray 8 in one model's predictions, and a
+    // listed 6 that never occurs.
+    const labels = [0, 1, 2, 3, 4, 5, 6];
+    const q = repredict(d.t, 11, 6, 0.5);
+    q[0] = 8;
+    for (const groups of [d.g, null]) {
+      const o: BootstrapOptions = { resamples: 300, seed: 23, keepResamples: true, labels };
+      const nat = await bootstrapF1(d.t, q, groups, o);
+      expect(nat).toEqual(await bootstrapF1(d.t, q, groups, { ...o, engine: "reference" }));
+      expect(nat.labels).toEqual(labels);
+      expect(nat.perClass.map((c) => c.label)).toEqual(labels);
+      expect(nat.perClass[6]).toMatchObject({ point: 0, resamplesPresent: 0, lo: null, hi: null });
+      close(nat.macroF1.point, f1Scores(d.t, q, labels).macroF1, "point");
+      const union = await bootstrapF1(d.t, q, groups, { ...o, labels: null });
+      expect(union.labels).toEqual([0, 1, 2, 3, 4, 5, 8]);
+      const pn = await pairedBootstrap(d.t, d.p, q, groups, o);
+      expect(pn).toEqual(await pairedBootstrap(d.t, d.p, q, groups, { ...o, engine: "reference" }));
+      // Both models over the same list: the paired point difference is the difference of the fixed-label scores.
+      close(pn.diff.point, f1Scores(d.t, d.p, labels).macroF1 - f1Scores(d.t, q, labels).macroF1, "paired diff");
+      const pu = await pairedBootstrap(d.t, d.p, q, groups, { ...o, labels: null });
+      expect(pu.diff.point).not.toBe(pn.diff.point);
+    }
+  });
 
   it("classes missing from some resamples", async () => {
     // Label 9 occurs in one window only: NaN in resamples that miss it, left out of its interval.
@@ -232,6 +287,8 @@ describe("bad inputs", () => {
     expect(() => addon.bootstrapF1(t, p, null, "{not json")).toThrow(/options/);
     expect(() => addon.bootstrapF1(t, p, null, 5)).toThrow(/string/);
     expect(() => addon.pairedBootstrap(t, p, p.subarray(2), null, "{}")).toThrow(/predB/);
+    expect(() => addon.bootstrapF1(t, p, null, '{"labels": [1, 0]}')).toThrow(/sorted and distinct/);
+    expect(() => addon.bootstrapF1(t, p, null, '{"labels": []}')).toThrow(/at least one/);
   });
 
   it("the API rejects them", async () => {
@@ -242,6 +299,9 @@ describe("bad inputs", () => {
     await expect(bootstrapF1(t, p, null, { unit: "episode" })).rejects.toThrow(/needs groups/);
     await expect(bootstrapF1([], [], null)).rejects.toThrow(/empty/);
     await expect(pairedBootstrap(t, p, [0], [1, 1, 2, 2])).rejects.toThrow(/predB/);
+    await expect(bootstrapF1(t, p, null, { labels: [0, 0, 1] })).rejects.toThrow(/sorted and distinct/);
+    await expect(bootstrapF1(t, p, null, { labels: [0, 1.5] })).rejects.toThrow(/non-negative integers/);
+    expect(() => f1Scores(t, p, [])).toThrow(/at least one/);
     expect(() => confusionMatrix([0, 1], [0])).toThrow(/length mismatch/);
     expect(() => f1Scores([0, -1], [0, 1])).toThrow(/non-negative/);
   });

@@ -5,11 +5,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compress } from "zstd-napi";
+import { compress, decompress } from "zstd-napi";
 import { buildTar } from "../src/archive/tar-write.js";
 import { loadInspector } from "../src/native/backend.js";
 import type { AcceptanceRow } from "../src/store/acceptance.js";
 import { planStore, sweepTargets, type StorePlan } from "../src/store/sweep.js";
+import { rawZstdFrame } from "./helpers/hostile.js";
 import { availableEngines, buildEpisode, writeStore, type StoreItem } from "./helpers/store-fixture.js";
 
 const H = "lab-a";
@@ -53,6 +54,8 @@ const CASES: Array<[StoreItem, string, string[]]> = [
     "errored",
     ["limit:member-bytes"],
   ],
+  // A good episode in a frame whose header asks for a 2 GiB zstd window.
+  [{ spec: ep("huge-window"), bytes: rawZstdFrame(decompress(buildEpisode(ep("huge-window"))), 31) }, "errored", ["limit:window-bytes"]],
   [{ spec: ep("ok2", {}, "lab-b") }, "accepted", []],
 ];
 

@@ -205,7 +205,7 @@ describe("layout", () => {
   });
 });
 
-// Contract field lists (episode-format.md); extra fields are allowed (readers ignore them).
+// Contract field lists (docs/data-contract.md); extra fields are allowed (readers ignore them).
 const PROC_FIELDS = ["cpu_user_jiffies", "cpu_sys_jiffies", "rss_bytes", "vsize_bytes", "io_read_bytes", "io_write_bytes", "voluntary_ctxsw", "involuntary_ctxsw", "minor_faults", "major_faults"];
 const NETFLOW_FIELDS = ["pkts_in", "pkts_out", "bytes_in", "bytes_out", "syn_count", "fin_count", "rst_count", "udp_count", "tcp_count", "dns_query_count", "unique_dst_ips", "unique_dst_ports", "tcp_new_flows"];
 const isInt = (v: unknown) => typeof v === "number" && Number.isInteger(v);

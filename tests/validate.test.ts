@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { readParquet } from "../src/io/parquet.js";
 import { runCli } from "./helpers/cli.js";
 import { availableEngines, writeStore } from "./helpers/store-fixture.js";
+import { requirePrerequisite, skipWithout } from "./helpers/prerequisites.js";
 
 
 function smallStore(): string {
@@ -120,7 +121,8 @@ describe("validate exit codes", () => {
   });
 
   it("runs as a built CLI", { timeout: 60_000 }, (ctx) => {
-    if (!existsSync("dist/cli/main.js")) ctx.skip();
+    if (skipWithout("build")) ctx.skip();
+    requirePrerequisite("build");
     const store = smallStore();
     const engine = availableEngines().includes("native") ? "native" : "reference";
     const ok = spawnSync("node", ["bin/cis490", "validate", "--store", store, "--out", join(store, "..", "a.parquet"), "--json", "--engine", engine], { encoding: "utf8" });

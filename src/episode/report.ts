@@ -34,6 +34,8 @@ export interface InspectOptions {
   max_line_bytes: number;
   max_depth: number;
   max_rows: number;
+  /** Largest zstd window a frame may declare, a power of two from 2^10 to 2^31 (docs/inspection.md). */
+  max_window_bytes: number;
   with_columns: boolean;
 }
 
@@ -43,6 +45,7 @@ export const DEFAULT_INSPECT_OPTIONS: InspectOptions = {
   max_line_bytes: 1024 * 1024,
   max_depth: 64,
   max_rows: 1_000_000,
+  max_window_bytes: 2 ** 27,
   with_columns: false,
 };
 

@@ -24,6 +24,12 @@ export interface EvalSettings {
   seed: number;
   unit: "episode" | "window";
   threads?: number;
+  /**
+   * The class ids macro F1 averages over, the same for every model compared
+   * (eval passes the union of their trained label sets). Null or absent:
+   * scikit-learn's default, the labels present in truth or prediction.
+   */
+  labels?: number[] | null;
 }
 
 const INFECTED = new Set([PHASES.indexOf("infecting"), PHASES.indexOf("infected_running")]);
@@ -41,7 +47,7 @@ export function episodeGroups(episodeIds: string[]): Uint32Array {
 }
 
 function bootstrapOptions(s: EvalSettings): BootstrapOptions {
-  return { resamples: s.resamples, seed: s.seed, unit: s.unit, threads: s.threads ?? 0 };
+  return { resamples: s.resamples, seed: s.seed, unit: s.unit, threads: s.threads ?? 0, labels: s.labels ?? null };
 }
 
 function pick<T extends Int32Array | Uint32Array>(values: T, rows: number[]): T {
@@ -101,6 +107,7 @@ export interface ModelIdentity {
   checkpoint: string;
   schema_hash: string;
   split: ModelEval["split"];
+  trained_labels: ModelEval["trained_labels"];
 }
 
 export async function evaluateModel(id: ModelIdentity, w: TestWindows, pred: Int32Array, s: EvalSettings): Promise<ModelEval> {
@@ -108,10 +115,20 @@ export async function evaluateModel(id: ModelIdentity, w: TestWindows, pred: Int
   if (pred.length === 0) throw new Error("the test split has no windows");
   const groups = episodeGroups(w.episode_id);
   const boot = await bootstrapF1(w.label, pred, groups, bootstrapOptions(s));
-  const points = f1Scores(w.label, pred);
-  const cm = confusionMatrix(w.label, pred);
+  const fixed = s.labels ?? null;
+  const points = f1Scores(w.label, pred, fixed);
+  const cm = confusionMatrix(w.label, pred, fixed);
   const name = (label: number) => PHASES[label] ?? `class-${label}`;
   const warnings: string[] = [];
+  if (fixed) {
+    const listed = new Set(fixed);
+    const outside = new Map<number, number>();
+    for (const l of w.label) if (!listed.has(l)) outside.set(l, (outside.get(l) ?? 0) + 1);
+    if (outside.size > 0) {
+      const detail = [...outside].sort((a, b) => a[0] - b[0]).map(([l, n]) => `${name(l)} (${n})`).join(", ");
+      warnings.push(`test windows whose true phase is outside the label set, not scored as a class (they count as false positives of what they are predicted as): ${detail}`);
+    }
+  }
   const predicted = new Set(pred);
   if (predicted.size === 1) warnings.push(`predicts a single class (${name(pred[0])}) for every test window`);
   const missing = points.labels.filter((l) => !predicted.has(l));

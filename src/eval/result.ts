@@ -51,6 +51,8 @@ export interface ModelEval {
   seed: number;
   n_windows: number;
   n_episodes: number;
+  /** Phases this model was trained on, and where that came from (older checkpoints: a fallback). */
+  trained_labels: { phases: string[]; source: "trained_labels" | "class_counts_train" | "classes" };
   macro_f1: Interval;
   per_class: ClassRow[];
   confusion: { labels: string[]; matrix: number[][] };
@@ -74,10 +76,19 @@ export interface EvalFailure {
   error: string;
 }
 
+/** The classes macro F1 averages over, the same for every model in one eval. */
+export interface LabelSet {
+  /** "trained": the union of the evaluated models' trained phases; "union": scikit-learn's default, the phases present in truth or each model's predictions. */
+  mode: "trained" | "union";
+  /** The fixed phase list ("trained"), or null ("union": it varies by model and resample). */
+  phases: string[] | null;
+}
+
 export interface Comparison {
   split: { path: string; recipe: string | null; untested_profiles: string[] };
   unit: "episode" | "window";
   resamples: number;
+  labels: LabelSet;
   models: ModelEval[];
   significance: PairwiseRow[];
   failures: EvalFailure[];

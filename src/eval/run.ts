@@ -1,7 +1,8 @@
 // `cis490 eval`: every checkpoint in an artifacts directory on the test side
 // of one split. A checkpoint that cannot be evaluated (schema mismatch,
 // trained on another split, missing weights) is listed as a failure and the
-// others still run. Writes per-model JSON, predictions.parquet and the
+// others still run; when none can be evaluated, it is an EvalError (exit 1)
+// and no report is written. Writes per-model JSON, predictions.parquet and the
 // comparison report, each atomically.
 
 import { mkdir, readdir, readFile } from "node:fs/promises";
@@ -14,11 +15,11 @@ import { sha256OfFile } from "../io/hash.js";
 import { writeParquet } from "../io/parquet.js";
 import { renderHtml, renderMarkdown } from "../report/render.js";
 import { summaryPathFor } from "../split/run.js";
-import { loadCheckpoint } from "../train/checkpoint.js";
+import { loadCheckpoint, trainedLabels, type LabelSource } from "../train/checkpoint.js";
 import { argmaxRows } from "../train/loop.js";
 import { loadWindowSet, type WindowSet } from "../train/windows.js";
-import { compareModels, evaluateModel, type EvalSettings, type TestWindows } from "./evaluate.js";
-import type { Comparison, EvalFailure, ModelEval } from "./result.js";
+import { compareModels, evaluateModel, type EvalSettings, type ModelIdentity, type TestWindows } from "./evaluate.js";
+import type { Comparison, EvalFailure, LabelSet, ModelEval } from "./result.js";
 
 export class EvalError extends Error {}
 
@@ -28,6 +29,8 @@ export interface EvalRunOptions extends EvalSettings {
   tensors: string | null;
   split: string;
   out: string;
+  /** Macro F1's classes: "trained" (default), the union of the models' trained phases; "union", scikit-learn's default. */
+  labelMode?: "trained" | "union";
   /** Called as each checkpoint starts, for progress output. */
   onModel?: (checkpoint: string, index: number, total: number) => void;
 }
@@ -69,6 +72,12 @@ interface Predicted {
   mode: string;
   pred: Int32Array;
   proba: Float32Array;
+}
+
+interface Loaded extends Predicted {
+  identity: ModelIdentity;
+  trained: { labels: number[]; source: LabelSource };
+  checkpoint: string;
 }
 
 /** One row per test window per model: ids, truth, prediction, class probabilities. */
@@ -133,10 +142,9 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRunResult> {
   const test = testWindows(windows);
 
   await mkdir(o.out, { recursive: true });
-  const models: ModelEval[] = [];
   const failures: EvalFailure[] = [];
-  const predicted: Predicted[] = [];
-  const files: string[] = [];
+  const loaded: Loaded[] = [];
+  const failed = (path: string, error: unknown) => failures.push({ checkpoint: relative(resolve("."), path) || path, error: (error as Error).message });
   for (const [index, path] of checkpoints.entries()) {
     o.onModel?.(path, index, checkpoints.length);
     try {
@@ -152,19 +160,43 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRunResult> {
         throw new Error(`returned ${proba.length} probabilities for ${windows.label.length} windows x ${classes} classes`);
       }
       const pred = argmaxRows(proba, windows.label.length, classes);
-      const result = await evaluateModel({ model: sc.kind, mode: sc.mode, checkpoint: path, schema_hash: sc.feature_schema_hash, split: splitRef }, test, pred, o);
+      const trained = trainedLabels(sc);
+      const identity = { model: sc.kind, mode: sc.mode, checkpoint: path, schema_hash: sc.feature_schema_hash, split: splitRef, trained_labels: { phases: trained.labels.map((l) => PHASES[l]), source: trained.source } };
+      loaded.push({ name: `${sc.kind}_${sc.mode}`, model: sc.kind, mode: sc.mode, pred, proba, identity, trained, checkpoint: path });
+    } catch (error) {
+      failed(path, error);
+    }
+  }
+  const nothingEvaluated = () => new EvalError(`no checkpoint could be evaluated (${checkpoints.length} found):\n${failures.map((f) => `  ${f.checkpoint}: ${f.error}`).join("\n")}`);
+  if (loaded.length === 0) throw nothingEvaluated();
+
+  // One class list for every model compared, so macro F1s and their paired
+  // differences average over the same classes (docs/statistics.md).
+  const labelMode = o.labelMode ?? "trained";
+  const fixed = labelMode === "trained" ? [...new Set(loaded.flatMap((m) => m.trained.labels))].sort((a, b) => a - b) : null;
+  const labels: LabelSet = { mode: labelMode, phases: fixed ? fixed.map((l) => PHASES[l]) : null };
+  const settings = { ...o, labels: fixed };
+
+  const models: ModelEval[] = [];
+  const predicted: Predicted[] = [];
+  const files: string[] = [];
+  for (const m of loaded) {
+    try {
+      const result = await evaluateModel(m.identity, test, m.pred, settings);
+      if (m.trained.source !== "trained_labels") result.warnings.push(`the checkpoint predates trained_labels: its trained phases are taken from ${m.trained.source === "classes" ? "its full class list" : "training.class_counts_train"}`);
       models.push(result);
-      predicted.push({ name: result.name, model: sc.kind, mode: sc.mode, pred, proba });
+      predicted.push(m);
       const file = join(o.out, `${result.name}_eval.json`);
       await writeFileAtomic(file, JSON.stringify(result, null, 2) + "\n");
       files.push(file);
     } catch (error) {
-      failures.push({ checkpoint: relative(resolve("."), path) || path, error: (error as Error).message });
+      failed(m.checkpoint, error);
     }
   }
+  if (models.length === 0) throw nothingEvaluated();
 
-  const significance = await compareModels(test, new Map(predicted.map((p) => [p.name, p.pred])), o);
-  const comparison: Comparison = { split: splitRef, unit: o.unit, resamples: o.resamples, models, significance, failures };
+  const significance = await compareModels(test, new Map(predicted.map((p) => [p.name, p.pred])), settings);
+  const comparison: Comparison = { split: splitRef, unit: o.unit, resamples: o.resamples, labels, models, significance, failures };
   const out = (name: string) => join(o.out, name);
   await writeParquet(out("predictions.parquet"), predictionsTable(windows, predicted));
   await writeFileAtomic(out("comparison.json"), JSON.stringify(comparison, null, 2) + "\n");

@@ -26,6 +26,15 @@ export interface BootstrapOptions {
   keepResamples?: boolean;
   /** Who computes it (default "native"). */
   engine?: StatsEngine;
+  /**
+   * The classes macro F1 averages over (sorted, distinct). Absent or null:
+   * scikit-learn's default, the labels present in truth or prediction (in
+   * each resample). Given: exactly these, like `f1_score(labels=...)`: a
+   * listed class absent from truth and prediction scores 0; a label outside
+   * the list is not averaged, but its windows still count as false
+   * positives / negatives of the listed classes.
+   */
+  labels?: readonly number[] | null;
 }
 
 /** A point estimate and its percentile interval (null: no resample gave a finite value). */
@@ -49,7 +58,7 @@ export interface BootstrapF1Result {
   resamples: number;
   seed: number;
   ci: number;
-  /** Sorted union of the labels in truth and prediction. */
+  /** The classes averaged over: `options.labels`, or the sorted union of the labels in truth and prediction. */
   labels: number[];
   macroF1: Interval;
   perClass: ClassInterval[];
@@ -85,19 +94,32 @@ export interface ResolvedOptions {
   ci: number;
   unit: Unit;
   keepResamples: boolean;
+  /** Fixed class list, or null for the union of the labels present. */
+  labels: number[] | null;
 }
 
 const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
 
 export function resolveOptions(options: BootstrapOptions, hasGroups: boolean): ResolvedOptions {
   const { resamples = 1000, seed = 0, threads = 0, ci = 0.95, unit, keepResamples = false } = options;
+  const labels = options.labels == null ? null : checkLabelList(options.labels);
   if (!isInt(resamples, 1, 10_000_000)) throw new Error(`resamples must be an integer in 1..10000000, got ${resamples}`);
   if (!isInt(seed, 0, 0xffffffff)) throw new Error(`seed must be an integer in [0, 2^32), got ${seed}`);
   if (!isInt(threads, 0, 256)) throw new Error(`threads must be an integer in 0..256, got ${threads}`);
   if (!(typeof ci === "number" && ci > 0 && ci < 1)) throw new Error(`ci must be in (0, 1), got ${ci}`);
   if (unit !== undefined && unit !== "episode" && unit !== "window") throw new Error(`unit must be "episode" or "window", got ${String(unit)}`);
   if (unit === "episode" && !hasGroups) throw new Error('unit "episode" needs groups (the episode of each window)');
-  return { resamples, seed, threads, ci, unit: unit ?? (hasGroups ? "episode" : "window"), keepResamples };
+  return { resamples, seed, threads, ci, unit: unit ?? (hasGroups ? "episode" : "window"), keepResamples, labels };
+}
+
+/** A fixed class list: non-empty, non-negative integers, sorted and distinct. */
+export function checkLabelList(labels: readonly number[]): number[] {
+  if (labels.length === 0) throw new Error("labels must list at least one class");
+  labels.forEach((l, i) => {
+    if (!isInt(l, 0, 0x7fffffff)) throw new Error(`labels must be non-negative integers: labels[${i}] = ${l}`);
+    if (i > 0 && labels[i - 1] >= l) throw new Error(`labels must be sorted and distinct: labels[${i - 1}] = ${labels[i - 1]}, labels[${i}] = ${l}`);
+  });
+  return [...labels];
 }
 
 /** Labels as an Int32Array; every value must be an integer in [0, 2^31). */
@@ -145,7 +167,7 @@ export function checkInputs(yTrue: Labels, preds: [string, Labels][], groups: Gr
 // Point estimates (what sklearn's confusion_matrix / f1_score return).
 
 export interface ConfusionMatrix {
-  /** Sorted union of the labels in truth and prediction. */
+  /** Sorted union of the fixed class list (if any) and the labels in truth and prediction: every window is counted. */
   labels: number[];
   /** counts[i][j]: windows of true labels[i] predicted as labels[j]. */
   counts: number[][];
@@ -161,6 +183,7 @@ export interface ClassScore {
 }
 
 export interface F1Scores {
+  /** The classes scored: the fixed list, or the union of truth and prediction. */
   labels: number[];
   perClass: ClassScore[];
   /** Unweighted mean of the per-class F1 (NaN for no windows, like sklearn). */
@@ -174,11 +197,11 @@ export function labelUnion(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): 
   return [...set].sort((a, b) => a - b);
 }
 
-export function confusionMatrix(yTrue: Labels, yPred: Labels): ConfusionMatrix {
+export function confusionMatrix(yTrue: Labels, yPred: Labels, fixed: readonly number[] | null = null): ConfusionMatrix {
   if (yTrue.length !== yPred.length) throw new Error(`length mismatch: yTrue has ${yTrue.length} windows, yPred has ${yPred.length}`);
   const t = toLabels(yTrue, "yTrue");
   const p = toLabels(yPred, "yPred");
-  const labels = labelUnion(t, p);
+  const labels = fixed === null ? labelUnion(t, p) : labelUnion(t, p).concat(checkLabelList(fixed)).filter((l, i, a) => a.indexOf(l) === i).sort((x, y) => x - y);
   const at = new Map(labels.map((l, i) => [l, i]));
   const counts = labels.map(() => labels.map(() => 0));
   for (let i = 0; i < t.length; i++) counts[at.get(t[i])!][at.get(p[i])!]++;
@@ -196,11 +219,17 @@ export function f1FromCounts(tp: number, nTrue: number, nPred: number): number {
   return denom === 0 ? NaN : (2 * tp) / denom;
 }
 
-/** Per-class precision / recall / F1 (zero division -> 0) and macro F1 over the label union. */
-export function f1Scores(yTrue: Labels, yPred: Labels): F1Scores {
-  const { labels, counts } = confusionMatrix(yTrue, yPred);
-  const k = labels.length;
-  const perClass = labels.map((label, c) => {
+/**
+ * Per-class precision / recall / F1 (zero division -> 0) and macro F1 over
+ * the label union, or over the fixed list `fixed` (sklearn's
+ * `f1_score(labels=fixed)`: an absent listed class scores 0).
+ */
+export function f1Scores(yTrue: Labels, yPred: Labels, fixed: readonly number[] | null = null): F1Scores {
+  const { labels: all, counts } = confusionMatrix(yTrue, yPred, fixed);
+  const k = all.length;
+  const labels = fixed === null ? all : [...fixed];
+  const perClass = labels.map((label) => {
+    const c = all.indexOf(label);
     const tp = counts[c][c];
     let nTrue = 0;
     let nPred = 0;
@@ -212,13 +241,13 @@ export function f1Scores(yTrue: Labels, yPred: Labels): F1Scores {
       label,
       precision: nPred === 0 ? 0 : tp / nPred,
       recall: nTrue === 0 ? 0 : tp / nTrue,
-      f1: f1FromCounts(tp, nTrue, nPred),
+      f1: f1FromCounts(tp, nTrue, nPred) || 0, // NaN only for a listed class absent from both: sklearn scores it 0
       support: nTrue,
     };
   });
   let sum = 0;
   for (const s of perClass) sum += s.f1;
-  return { labels, perClass, macroF1: k === 0 ? NaN : sum / k };
+  return { labels, perClass, macroF1: labels.length === 0 ? NaN : sum / labels.length };
 }
 
 // ---------------------------------------------------------------------------
@@ -226,7 +255,7 @@ export function f1Scores(yTrue: Labels, yPred: Labels): F1Scores {
 
 
 function nativeOptions(o: ResolvedOptions): string {
-  return JSON.stringify({ resamples: o.resamples, seed: o.seed, threads: o.threads, ci: o.ci, unit: o.unit, keepResamples: o.keepResamples });
+  return JSON.stringify({ resamples: o.resamples, seed: o.seed, threads: o.threads, ci: o.ci, unit: o.unit, keepResamples: o.keepResamples, labels: o.labels });
 }
 
 /**

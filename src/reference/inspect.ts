@@ -41,6 +41,18 @@ class FatalError extends Error {
 
 const OUT_CHUNK = binding.dStreamOutSize();
 
+/** libzstd's message for ZSTD_error_frameParameter_windowTooLarge. */
+const WINDOW_TOO_LARGE = "Frame requires too much memory for decoding";
+
+/** max_window_bytes as a window log, or an Error (bad options, as the native side throws). */
+export function windowLogOf(maxWindowBytes: number): number {
+  const log = Math.log2(maxWindowBytes);
+  if (!Number.isInteger(log) || log < 10 || log > 31) {
+    throw new Error(`invalid inspect options: max_window_bytes must be a power of two from 2^10 to 2^31, got ${maxWindowBytes}`);
+  }
+  return log;
+}
+
 class ZstdSource implements ByteSource {
   private readonly dctx = new binding.DCtx();
   private readonly out = new Uint8Array(OUT_CHUNK);
@@ -56,7 +68,12 @@ class ZstdSource implements ByteSource {
   constructor(
     private readonly input: Uint8Array,
     private readonly maxTotal: number,
-  ) {}
+    private readonly maxWindow: number,
+  ) {
+    // The window is the decoder's one large allocation: a frame declaring
+    // more than max_window_bytes is refused before it is allocated.
+    this.dctx.setParameter(binding.DParameter.windowLogMax, windowLogOf(maxWindow));
+  }
 
   /** Decodes into `out`; returns the number of bytes produced, 0 at the clean end of the stream. */
   private decode(): number {
@@ -72,7 +89,9 @@ class ZstdSource implements ByteSource {
       try {
         [ret, produced, consumed] = this.dctx.decompressStream(this.out, this.input.subarray(this.inPos));
       } catch (error) {
-        throw new FatalError("zstd-error", `zstd: ${(error as Error).message}`);
+        const message = (error as Error).message;
+        if (message === WINDOW_TOO_LARGE) throw new FatalError("limit:window-bytes", `a zstd frame declares a window larger than max_window_bytes (${this.maxWindow} bytes)`);
+        throw new FatalError("zstd-error", `zstd: ${message}`);
       }
       this.inPos += consumed;
       if (consumed > 0) this.sawFrame = true;
@@ -676,7 +695,7 @@ function readArchive(file: Uint8Array, opts: InspectOptions): ArchiveContents {
     bytes: {},
   };
   const seen = new Set<string>();
-  const reader = new TarReader(new ZstdSource(file, opts.max_total_bytes));
+  const reader = new TarReader(new ZstdSource(file, opts.max_total_bytes, opts.max_window_bytes));
   try {
     for (;;) {
       const entry = reader.nextEntry(opts.max_member_bytes);

@@ -152,23 +152,46 @@ function classF1s(m: Float64Array, base: number, k: number, out: Float64Array): 
   }
 }
 
-/** Mean over the classes present, summed in label order. */
-function macroOf(f: Float64Array): number {
+/**
+ * The classes of one bootstrap: `labels` index the confusion matrix (the
+ * fixed list plus any label in truth or predictions), `scored` are the
+ * indices macro F1 averages over and per-class results report.
+ */
+interface Classes {
+  labels: number[];
+  scored: number[];
+  fixed: boolean;
+}
+
+function classesOf(fixed: number[] | null | undefined, ...arrays: Int32Array[]): Classes {
+  const set = new Set<number>(fixed ?? []);
+  for (const a of arrays) for (let i = 0; i < a.length; i++) set.add(a[i]);
+  const labels = [...set].sort((x, y) => x - y);
+  const scored = fixed ? fixed.map((l) => labels.indexOf(l)) : labels.map((_, i) => i);
+  return { labels, scored, fixed: fixed != null };
+}
+
+/**
+ * Union: mean over the classes present (NaN = absent), summed in label
+ * order. Fixed: mean over the listed classes, an absent one counting 0.
+ */
+function macroOf(cls: Classes, f: Float64Array): number {
   let sum = 0;
   let n = 0;
-  for (let c = 0; c < f.length; c++) {
-    if (!Number.isNaN(f[c])) {
-      sum += f[c];
+  if (cls.fixed) {
+    for (const c of cls.scored) {
+      sum += Number.isNaN(f[c]) ? 0 : f[c];
       n++;
+    }
+  } else {
+    for (let c = 0; c < f.length; c++) {
+      if (!Number.isNaN(f[c])) {
+        sum += f[c];
+        n++;
+      }
     }
   }
   return n === 0 ? NaN : sum / n;
-}
-
-function sortedUnion(...arrays: Int32Array[]): number[] {
-  const set = new Set<number>();
-  for (const a of arrays) for (let i = 0; i < a.length; i++) set.add(a[i]);
-  return [...set].sort((x, y) => x - y);
 }
 
 function denseOf(labels: number[], a: Int32Array): Uint32Array {
@@ -180,7 +203,8 @@ const interval = (point: number, [lo, hi]: [number | null, number | null]): Inte
 
 /** Inputs already checked and options resolved by src/eval/stats.ts. */
 export function bootstrapF1Reference(yTrue: Int32Array, yPred: Int32Array, groups: Uint32Array | null, o: ResolvedOptions): BootstrapF1Result {
-  const labels = sortedUnion(yTrue, yPred);
+  const cls = classesOf(o.labels, yTrue, yPred);
+  const { labels, scored } = cls;
   const k = labels.length;
   const t = denseOf(labels, yTrue);
   const p = denseOf(labels, yPred);
@@ -194,12 +218,12 @@ export function bootstrapF1Reference(yTrue: Int32Array, yPred: Int32Array, group
   const acc = new Float64Array(k * k);
   const f = new Float64Array(k);
   const macro = new Float64Array(o.resamples);
-  const perClass = labels.map(() => new Float64Array(o.resamples));
+  const perClass = scored.map(() => new Float64Array(o.resamples));
   for (let r = 0; r < o.resamples; r++) {
     drawResample(units, acc, o.seed, r);
     classF1s(acc, 0, k, f);
-    macro[r] = macroOf(f);
-    for (let c = 0; c < k; c++) perClass[c][r] = f[c];
+    macro[r] = macroOf(cls, f);
+    scored.forEach((c, j) => (perClass[j][r] = f[c]));
   }
 
   const result: BootstrapF1Result = {
@@ -209,11 +233,11 @@ export function bootstrapF1Reference(yTrue: Int32Array, yPred: Int32Array, group
     resamples: o.resamples,
     seed: o.seed,
     ci: o.ci,
-    labels,
-    macroF1: interval(macroOf(point), percentileCi(macro, o.ci)),
-    perClass: labels.map((label, c): ClassInterval => {
-      const [lo, hi] = percentileCi(perClass[c], o.ci);
-      return { label, point: Number.isNaN(point[c]) ? 0 : point[c], lo, hi, resamplesPresent: perClass[c].filter((v) => !Number.isNaN(v)).length };
+    labels: scored.map((c) => labels[c]),
+    macroF1: interval(macroOf(cls, point), percentileCi(macro, o.ci)),
+    perClass: scored.map((c, j): ClassInterval => {
+      const [lo, hi] = percentileCi(perClass[j], o.ci);
+      return { label: labels[c], point: Number.isNaN(point[c]) ? 0 : point[c], lo, hi, resamplesPresent: perClass[j].filter((v) => !Number.isNaN(v)).length };
     }),
   };
   if (o.keepResamples) result.resampleMacroF1 = Array.from(macro);
@@ -221,7 +245,8 @@ export function bootstrapF1Reference(yTrue: Int32Array, yPred: Int32Array, group
 }
 
 export function pairedBootstrapReference(yTrue: Int32Array, predA: Int32Array, predB: Int32Array, groups: Uint32Array | null, o: ResolvedOptions): PairedBootstrapResult {
-  const labels = sortedUnion(yTrue, predA, predB);
+  const cls = classesOf(o.labels, yTrue, predA, predB);
+  const labels = cls.labels;
   const k = labels.length;
   const kk = k * k;
   const t = denseOf(labels, yTrue);
@@ -234,9 +259,9 @@ export function pairedBootstrapReference(yTrue: Int32Array, predA: Int32Array, p
   const f = new Float64Array(k);
   const macros = (m: Float64Array): [number, number] => {
     classF1s(m, 0, k, f);
-    const ma = macroOf(f);
+    const ma = macroOf(cls, f);
     classF1s(m, kk, k, f);
-    return [ma, macroOf(f)];
+    return [ma, macroOf(cls, f)];
   };
   const full = new Float64Array(2 * kk);
   for (let i = 0; i < t.length; i++) for (const c of cellsOf(i)) full[c]++;

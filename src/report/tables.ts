@@ -13,10 +13,16 @@ export interface TextTable {
   classes?: (string | null)[][];
 }
 
+/** Which classes macro F1 averages over, in words (the same for every model of the comparison). */
+export function labelSetNote(c: Comparison): string {
+  if (c.labels.phases === null) return "Classes: the phases present in truth or in each model's predictions (--labels union, scikit-learn's default); models may be scored over different classes.";
+  return `Classes: ${c.labels.phases.join(", ")} (the phases the evaluated models were trained on, the same for every model; a phase with no test window and no prediction scores 0).`;
+}
+
 export function summaryTable(c: Comparison): TextTable {
   return {
     title: "Models",
-    note: `Macro F1 on the test split with percentile bootstrap 95% intervals (${c.resamples} resamples, unit: ${c.unit}).`,
+    note: `Macro F1 on the test split with percentile bootstrap 95% intervals (${c.resamples} resamples, unit: ${c.unit}). ${labelSetNote(c)}`,
     header: ["model", "mode", "macro F1 [95% CI]", "test windows", "test episodes", "detected before dormant", "median delay (s)"],
     rows: c.models.map((m) => [
       m.model,

@@ -1,4 +1,4 @@
-// Quality reasons for pruning (episode-format.md, "Quality rules"). They are
+// Quality reasons for pruning (docs/data-contract.md, "Quality rules"). They are
 // derived from the compact per-episode facts the sweep keeps, so prune, the
 // acceptance index and feature building all agree on them.
 

@@ -1,6 +1,6 @@
 // The sensors: each member measures the simulated truth on its own clock, at
-// its own rate, with its own jitter and quirks (docs: episode-format.md,
-// "Tarball members"). Rows are built with template strings because this is
+// its own rate, with its own jitter and quirks (docs/data-contract.md,
+// "The bundle"). Rows are built with template strings because this is
 // the hot loop of `synth` (about 700 rows per episode).
 
 import type { HostSpec } from "./hosts.js";

@@ -131,7 +131,30 @@ export function validateSidecar(doc: unknown, path: string): CheckpointSidecar {
   }
   if (typeof sc.weights_file !== "string" || sc.weights_file === "") fail(path, "no weights_file");
   if (!Array.isArray(sc.classes) || sc.classes.length < 2) fail(path, "no classes");
+  if (sc.trained_labels !== undefined) {
+    const l = sc.trained_labels;
+    const ok = Array.isArray(l) && l.length > 0 && l.every((v, i) => Number.isInteger(v) && v >= 0 && v < sc.classes.length && (i === 0 || l[i - 1] < v));
+    if (!ok) fail(path, `trained_labels must be ascending distinct class ids in 0..${sc.classes.length - 1}, got ${JSON.stringify(l)}`);
+  }
   return sc;
+}
+
+/** Where a checkpoint's trained label set came from. */
+export type LabelSource = "trained_labels" | "class_counts_train" | "classes";
+
+/**
+ * The class ids a checkpoint was trained on. Checkpoints written before
+ * `trained_labels` existed fall back to the classes with training windows
+ * in `training.class_counts_train`, and, without that, to every class id of
+ * `classes` (the model's output width); the source says which.
+ */
+export function trainedLabels(sc: CheckpointSidecar): { labels: number[]; source: LabelSource } {
+  if (sc.trained_labels !== undefined) return { labels: [...sc.trained_labels], source: "trained_labels" };
+  const counts = sc.training?.class_counts_train;
+  if (Array.isArray(counts) && counts.length === sc.classes.length && counts.some((c) => c > 0)) {
+    return { labels: counts.flatMap((c, k) => (c > 0 ? [k] : [])), source: "class_counts_train" };
+  }
+  return { labels: sc.classes.map((_, k) => k), source: "classes" };
 }
 
 async function readSidecar(path: string): Promise<CheckpointSidecar> {

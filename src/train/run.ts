@@ -303,6 +303,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       seed: o.seed,
       hyper_parameters: hyper,
       classes: [...PHASES],
+      trained_labels: countsTrain.flatMap((c, k) => (c > 0 ? [k] : [])),
       channel_mask: channelMask(mode).map(Number),
       feature_mask: featureMask(mode).map(Number),
       standardisation,

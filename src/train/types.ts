@@ -33,6 +33,12 @@ export interface CheckpointSidecar {
   hyper_parameters: Record<string, unknown>;
   /** Phase names, index = class id (6). */
   classes: string[];
+  /**
+   * Class ids present in the training windows, ascending: what eval scores
+   * macro F1 over. Written by train; older checkpoints lack it (see
+   * trainedLabels in checkpoint.ts for the fallback).
+   */
+  trained_labels?: number[];
   /** 46 entries 0/1: the channels the model reads (realistic: the 29 deployed ones). */
   channel_mask: number[];
   /** 230 entries 0/1: the summary features the model reads (realistic: 145). */
@@ -57,7 +63,7 @@ export interface CheckpointSidecar {
 }
 
 /** What `trainModel` writes: every field present. */
-export type WrittenSidecar = CheckpointSidecar & { weights_sha256: string; training: TrainingInfo };
+export type WrittenSidecar = CheckpointSidecar & { weights_sha256: string; training: TrainingInfo; trained_labels: number[] };
 
 export interface TrainingInfo {
   n_train: number;

@@ -18,6 +18,7 @@ function model(kind: string, mode: "realistic" | "oracle", f: number): ModelEval
     unit: "episode",
     resamples: 1000,
     seed: 0,
+    trained_labels: { phases: [...PHASES], source: "trained_labels" },
     n_windows: 3800,
     n_episodes: 420,
     macro_f1: interval(f),
@@ -41,6 +42,7 @@ export function sampleComparison(): Comparison {
     split: models[0].split,
     unit: "episode",
     resamples: 1000,
+    labels: { mode: "trained", phases: [...PHASES] },
     models,
     significance: [
       { a: "gbt_realistic", b: "gru_realistic", diff: { point: 0.05, lo: 0.01, hi: 0.09 }, excludes_zero: true },

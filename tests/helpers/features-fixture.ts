@@ -1,7 +1,7 @@
 // A small synthetic store, validated, for the features and split tests:
 // synth -> validation sweep -> acceptance.parquet, cached per process.
 
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadInspector } from "../../src/native/backend.js";
@@ -11,8 +11,10 @@ import { writeParquet } from "../../src/io/parquet.js";
 import { acceptanceTable, type AcceptanceRow } from "../../src/store/acceptance.js";
 import { planStore, sweepTargets } from "../../src/store/sweep.js";
 import { synthStore } from "../../src/synth/store.js";
+import { runNativeSuites } from "./native.js";
 
-export const nativeBuilt = (): boolean => existsSync(new URL("../../native/cis490.node", import.meta.url));
+/** The featurizer / decoder to build fixtures with: native when built, and always under CIS490_REQUIRE_NATIVE=1 (no silent fallback). */
+export const nativeBuilt = (): boolean => runNativeSuites;
 
 export interface ValidatedStore {
   root: string;

@@ -298,6 +298,27 @@ export function zstdZeros(head: Uint8Array, zeroBytes: number, tail: Uint8Array 
 const GiB = 1024 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
+/**
+ * A zstd frame written by hand (RFC 8878): magic 28 B5 2F FD, a frame header
+ * descriptor with no content size, not single-segment, no checksum, no
+ * dictionary (0x00), then a window descriptor declaring 2^windowLog bytes
+ * (exponent windowLog - 10, mantissa 0), then `data` as raw blocks of at
+ * most 128 KiB. Any window from 2^10 to 2^41 can be declared this way, over
+ * a few bytes of content.
+ */
+export function rawZstdFrame(data: Uint8Array, windowLog: number): Buffer {
+  if (windowLog < 10 || windowLog > 41) throw new Error(`window log ${windowLog} out of range`);
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (windowLog - 10) << 3])];
+  const block = 128 * 1024;
+  for (let off = 0; off === 0 || off < data.length; off += block) {
+    const chunk = data.subarray(off, off + block);
+    const last = off + block >= data.length ? 1 : 0;
+    const header = last | (0 << 1) | (chunk.length << 3); // type 0 = raw block
+    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), Buffer.from(chunk));
+  }
+  return Buffer.concat(parts);
+}
+
 /** A tar whose member declares `declared` bytes, followed by that many zeros, zstd-compressed. */
 export function zeroMemberBomb(name: string, declared = 4 * GiB): Buffer {
   return zstdZeros(tarHeader({ name }, declared), declared);
@@ -1006,6 +1027,15 @@ export function hostileCases(): HostileCase[] {
     { name: "total bytes limit", build: () => buildEpisode(), options: { max_total_bytes: 50_000 } },
     { name: "line bytes limit", build: () => buildEpisode(), options: { max_line_bytes: 200 } },
     { name: "depth limit 1", build: () => buildEpisode(), options: { max_depth: 1 } },
+    // zstd windows (max_window_bytes, default 2^27): refused before allocation, whatever the content.
+    { name: "frame declaring a 2 GiB window", build: () => rawZstdFrame(episodeTar(), 31) },
+    { name: "frame declaring a 2^41-byte window", build: () => rawZstdFrame(episodeTar(), 41) },
+    { name: "frame declaring a window just over the limit", build: () => rawZstdFrame(episodeTar(), 28) },
+    { name: "frame declaring a window exactly at the limit", build: () => rawZstdFrame(episodeTar(), 27) },
+    { name: "window allowed by a raised max_window_bytes", build: () => rawZstdFrame(episodeTar(), 22), options: { max_window_bytes: 2 ** 22 } },
+    { name: "window over a lowered max_window_bytes", build: () => rawZstdFrame(episodeTar(), 22), options: { max_window_bytes: 2 ** 21 } },
+    { name: "ordinary episode under a 1 MiB window limit", build: () => buildEpisode(), options: { max_window_bytes: 2 ** 20 } },
+    { name: "second frame declaring a huge window", build: () => Buffer.concat([buildEpisode(), rawZstdFrame(new Uint8Array(1024), 31)]) },
   ];
   return cases;
 }

@@ -1,8 +1,7 @@
-// Whether suites that need the native addon should run. Locally they skip
-// until `make build` has produced it; under CI (which always builds first) a
-// missing addon must fail loudly instead of silently skipping parity tests.
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// Whether suites that need the native addon run: locally only once `make
+// build` has produced it; under `make test` (CIS490_REQUIRE_NATIVE=1) always,
+// so a missing addon fails instead of silently skipping (prerequisites.ts).
+import { skipWithout } from "./prerequisites.js";
 
-export const ADDON_PATH = fileURLToPath(new URL("../../native/cis490.node", import.meta.url));
-export const runNativeSuites = existsSync(ADDON_PATH) || Boolean(process.env.CI);
+export { ADDON_PATH } from "./prerequisites.js";
+export const runNativeSuites = !skipWithout("native");

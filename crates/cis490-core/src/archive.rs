@@ -16,6 +16,8 @@ pub enum Fatal {
     /// naming the pax header's own tar name).
     Pax { header: String, what: String },
     TotalBytes,
+    /// A zstd frame declares a window over max_window_bytes (the limit).
+    WindowBytes(u64),
     MemberBytes,
     Rows,
     /// Reading the file itself failed (errno name, e.g. "EIO").
@@ -28,6 +30,7 @@ impl Fatal {
             Fatal::Zstd(_) => "zstd-error",
             Fatal::Tar(_) | Fatal::Pax { .. } => "tar-error",
             Fatal::TotalBytes => "limit:total-bytes",
+            Fatal::WindowBytes(_) => "limit:window-bytes",
             Fatal::MemberBytes => "limit:member-bytes",
             Fatal::Rows => "limit:rows",
             Fatal::Io(_) => "io-error",
@@ -40,6 +43,7 @@ impl Fatal {
             Fatal::Tar(m) => format!("tar: {m}"),
             Fatal::Pax { header, what } => format!("tar: malformed pax header {header:?}: {what}"),
             Fatal::TotalBytes => "decompressed size exceeds max_total_bytes".into(),
+            Fatal::WindowBytes(max) => format!("a zstd frame declares a window larger than max_window_bytes ({max} bytes); refused before allocating it"),
             Fatal::MemberBytes => "member size exceeds max_member_bytes".into(),
             Fatal::Rows => "member has more rows than max_rows".into(),
             Fatal::Io(m) => m.clone(),
@@ -92,7 +96,21 @@ thread_local! {
     static POOL: RefCell<Option<Box<Resources>>> = const { RefCell::new(None) };
 }
 
-fn take_resources() -> Box<Resources> {
+/// libzstd's message for ZSTD_error_frameParameter_windowTooLarge (also
+/// what the TypeScript twin matches on).
+const WINDOW_TOO_LARGE: &str = "Frame requires too much memory for decoding";
+
+/// A context limited to windows of 2^window_log bytes (set every time: a
+/// pooled context may come from an episode with other options).
+fn take_resources(window_log: u32) -> Box<Resources> {
+    let mut r = take_pooled();
+    // InspectOptions::from_json checks the bounds; a setting libzstd still
+    // refuses leaves its default (27), never a crash.
+    let _ = r.dctx.set_parameter(zstd_safe::DParameter::WindowLogMax(window_log));
+    r
+}
+
+fn take_pooled() -> Box<Resources> {
     let pooled = POOL.with(|p| p.borrow_mut().take());
     match pooled {
         Some(mut r) => {
@@ -123,6 +141,7 @@ pub struct Decoder<R: Read> {
     out_len: usize,
     produced: u64,
     max_total: u64,
+    max_window: u64,
     over_limit: bool,
     /// libzstd's hint from the last call: 0 when a frame just ended.
     last_hint: usize,
@@ -130,13 +149,21 @@ pub struct Decoder<R: Read> {
 }
 
 impl<R: Read> Decoder<R> {
+    /// A decoder with the default window limit (DEFAULT_MAX_WINDOW_BYTES).
     pub fn new(src: R, max_total: u64) -> Self {
+        Self::with_window(src, max_total, crate::limits::DEFAULT_MAX_WINDOW_BYTES.trailing_zeros())
+    }
+
+    /// Frames declaring a window over 2^window_log bytes are a
+    /// `Fatal::WindowBytes`; window_log must be in 10..=31.
+    pub fn with_window(src: R, max_total: u64, window_log: u32) -> Self {
         Decoder {
             src,
             hasher: Sha256::new(),
             raw_bytes: 0,
             src_eof: false,
-            res: Some(take_resources()),
+            res: Some(take_resources(window_log)),
+            max_window: 1u64 << window_log,
             in_pos: 0,
             in_len: 0,
             out_pos: 0,
@@ -222,6 +249,7 @@ impl<R: Read> Decoder<R> {
             self.in_pos += consumed;
             match r {
                 Ok(h) => self.last_hint = h,
+                Err(code) if zstd_safe::get_error_name(code) == WINDOW_TOO_LARGE => return Err(Fatal::WindowBytes(self.max_window)),
                 Err(code) => return Err(Fatal::Zstd(zstd_safe::get_error_name(code).to_string())),
             }
             if made > 0 {

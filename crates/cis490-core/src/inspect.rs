@@ -40,7 +40,7 @@ fn io_report(code: String) -> Report {
 /// the columns whether or not the report carries them).
 pub fn decode_reader<R: Read>(r: R, opts: &InspectOptions) -> (Report, DecodedEpisode) {
     let mut w = Walker::new(opts);
-    let mut tar = TarReader::new(Decoder::new(r, opts.max_total_bytes), opts.max_member_bytes);
+    let mut tar = TarReader::new(Decoder::with_window(r, opts.max_total_bytes, opts.window_log_max()), opts.max_member_bytes);
     let fatal = match w.walk(&mut tar) {
         Ok(()) => tar.dec.drain_decoded().err(),
         Err(f) => Some(f),

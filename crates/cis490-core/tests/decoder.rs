@@ -439,6 +439,44 @@ fn zstd_bomb_stops_at_total_bytes() {
     assert!(grown_mib < 200, "memory grew by {grown_mib} MiB");
 }
 
+/// A hand-made zstd frame (RFC 8878): no content size, not single-segment,
+/// a window descriptor declaring 2^window_log bytes, raw blocks of <= 128 KiB.
+fn raw_frame(data: &[u8], window_log: u8) -> Vec<u8> {
+    let mut out = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, (window_log - 10) << 3];
+    let chunks: Vec<&[u8]> = if data.is_empty() { vec![&[][..]] } else { data.chunks(128 * 1024).collect() };
+    for (i, c) in chunks.iter().enumerate() {
+        let h = u32::from(i + 1 == chunks.len()) | ((c.len() as u32) << 3);
+        out.extend_from_slice(&h.to_le_bytes()[..3]);
+        out.extend_from_slice(c);
+    }
+    out
+}
+
+#[test]
+fn zstd_window_over_the_limit_is_refused_before_allocation() {
+    let tar = realistic_tar(3);
+    let before = max_rss_kib();
+    for log in [28u8, 31, 41] {
+        let r = report_of(&raw_frame(&tar, log), &opts());
+        assert_eq!(r["fatal"], "limit:window-bytes", "window 2^{log}");
+        assert!(r["fatal_detail"].as_str().unwrap().contains("max_window_bytes (134217728 bytes)"));
+        assert_eq!(r["members"]["labels"]["present"], false);
+    }
+    assert!((max_rss_kib() - before) / 1024 < 64, "refusing must not allocate the window");
+    assert_eq!(report_of(&raw_frame(&tar, 27), &opts())["fatal"], Value::Null);
+    let small = InspectOptions { max_window_bytes: 1 << 21, ..opts() };
+    assert_eq!(report_of(&raw_frame(&tar, 22), &small)["fatal"], "limit:window-bytes");
+    assert_eq!(report_of(&raw_frame(&tar, 21), &small)["fatal"], Value::Null);
+    // Streamed zstd output at level 3 (content size unknown) uses a 2 MiB window.
+    assert_eq!(report_of(&zst(&tar), &InspectOptions { max_window_bytes: 1 << 21, ..opts() })["fatal"], Value::Null);
+    // A later frame asking for too much: the members before it were read.
+    let mut two = zst(&tar);
+    two.extend(raw_frame(&[0u8; 1024], 31));
+    let r = report_of(&two, &opts());
+    assert_eq!(r["fatal"], "limit:window-bytes");
+    assert_eq!(r["members"]["proc"]["present"], true);
+}
+
 #[test]
 fn total_bytes_limit_is_exact() {
     let tar = realistic_tar(2);

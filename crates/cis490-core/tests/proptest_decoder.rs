@@ -22,7 +22,7 @@ fn check(data: &[u8], o: &InspectOptions) {
 }
 
 fn small_limits() -> InspectOptions {
-    InspectOptions { max_total_bytes: 1 << 20, max_member_bytes: 1 << 18, max_line_bytes: 600, max_depth: 4, max_rows: 200, with_columns: true }
+    InspectOptions { max_total_bytes: 1 << 20, max_member_bytes: 1 << 18, max_line_bytes: 600, max_depth: 4, max_rows: 200, max_window_bytes: 1 << 20, with_columns: true }
 }
 
 fn base_tar() -> &'static Vec<u8> {

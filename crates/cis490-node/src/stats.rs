@@ -4,7 +4,9 @@
 //! are copied out of the typed arrays on the main thread (JS may mutate or
 //! free them while the work runs); the resampling runs on a libuv worker
 //! thread, parallel on cis490-stats' rayon pool. Argument errors throw
-//! synchronously; failures inside the work reject the promise.
+//! synchronously; failures inside the work reject the promise. The options
+//! JSON may carry `labels`, a fixed class list for macro F1 (see
+//! cis490_stats::BootstrapOptions).
 
 use crate::napi::*;
 use cis490_stats::{bootstrap_f1, check_arguments, paired_bootstrap, BootstrapOptions};

@@ -7,7 +7,7 @@
 //! (seed, r) only (see rng.rs), so results do not depend on the thread
 //! count. Algorithm, conventions and the RNG: docs/statistics.md.
 
-use crate::metrics::{f1_from_counts, label_union, mean_in_order};
+use crate::metrics::{f1_from_counts, mean_in_order};
 use crate::rng::Xoshiro128ss;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -36,11 +36,18 @@ pub struct BootstrapOptions {
     pub unit: Option<Unit>,
     /// Return every resample's macro F1 (or difference) too.
     pub keep_resamples: bool,
+    /// The classes macro F1 averages over. None: scikit-learn's default,
+    /// the labels present in truth or prediction (per resample). Some:
+    /// exactly these (sorted, distinct), like `f1_score(labels=...)`: a
+    /// listed class absent from truth and prediction scores 0, a label
+    /// outside the list is not averaged (its windows still count as false
+    /// positives / negatives of the listed classes).
+    pub labels: Option<Vec<i32>>,
 }
 
 impl Default for BootstrapOptions {
     fn default() -> Self {
-        BootstrapOptions { resamples: 1000, seed: 0, threads: 0, ci: 0.95, unit: None, keep_resamples: false }
+        BootstrapOptions { resamples: 1000, seed: 0, threads: 0, ci: 0.95, unit: None, keep_resamples: false, labels: None }
     }
 }
 
@@ -60,6 +67,17 @@ impl BootstrapOptions {
         }
         if self.threads > 256 {
             return Err(format!("threads must be in 0..=256, got {}", self.threads));
+        }
+        if let Some(l) = &self.labels {
+            if l.is_empty() {
+                return Err("labels must list at least one class".into());
+            }
+            if let Some(i) = l.iter().position(|&x| x < 0) {
+                return Err(format!("labels must be non-negative: labels[{i}] = {}", l[i]));
+            }
+            if let Some(i) = l.windows(2).position(|w| w[0] >= w[1]) {
+                return Err(format!("labels must be sorted and distinct: labels[{i}] = {}, labels[{}] = {}", l[i], i + 1, l[i + 1]));
+            }
         }
         Ok(())
     }
@@ -344,13 +362,48 @@ fn class_f1s(m: &[u64], k: usize, out: &mut Vec<Option<f64>>) {
     }
 }
 
-/// Macro F1 over the classes present (sklearn on this matrix's windows).
-fn macro_of(f1s: &[Option<f64>]) -> f64 {
-    mean_in_order(f1s.iter().flatten().copied())
+/// The classes of one bootstrap: `labels` indexes the confusion matrix
+/// (every label in the fixed set, truth or predictions), `scored` are the
+/// indices macro F1 averages over and per-class results report.
+struct Classes {
+    labels: Vec<i32>,
+    scored: Vec<usize>,
+    fixed: bool,
 }
 
-fn dense(labels: &[i32], l: i32) -> u32 {
-    labels.binary_search(&l).expect("label is in the union") as u32
+impl Classes {
+    fn new(fixed: Option<&[i32]>, arrays: &[&[i32]]) -> Classes {
+        let mut labels: Vec<i32> = fixed.unwrap_or(&[]).iter().chain(arrays.iter().flat_map(|a| a.iter())).copied().collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let scored = match fixed {
+            Some(f) => f.iter().map(|l| labels.binary_search(l).expect("listed")).collect(),
+            None => (0..labels.len()).collect(),
+        };
+        Classes { labels, scored, fixed: fixed.is_some() }
+    }
+
+    fn k(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn dense(&self, l: i32) -> u32 {
+        self.labels.binary_search(&l).expect("label is in the class list") as u32
+    }
+
+    /// Union: mean over the classes present in this matrix's windows (sklearn's
+    /// default). Fixed: mean over the listed classes, an absent one counting 0.
+    fn macro_of(&self, f1s: &[Option<f64>]) -> f64 {
+        if self.fixed {
+            mean_in_order(self.scored.iter().map(|&c| f1s[c].unwrap_or(0.0)))
+        } else {
+            mean_in_order(f1s.iter().flatten().copied())
+        }
+    }
+
+    fn reported(&self) -> Vec<i32> {
+        self.scored.iter().map(|&c| self.labels[c]).collect()
+    }
 }
 
 /// Macro and per-class F1 with percentile bootstrap intervals.
@@ -358,9 +411,9 @@ pub fn bootstrap_f1(y_true: &[i32], y_pred: &[i32], groups: Option<&[u32]>, opts
     opts.validate()?;
     check_inputs(y_true, &[("y_pred", y_pred)], groups)?;
     let unit = resolve_unit(groups, opts)?;
-    let labels = label_union(y_true, y_pred);
-    let k = labels.len();
-    let (t, p): (Vec<u32>, Vec<u32>) = (y_true.iter().map(|&l| dense(&labels, l)).collect(), y_pred.iter().map(|&l| dense(&labels, l)).collect());
+    let classes = Classes::new(opts.labels.as_deref(), &[y_true, y_pred]);
+    let k = classes.k();
+    let (t, p): (Vec<u32>, Vec<u32>) = (y_true.iter().map(|&l| classes.dense(l)).collect(), y_pred.iter().map(|&l| classes.dense(l)).collect());
     let units = Units::build(y_true.len(), groups, unit, 1, k * k, |i, _| t[i] * k as u32 + p[i]);
 
     // Point estimates from the full matrix.
@@ -370,23 +423,23 @@ pub fn bootstrap_f1(y_true: &[i32], y_pred: &[i32], groups: Option<&[u32]>, opts
     }
     let mut point = Vec::new();
     class_f1s(&full, k, &mut point);
-    let macro_point = macro_of(&point);
+    let macro_point = classes.macro_of(&point);
 
-    // Each resample -> [macro, class 0 .. class k-1] (NaN = class absent).
+    // Each resample -> [macro, then each scored class] (NaN = class absent).
     let rows: Vec<Vec<f64>> = run_resamples(&units, k * k, opts, |acc| {
         let mut f = Vec::with_capacity(k);
         class_f1s(acc, k, &mut f);
-        std::iter::once(macro_of(&f)).chain(f.iter().map(|v| v.unwrap_or(f64::NAN))).collect()
+        std::iter::once(classes.macro_of(&f)).chain(classes.scored.iter().map(|&c| f[c].unwrap_or(f64::NAN))).collect()
     })?;
 
     let column = |j: usize| -> Vec<f64> { rows.iter().map(|r| r[j]).collect() };
     let macro_values = column(0);
     let (lo, hi) = percentile_ci(&macro_values, opts.ci);
-    let per_class = (0..k)
-        .map(|c| {
-            let v = column(c + 1);
+    let per_class = (classes.scored.iter().enumerate())
+        .map(|(j, &c)| {
+            let v = column(j + 1);
             let (lo, hi) = percentile_ci(&v, opts.ci);
-            ClassInterval { label: labels[c], point: point[c].unwrap_or(0.0), lo, hi, resamples_present: v.iter().filter(|x| x.is_finite()).count() as u32 }
+            ClassInterval { label: classes.labels[c], point: point[c].unwrap_or(0.0), lo, hi, resamples_present: v.iter().filter(|x| x.is_finite()).count() as u32 }
         })
         .collect();
     Ok(BootstrapResult {
@@ -396,7 +449,7 @@ pub fn bootstrap_f1(y_true: &[i32], y_pred: &[i32], groups: Option<&[u32]>, opts
         resamples: opts.resamples,
         seed: opts.seed,
         ci: opts.ci,
-        labels,
+        labels: classes.reported(),
         macro_f1: Interval { point: macro_point, lo, hi },
         per_class,
         resample_macro_f1: opts.keep_resamples.then_some(macro_values),
@@ -404,21 +457,19 @@ pub fn bootstrap_f1(y_true: &[i32], y_pred: &[i32], groups: Option<&[u32]>, opts
 }
 
 /// Paired bootstrap of macro F1(a) - macro F1(b) on the same windows: both
-/// models see the same resamples; each model's macro F1 in a resample is
+/// models see the same resamples. With `opts.labels` both are scored over
+/// that one class list; without, each model's macro F1 in a resample is
 /// over the labels present in truth or its own predictions there.
 pub fn paired_bootstrap(y_true: &[i32], pred_a: &[i32], pred_b: &[i32], groups: Option<&[u32]>, opts: &BootstrapOptions) -> Result<PairedResult> {
     opts.validate()?;
     check_inputs(y_true, &[("pred_a", pred_a), ("pred_b", pred_b)], groups)?;
     let unit = resolve_unit(groups, opts)?;
-    let mut all: Vec<i32> = y_true.iter().chain(pred_a).chain(pred_b).copied().collect();
-    all.sort_unstable();
-    all.dedup();
-    let labels = all;
-    let k = labels.len();
+    let classes = Classes::new(opts.labels.as_deref(), &[y_true, pred_a, pred_b]);
+    let k = classes.k();
     let kk = (k * k) as u32;
-    let t: Vec<u32> = y_true.iter().map(|&l| dense(&labels, l)).collect();
-    let a: Vec<u32> = pred_a.iter().map(|&l| dense(&labels, l)).collect();
-    let b: Vec<u32> = pred_b.iter().map(|&l| dense(&labels, l)).collect();
+    let t: Vec<u32> = y_true.iter().map(|&l| classes.dense(l)).collect();
+    let a: Vec<u32> = pred_a.iter().map(|&l| classes.dense(l)).collect();
+    let b: Vec<u32> = pred_b.iter().map(|&l| classes.dense(l)).collect();
     let cell = |i: usize, m: usize| if m == 0 { t[i] * k as u32 + a[i] } else { kk + t[i] * k as u32 + b[i] };
     let units = Units::build(y_true.len(), groups, unit, 2, 2 * k * k, cell);
 
@@ -426,9 +477,9 @@ pub fn paired_bootstrap(y_true: &[i32], pred_a: &[i32], pred_b: &[i32], groups: 
     let macros = |acc: &[u64]| -> (f64, f64) {
         let mut f = Vec::with_capacity(k);
         class_f1s(&acc[..k * k], k, &mut f);
-        let ma = macro_of(&f);
+        let ma = classes.macro_of(&f);
         class_f1s(&acc[k * k..], k, &mut f);
-        (ma, macro_of(&f))
+        (ma, classes.macro_of(&f))
     };
     let mut full = vec![0u64; 2 * k * k];
     for i in 0..t.len() {

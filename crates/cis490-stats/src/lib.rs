@@ -8,4 +8,4 @@ pub mod metrics;
 pub mod rng;
 
 pub use bootstrap::{bootstrap_f1, check_arguments, paired_bootstrap, percentile_ci, quantile_sorted, BootstrapOptions, BootstrapResult, PairedResult, Unit};
-pub use metrics::{class_scores, confusion_matrix, label_union, macro_f1, ClassScore, ConfusionMatrix};
+pub use metrics::{class_scores, confusion_matrix, label_union, macro_f1, macro_f1_labels, ClassScore, ConfusionMatrix};

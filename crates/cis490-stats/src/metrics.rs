@@ -2,7 +2,11 @@
 //! sorted union of the labels present in truth and prediction; per class
 //! precision = tp/(tp+fp), recall = tp/(tp+fn), each 0 when its
 //! denominator is 0; F1 = 2tp/(2tp+fp+fn) (= 2PR/(P+R)), 0 when tp = 0.
-//! Macro F1 is the unweighted mean over those classes.
+//! Macro F1 is the unweighted mean over those classes. With a fixed label
+//! list (`f1_score(labels=...)`), the mean is over exactly the listed
+//! classes: one absent from truth and prediction scores 0, and a label
+//! outside the list is not averaged (its windows still count as false
+//! positives / negatives of the listed classes).
 
 /// Sorted, de-duplicated union of the labels in both slices.
 pub fn label_union(y_true: &[i32], y_pred: &[i32]) -> Vec<i32> {
@@ -115,6 +119,24 @@ pub fn macro_f1(y_true: &[i32], y_pred: &[i32]) -> f64 {
     mean_in_order(class_scores(&cm).iter().map(|s| s.f1))
 }
 
+/// sklearn's `f1_score(y_true, y_pred, labels=labels, average="macro")`
+/// (labels sorted and distinct; NaN for an empty list).
+pub fn macro_f1_labels(y_true: &[i32], y_pred: &[i32], labels: &[i32]) -> f64 {
+    let mut extended = label_union(y_true, y_pred);
+    extended.extend_from_slice(labels);
+    extended.sort_unstable();
+    extended.dedup();
+    let k = extended.len();
+    let at = |l: i32| extended.binary_search(&l).expect("label is listed");
+    let mut counts = vec![0u64; k * k];
+    for (&t, &p) in y_true.iter().zip(y_pred) {
+        counts[at(t) * k + at(p)] += 1;
+    }
+    let cm = ConfusionMatrix { labels: extended.clone(), counts };
+    let scores = class_scores(&cm);
+    mean_in_order(labels.iter().map(|&l| scores[at(l)].f1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +162,17 @@ mod tests {
         assert_eq!(s[2].f1, 0.0);
         assert_eq!(s[1].precision, 1.0 / 3.0);
         assert_eq!(s[1].f1, 0.5);
+    }
+
+    #[test]
+    fn fixed_labels_score_absent_classes_zero() {
+        // sklearn: f1_score([0,0,1,1], [0,0,1,2], labels=[0,1,3], average="macro") = (1 + 2/3 + 0) / 3
+        let got = macro_f1_labels(&[0, 0, 1, 1], &[0, 0, 1, 2], &[0, 1, 3]);
+        assert!((got - (1.0 + 2.0 / 3.0) / 3.0).abs() < 1e-15);
+        // Label 2 is not listed: not averaged, but class 1 still loses its recall.
+        let got = macro_f1_labels(&[0, 0, 1, 1], &[0, 0, 1, 2], &[0, 1]);
+        assert!((got - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-15);
+        assert_eq!(macro_f1_labels(&[2, 2], &[2, 2], &[0, 2]), 0.5);
     }
 
     #[test]

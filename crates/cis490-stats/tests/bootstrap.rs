@@ -170,3 +170,38 @@ fn bad_inputs_are_errors() {
     assert!(BootstrapOptions::from_json(r#"{"bogus": 1}"#).is_err());
     assert!(BootstrapOptions::from_json(r#"{"unit": "episode", "seed": 4294967295, "keepResamples": true}"#).is_ok());
 }
+
+#[test]
+fn fixed_labels_match_sklearn_labels_on_the_resampled_windows() {
+    // Truth has classes 0..3, predictions add a stray 4; the fixed list has
+    // 0..3 plus 5, which never occurs (scores 0 in every resample).
+    let (t, p, g) = data(6, 40, 5, 4, 70);
+    let mut p = p;
+    p[3] = 4;
+    let labels = vec![0, 1, 2, 3, 5];
+    let o = BootstrapOptions { labels: Some(labels.clone()), ..opts(60, 4, 2, None) };
+    let res = bootstrap_f1(&t, &p, Some(&g), &o).unwrap();
+    assert_eq!(res.labels, labels);
+    assert_eq!(res.per_class.len(), 5);
+    assert_eq!((res.per_class[4].point, res.per_class[4].resamples_present), (0.0, 0));
+    assert!((res.macro_f1.point - macro_f1_labels(&t, &p, &labels)).abs() < 1e-15);
+    assert!(res.macro_f1.point < macro_f1_labels(&t, &p, &[0, 1, 2, 3]), "the absent class pulls the mean down");
+    let vals = res.resample_macro_f1.unwrap();
+    for r in 0..60 {
+        let idx = resample_indices(Some(&g), t.len(), 4, r);
+        let rt: Vec<i32> = idx.iter().map(|&i| t[i]).collect();
+        let rp: Vec<i32> = idx.iter().map(|&i| p[i]).collect();
+        let want = macro_f1_labels(&rt, &rp, &labels);
+        assert!((vals[r as usize] - want).abs() < 1e-12, "resample {r}: {} vs {want}", vals[r as usize]);
+    }
+    // Paired: both models over the same list, so a copy of a differs by 0
+    // and a model's paired interval equals its single bootstrap's.
+    let q = repredict(&t, 8, 4, 40);
+    let pr = paired_bootstrap(&t, &p, &q, Some(&g), &o).unwrap();
+    assert!((pr.diff.point - (macro_f1_labels(&t, &p, &labels) - macro_f1_labels(&t, &q, &labels))).abs() < 1e-15);
+    assert_eq!((pr.macro_f1_a.lo, pr.macro_f1_a.hi), (res.macro_f1.lo, res.macro_f1.hi));
+    for bad in [r#"{"labels": []}"#, r#"{"labels": [2, 1]}"#, r#"{"labels": [1, 1]}"#, r#"{"labels": [-1, 0]}"#] {
+        assert!(BootstrapOptions::from_json(bad).is_err(), "{bad}");
+    }
+    assert!(BootstrapOptions::from_json(r#"{"labels": null}"#).unwrap().labels.is_none());
+}

@@ -19,9 +19,11 @@ export class EvalCommand extends Command {
       - \`predictions.parquet\`: one row per test window per model (ids, truth, prediction, class probabilities);
       - \`comparison.md\`, \`comparison.html\` (charts as inline SVG, opens offline) and \`comparison.json\`, with a paired-bootstrap significance matrix between models.
 
+      Macro F1 averages over one fixed class list for every model compared: the union of the phases the evaluated models were trained on (recorded in each checkpoint). A listed phase with no test window and no prediction scores 0, as in scikit-learn's \`f1_score(labels=...)\`. \`--labels union\` uses scikit-learn's default instead, the phases present in truth or each model's predictions, which can differ between the models of one comparison.
+
       The resampling unit defaults to the episode: windows of one episode are correlated, and resampling windows gives intervals that are too narrow. \`--unit window\` is there to compare with tools that do it that way.
 
-      Exit codes: 0 when the report was written (failed checkpoints are listed in it); 1 when nothing could be evaluated (no checkpoints, empty test split, unreadable inputs); 2 on usage errors.
+      Exit codes: 0 when the report was written (failed checkpoints are listed in it); 1 when nothing could be evaluated (no checkpoints, none of them usable, empty test split, unreadable inputs; no report is written); 2 on usage errors.
     `,
     examples: [["Evaluate the host split", "$0 eval --artifacts artifacts --features data/processed/features_window.parquet --tensors data/processed/tensors --split data/processed/split_host.parquet --out reports/eval"]],
   });
@@ -34,6 +36,7 @@ export class EvalCommand extends Command {
   resamples = Option.String("--resamples", "1000", { description: "Bootstrap resamples (default 1000)" });
   unit = Option.String("--unit", "episode", { description: "Resampling unit: episode (default) or window" });
   seed = Option.String("--seed", "0", { description: "Bootstrap seed (default 0)" });
+  labels = Option.String("--labels", "trained", { description: "Macro F1's classes: trained (default; the union of the models' trained phases) or union (scikit-learn's default)" });
   json = Option.Boolean("--json", false, { description: "Print the summary table as JSON" });
 
   async execute(): Promise<number> {
@@ -48,6 +51,7 @@ export class EvalCommand extends Command {
       if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new OptionError(`--seed must be an integer in [0, 2^32), not ${this.seed}`);
       if (this.unit !== "episode" && this.unit !== "window") throw new OptionError(`--unit must be episode or window, not ${this.unit}`);
       unit = this.unit;
+      if (this.labels !== "trained" && this.labels !== "union") throw new OptionError(`--labels must be trained or union, not ${this.labels}`);
     } catch (error) {
       writeLine(stderr, `cis490 eval: ${(error as Error).message}`);
       return EXIT_USAGE;
@@ -63,6 +67,7 @@ export class EvalCommand extends Command {
         resamples,
         seed,
         unit,
+        labelMode: this.labels as "trained" | "union",
         onModel: (ckpt, i, n) => {
           if ((stderr as NodeJS.WriteStream).isTTY) writeLine(stderr, `[${i + 1}/${n}] ${ckpt}`);
         },
@@ -76,10 +81,11 @@ export class EvalCommand extends Command {
         warnings: m.warnings,
       }));
       if (this.json) {
-        writeLine(stdout, JSON.stringify({ split: comparison.split, unit, resamples, models: rows, significance: comparison.significance, failures: comparison.failures, files }));
+        writeLine(stdout, JSON.stringify({ split: comparison.split, unit, resamples, labels: comparison.labels, models: rows, significance: comparison.significance, failures: comparison.failures, files }));
         return EXIT_OK;
       }
       writeLine(stdout, `Evaluated ${comparison.models.length} model(s) on ${this.split} (${resamples} resamples, unit ${unit})`);
+      writeLine(stdout, `Macro F1 over ${comparison.labels.phases ? `the trained phases: ${comparison.labels.phases.join(", ")}` : "the phases present in truth or predictions (scikit-learn's default)"}`);
       writeLine(
         stdout,
         formatTable(

@@ -35,7 +35,7 @@ export class PruneCommand extends Command {
   static usage = Command.Usage({
     description: "Flag low-quality episodes; dry run by default, or archive / delete them.",
     details: `
-      Reasons: ${QUALITY_REASONS.join(", ")} (see docs: episode-format.md, "Quality rules"). Only episodes that decode (not errored) and have an index row are candidates. \`--reason\` (repeatable) limits which reasons flag an episode (default: all); \`--host\` limits the prune to one host.
+      Reasons: ${QUALITY_REASONS.join(", ")} (see docs/data-contract.md, "Quality rules"). Only episodes that decode (not errored) and have an index row are candidates. \`--reason\` (repeatable) limits which reasons flag an episode (default: all); \`--host\` limits the prune to one host.
 
       Without \`--archive\` or \`--delete\` nothing is changed: a summary and the flagged episodes are printed. \`--archive\` moves flagged tarballs to \`<archive-root>/<host_id>/<episode_id>.tar.zst\` (default archive root: \`<store>-archive\`, a sibling of the store directory); \`--delete\` removes them. Either way their rows are dropped from \`index.jsonl\` by an atomic rewrite that keeps the file's owner and mode and any rows appended while the prune runs.
 

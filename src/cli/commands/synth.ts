@@ -13,7 +13,7 @@ export class SynthCommand extends Command {
     description: "generate a deterministic, realistic synthetic episode store",
     details: `
       Writes \`DIR/index.jsonl\` and \`DIR/<host_id>/<episode_id>.tar.zst\`, following the episode
-      store contract (docs: episode-format.md), and \`DIR/.synth.json\`, the manifest of what was
+      store contract (docs/data-contract.md), and \`DIR/.synth.json\`, the manifest of what was
       injected into each episode and what a validation sweep and a prune run must find.
 
       The same arguments always give a byte-identical store, whatever \`--jobs\` is. If DIR already
