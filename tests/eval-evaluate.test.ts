@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { compareModels, detection, episodeGroups, evaluateModel, type TestWindows } from "../src/eval/evaluate.js";
-import { f1Scores } from "../src/eval/stats.js";
+import { f1Scores } from "../src/stats/metrics.js";
 
 // Two episodes, 4 windows each: clean, infecting, infected_running, dormant.
 function windows(): TestWindows {

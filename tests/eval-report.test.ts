@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderHtml, renderMarkdown } from "../src/report/render.js";
+import { renderHtml, renderMarkdown } from "../src/eval/report/render.js";
 import { sampleComparison } from "./helpers/comparison.js";
 
 import { CHROMIUM, requirePrerequisite, skipWithout } from "./helpers/prerequisites.js";

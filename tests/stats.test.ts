@@ -4,7 +4,9 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { bootstrapF1, confusionMatrix, f1Scores, pairedBootstrap, type BootstrapOptions } from "../src/eval/stats.js";
+import { bootstrapF1, pairedBootstrap } from "../src/stats/bootstrap.js";
+import { confusionMatrix, f1Scores } from "../src/stats/metrics.js";
+import type { BootstrapOptions } from "../src/stats/types.js";
 import { loadCis490Addon as loadAddon } from "../src/native/addon.js";
 import { percentileCi, Xoshiro128ss } from "../src/reference/stats.js";
 

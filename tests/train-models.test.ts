@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TorchModel } from "../src/engines/index.js";
-import { f1Scores } from "../src/eval/stats.js";
+import { f1Scores } from "../src/stats/metrics.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import { argmaxRows } from "../src/train/loop.js";
 import { trainModel } from "../src/train/run.js";

@@ -5,7 +5,9 @@
 
 import { PHASES, PROFILES } from "../episode/report.js";
 import type { BreakdownRow, DetectionSummary, ModelEval, PairwiseRow } from "./result.js";
-import { bootstrapF1, confusionMatrix, f1Scores, pairedBootstrap, type BootstrapOptions, type Interval } from "./stats.js";
+import { bootstrapF1, pairedBootstrap } from "../stats/bootstrap.js";
+import { confusionMatrix, f1Scores } from "../stats/metrics.js";
+import type { BootstrapOptions, Interval } from "../stats/types.js";
 
 /** The test side of a split, one entry per window, in a fixed order shared by every model. */
 export interface TestWindows {

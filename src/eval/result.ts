@@ -1,7 +1,7 @@
 // What `cis490 eval` writes per model (`<model>_<mode>_eval.json`) and for
 // the comparison; the report renderers read only these shapes.
 
-import type { Interval } from "./stats.js";
+import type { Interval } from "../stats/types.js";
 
 export interface BreakdownRow {
   key: string;

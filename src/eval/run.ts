@@ -13,7 +13,7 @@ import { FEATURE_SCHEMA_FILE, readFeatureSchema } from "../features/schema.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
 import { writeParquet } from "../io/parquet.js";
-import { renderHtml, renderMarkdown } from "../report/render.js";
+import { renderHtml, renderMarkdown } from "./report/render.js";
 import { summaryPathFor } from "../split/run.js";
 import { loadCheckpoint, trainedLabels, type LabelSource } from "../train/checkpoint.js";
 import { argmaxRows } from "../train/loop.js";

@@ -5,6 +5,7 @@
 
 import type { Inspector } from "../episode/inspector.js";
 import type { Featurizer } from "../features/types.js";
+import type { StatsBackend } from "../stats/types.js";
 import { loadCis490Addon } from "./addon.js";
 import type { BackendName } from "./backend-name.js";
 
@@ -14,18 +15,23 @@ export interface Backend {
   readonly name: BackendName;
   readonly inspector: Inspector;
   readonly featurizer: Featurizer;
+  readonly stats: StatsBackend;
 }
 
 /** Loads a backend; for "native", a missing or broken addon is an error that says how to build it. */
 export async function loadBackend(name: BackendName = "native"): Promise<Backend> {
   if (name === "reference") {
-    const [{ referenceInspector }, { referenceFeaturizer }] = await Promise.all([import("../reference/inspect.js"), import("../reference/features.js")]);
-    return { name, inspector: referenceInspector, featurizer: referenceFeaturizer };
+    const [{ referenceInspector }, { referenceFeaturizer }, { referenceStats }] = await Promise.all([
+      import("../reference/inspect.js"),
+      import("../reference/features.js"),
+      import("../reference/stats.js"),
+    ]);
+    return { name, inspector: referenceInspector, featurizer: referenceFeaturizer, stats: referenceStats };
   }
   // Loaded now, so that a missing or broken addon fails here with how to build it.
   loadCis490Addon();
-  const [{ nativeInspector }, { nativeFeaturizer }] = await Promise.all([import("./inspect.js"), import("./features.js")]);
-  return { name, inspector: nativeInspector, featurizer: nativeFeaturizer };
+  const [{ nativeInspector }, { nativeFeaturizer }, { nativeStats }] = await Promise.all([import("./inspect.js"), import("./features.js"), import("./stats.js")]);
+  return { name, inspector: nativeInspector, featurizer: nativeFeaturizer, stats: nativeStats };
 }
 
 export async function loadInspector(name: BackendName = "native"): Promise<Inspector> {
@@ -34,4 +40,8 @@ export async function loadInspector(name: BackendName = "native"): Promise<Inspe
 
 export async function loadFeaturizer(name: BackendName = "native"): Promise<Featurizer> {
   return (await loadBackend(name)).featurizer;
+}
+
+export async function loadStatsBackend(name: BackendName = "native"): Promise<StatsBackend> {
+  return (await loadBackend(name)).stats;
 }

@@ -3,7 +3,7 @@
 // the same units, the same arithmetic in the same order, one thread. Used by
 // parity tests and benchmarks only; src/eval/stats.ts runs the native crate.
 
-import type { BootstrapF1Result, ClassInterval, Interval, PairedBootstrapResult, ResolvedOptions } from "../eval/stats.js";
+import type { BootstrapF1Result, ClassInterval, Interval, PairedBootstrapResult, ResolvedOptions, StatsBackend } from "../stats/types.js";
 
 const GOLDEN = 0x9e3779b9;
 
@@ -293,3 +293,8 @@ export function pairedBootstrapReference(yTrue: Int32Array, predA: Int32Array, p
   if (o.keepResamples) result.resampleDiff = Array.from(diff);
   return result;
 }
+
+export const referenceStats: StatsBackend = {
+  bootstrapF1: async (t, p, g, o) => bootstrapF1Reference(t, p, g, o),
+  pairedBootstrap: async (t, a, b, g, o) => pairedBootstrapReference(t, a, b, g, o),
+};

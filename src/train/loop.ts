@@ -5,7 +5,7 @@
 // every epoch (src/eval/stats.ts), the best-on-validation weights kept on
 // disk, early stopping on validation macro F1, and an optional time limit.
 
-import { f1Scores } from "../eval/stats.js";
+import { f1Scores } from "../stats/metrics.js";
 import { deriveRng, tagOf } from "../synth/rng.js";
 import { warmupCosine } from "./schedule.js";
 import type { EpochRecord } from "./types.js";

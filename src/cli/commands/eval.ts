@@ -5,7 +5,7 @@ import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
 import { formatTable } from "../../io/table.js";
 import { EvalError, runEval } from "../../eval/run.js";
-import { fmtInterval, fmtPercent } from "../../report/format.js";
+import { fmtInterval, fmtPercent } from "../../eval/report/format.js";
 
 export class EvalCommand extends Command {
   static paths = [["eval"]];

@@ -2,7 +2,7 @@
 // ECharts' server-side renderer: no DOM, no CDN, the file opens offline.
 
 import * as echarts from "echarts";
-import type { Interval } from "../eval/stats.js";
+import type { Interval } from "../../stats/types.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif";
 const MODE_COLOURS: Record<string, string> = { realistic: "#2f6fad", oracle: "#c9772b" };

@@ -1,7 +1,7 @@
 // comparison.md and comparison.html from a Comparison. The HTML is one
 // self-contained file (inline CSS and SVG) that opens offline.
 
-import type { Comparison } from "../eval/result.js";
+import type { Comparison } from "../result.js";
 import { confusionHeatmap, macroF1Chart } from "./charts.js";
 import { allTables, type TextTable } from "./tables.js";
 

@@ -1,7 +1,7 @@
 // The report's tables as plain rows of strings, so the Markdown and HTML
 // renderers show exactly the same numbers.
 
-import type { BreakdownRow, Comparison, ModelEval } from "../eval/result.js";
+import type { BreakdownRow, Comparison, ModelEval } from "../result.js";
 import { fmt, fmtInterval, fmtPercent } from "./format.js";
 
 export interface TextTable {

@@ -1,6 +1,6 @@
 // Number formatting shared by the Markdown and HTML reports.
 
-import type { Interval } from "../eval/stats.js";
+import type { Interval } from "../../stats/types.js";
 
 export function fmt(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined || !Number.isFinite(value) ? "–" : value.toFixed(digits);

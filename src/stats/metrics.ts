@@ -1,102 +1,9 @@
-// Evaluation statistics: confusion matrix and F1 point estimates (plain
-// TypeScript, scikit-learn's conventions), and percentile bootstrap
-// intervals for macro / per-class F1 and for the paired difference of two
-// models. The bootstraps run natively by default (crates/cis490-stats via
-// the addon, parallel); `engine: "reference"` runs the single-threaded
-// TypeScript twin (src/reference/stats.ts), which gives identical numbers.
-// Algorithm and conventions: docs/statistics.md.
+// Point estimates with scikit-learn's conventions (confusion matrix,
+// per-class and macro F1, optionally over a fixed label list), and the input
+// checks every statistic applies first. Plain TypeScript: cheap, and used by
+// training (validation F1) as well as evaluation.
 
-import { loadCis490Addon } from "../native/addon.js";
-
-export type Unit = "episode" | "window";
-export type StatsEngine = "native" | "reference";
-
-export interface BootstrapOptions {
-  /** Number of resamples (default 1000). */
-  resamples?: number;
-  /** RNG seed, an integer in [0, 2^32) (default 0). */
-  seed?: number;
-  /** Worker threads for the native engine; 0 = all cores (default). Results do not depend on it. */
-  threads?: number;
-  /** Central coverage of the percentile interval (default 0.95). */
-  ci?: number;
-  /** Resampling unit; default "episode" when groups are given, else "window". */
-  unit?: Unit;
-  /** Also return every resample's value (macro F1, or the paired difference). */
-  keepResamples?: boolean;
-  /** Who computes it (default "native"). */
-  engine?: StatsEngine;
-  /**
-   * The classes macro F1 averages over (sorted, distinct). Absent or null:
-   * scikit-learn's default, the labels present in truth or prediction (in
-   * each resample). Given: exactly these, like `f1_score(labels=...)`: a
-   * listed class absent from truth and prediction scores 0; a label outside
-   * the list is not averaged, but its windows still count as false
-   * positives / negatives of the listed classes.
-   */
-  labels?: readonly number[] | null;
-}
-
-/** A point estimate and its percentile interval (null: no resample gave a finite value). */
-export interface Interval {
-  point: number;
-  lo: number | null;
-  hi: number | null;
-}
-
-export interface ClassInterval extends Interval {
-  label: number;
-  /** Resamples in which the class occurs (in truth or prediction); only those enter its interval. */
-  resamplesPresent: number;
-}
-
-export interface BootstrapF1Result {
-  unit: Unit;
-  /** Number of resampling units (episodes or windows); each resample draws this many. */
-  units: number;
-  windows: number;
-  resamples: number;
-  seed: number;
-  ci: number;
-  /** The classes averaged over: `options.labels`, or the sorted union of the labels in truth and prediction. */
-  labels: number[];
-  macroF1: Interval;
-  perClass: ClassInterval[];
-  resampleMacroF1?: number[];
-}
-
-export interface PairedBootstrapResult {
-  unit: Unit;
-  units: number;
-  windows: number;
-  resamples: number;
-  seed: number;
-  ci: number;
-  macroF1A: Interval;
-  macroF1B: Interval;
-  /** Macro F1 of a minus macro F1 of b. */
-  diff: Interval;
-  /** The difference's interval lies strictly above or strictly below 0. */
-  excludesZero: boolean;
-  /** Fraction of resamples with diff <= 0 (one-sided bootstrap "p-value" for a > b; not a calibrated test). */
-  fracDiffLeZero: number;
-  resampleDiff?: number[];
-}
-
-export type Labels = Int32Array | ArrayLike<number>;
-export type Groups = Uint32Array | ArrayLike<number>;
-
-/** Options with defaults applied and ranges checked (the native side checks them again). */
-export interface ResolvedOptions {
-  resamples: number;
-  seed: number;
-  threads: number;
-  ci: number;
-  unit: Unit;
-  keepResamples: boolean;
-  /** Fixed class list, or null for the union of the labels present. */
-  labels: number[] | null;
-}
+import type { BootstrapOptions, Groups, Labels, ResolvedOptions } from "./types.js";
 
 const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
 
@@ -248,38 +155,4 @@ export function f1Scores(yTrue: Labels, yPred: Labels, fixed: readonly number[] 
   let sum = 0;
   for (const s of perClass) sum += s.f1;
   return { labels, perClass, macroF1: labels.length === 0 ? NaN : sum / labels.length };
-}
-
-// ---------------------------------------------------------------------------
-// Bootstraps.
-
-
-function nativeOptions(o: ResolvedOptions): string {
-  return JSON.stringify({ resamples: o.resamples, seed: o.seed, threads: o.threads, ci: o.ci, unit: o.unit, keepResamples: o.keepResamples, labels: o.labels });
-}
-
-/**
- * Macro and per-class F1 with percentile bootstrap intervals. `groups` is
- * the episode of each window (any integer ids); with groups the default
- * unit is the episode (cluster bootstrap).
- */
-export async function bootstrapF1(yTrue: Labels, yPred: Labels, groups?: Groups | null, options: BootstrapOptions = {}): Promise<BootstrapF1Result> {
-  const { t, p, g } = checkInputs(yTrue, [["yPred", yPred]], groups);
-  const o = resolveOptions(options, g !== null);
-  if ((options.engine ?? "native") === "reference") {
-    const ref = await import("../reference/stats.js");
-    return ref.bootstrapF1Reference(t, p[0], g, o);
-  }
-  return JSON.parse(await loadCis490Addon().bootstrapF1(t, p[0], g, nativeOptions(o))) as BootstrapF1Result;
-}
-
-/** Paired bootstrap of macro F1(a) - macro F1(b) on the same windows and the same resamples. */
-export async function pairedBootstrap(yTrue: Labels, predA: Labels, predB: Labels, groups?: Groups | null, options: BootstrapOptions = {}): Promise<PairedBootstrapResult> {
-  const { t, p, g } = checkInputs(yTrue, [["predA", predA], ["predB", predB]], groups);
-  const o = resolveOptions(options, g !== null);
-  if ((options.engine ?? "native") === "reference") {
-    const ref = await import("../reference/stats.js");
-    return ref.pairedBootstrapReference(t, p[0], p[1], g, o);
-  }
-  return JSON.parse(await loadCis490Addon().pairedBootstrap(t, p[0], p[1], g, nativeOptions(o))) as PairedBootstrapResult;
 }
