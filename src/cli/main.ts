@@ -8,6 +8,8 @@ import { FeaturesCommand } from "./commands/features.js";
 import { SplitCommand } from "./commands/split.js";
 import { TrainCommand } from "./commands/train.js";
 import { EvalCommand } from "./commands/eval.js";
+import { ExportCommand } from "./commands/export.js";
+import { DetectCommand } from "./commands/detect.js";
 
 export function buildCli(): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
@@ -20,6 +22,8 @@ export function buildCli(): Cli {
   cli.register(SplitCommand);
   cli.register(TrainCommand);
   cli.register(EvalCommand);
+  cli.register(ExportCommand);
+  cli.register(DetectCommand);
   return cli;
 }
 

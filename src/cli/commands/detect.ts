@@ -1,0 +1,83 @@
+// `cis490 detect`: score a store with an exported ONNX model (src/deploy/).
+
+import { Command, Option } from "clipanion";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, parseJobs, storeDirProblem, writeLine } from "../../io/command-support.js";
+import { DEFAULT_POLICY, type AlertPolicy } from "../../deploy/alert.js";
+import { DetectError, type Scorer } from "../../deploy/detect.js";
+import { detectStore } from "../../deploy/detect-store.js";
+import { WorkerScorer } from "../../deploy/inference-worker.js";
+import { ModelLoadError } from "../../deploy/session.js";
+
+export class DetectCommand extends Command {
+  static paths = [["detect"]];
+
+  static usage = Command.Usage({
+    description: "Score a store's episodes with an exported ONNX model: per-window probabilities and alerts as JSONL.",
+    details: `
+      Sweeps the store like \`validate\`, featurises every accepted or degraded episode with the model's window geometry (the native feature core), and scores each window with onnxruntime in a worker thread. Writes one JSON line per window \`{"episode_id", "host_id", "window", "t_s", "probs": {...}, "predicted", "alert"}\` (t_s: episode-relative end of the window) and one per episode (\`"window": null\`) with the verdict and the first alert time, to \`--out\` (written under a temporary name, renamed when complete) or to stdout.
+
+      Alert policy: an episode alerts at the first window completing \`--consecutive\` windows in a row whose infected probability (infecting + infected_running) is at least \`--threshold\`.
+
+      A model whose feature-schema hash differs from this build's feature core is refused, naming both hashes; so is a file that is not a (complete) cis490 ONNX model.
+
+      Exit codes: 0 completed; 1 model or store unusable; 2 usage error.
+    `,
+    examples: [["Score a store", "$0 detect --model models/gru_realistic.onnx --store data/raw --out detections.jsonl"]],
+  });
+
+  model = Option.String("--model", { required: true, description: "Exported model (cis490 export)" });
+  store = Option.String("--store", { required: true, description: "Store directory (index.jsonl + <host>/<episode>.tar.zst)" });
+  out = Option.String("--out", { description: "JSONL output (default: stdout)" });
+  threshold = Option.String("--threshold", String(DEFAULT_POLICY.threshold), { description: `Infected probability that counts toward an alert (default ${DEFAULT_POLICY.threshold})` });
+  consecutive = Option.String("--consecutive", String(DEFAULT_POLICY.consecutive), { description: `Windows in a row above the threshold that raise an alert (default ${DEFAULT_POLICY.consecutive})` });
+  jobs = Option.String("--jobs", { description: "Featurizer threads (default: all cores)" });
+  threads = Option.String("--threads", "1", { description: "onnxruntime intra-op threads (default 1)" });
+  json = Option.Boolean("--json", false, { description: "Print the run summary as JSON (on stderr when rows go to stdout)" });
+
+  async execute(): Promise<number> {
+    const { stdout, stderr } = this.context;
+    let policy: AlertPolicy;
+    let jobs: number;
+    let threads: number;
+    try {
+      const threshold = Number(this.threshold);
+      if (this.threshold.trim() === "" || !(threshold >= 0 && threshold <= 1)) throw new OptionError(`--threshold must be a number in [0, 1] (got ${JSON.stringify(this.threshold)})`);
+      const consecutive = Number(this.consecutive);
+      if (!Number.isInteger(consecutive) || consecutive < 1) throw new OptionError(`--consecutive must be a positive integer (got ${JSON.stringify(this.consecutive)})`);
+      threads = Number(this.threads);
+      if (!Number.isInteger(threads) || threads < 1) throw new OptionError(`--threads must be a positive integer (got ${JSON.stringify(this.threads)})`);
+      jobs = parseJobs(this.jobs);
+      policy = { ...DEFAULT_POLICY, threshold, consecutive };
+    } catch (error) {
+      writeLine(stderr, `cis490 detect: ${(error as Error).message}`);
+      return EXIT_USAGE;
+    }
+    const problem = await storeDirProblem(this.store);
+    if (problem) {
+      writeLine(stderr, `cis490 detect: ${problem}`);
+      return EXIT_FAILURE;
+    }
+    let scorer: Scorer | null = null;
+    try {
+      scorer = await WorkerScorer.start(this.model, { threads });
+      const toStdout = !this.out;
+      const r = await detectStore(scorer, {
+        store: this.store,
+        out: this.out ?? null,
+        policy,
+        jobs,
+        onRow: toStdout ? (row) => stdout.write(JSON.stringify(row) + "\n") : undefined,
+      });
+      const summaryStream = toStdout ? stderr : stdout;
+      if (this.json) writeLine(summaryStream, JSON.stringify({ model: this.model, kind: scorer.meta.kind, mode: scorer.meta.mode, policy, ...r }));
+      else writeLine(summaryStream, `Scored ${r.windows} windows of ${r.episodes_scored} episodes (${r.episodes_unscored} unscored) with ${scorer.meta.kind} (${scorer.meta.mode}): ${r.episodes_alerted} alerted, in ${r.seconds.toFixed(1)} s${r.out ? `; rows in ${r.out}` : ""}`);
+      return EXIT_OK;
+    } catch (error) {
+      if (!(error instanceof DetectError || error instanceof ModelLoadError)) throw error;
+      writeLine(stderr, `cis490 detect: ${error.message}`);
+      return EXIT_FAILURE;
+    } finally {
+      await scorer?.close();
+    }
+  }
+}
