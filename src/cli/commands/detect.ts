@@ -7,6 +7,10 @@ import { DetectError, type Scorer } from "../../deploy/detect.js";
 import { detectStore } from "../../deploy/detect-store.js";
 import { WorkerScorer } from "../../deploy/inference-worker.js";
 import { ModelLoadError } from "../../deploy/session.js";
+import { follow } from "../../deploy/follow.js";
+import { HttpPublishClient } from "../../deploy/publish-client.js";
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 
 export class DetectCommand extends Command {
   static paths = [["detect"]];
@@ -17,6 +21,8 @@ export class DetectCommand extends Command {
       Sweeps the store like \`validate\`, featurises every accepted or degraded episode with the model's window geometry (the native feature core), and scores each window with onnxruntime in a worker thread. Writes one JSON line per window \`{"episode_id", "host_id", "window", "t_s", "probs": {...}, "predicted", "alert"}\` (t_s: episode-relative end of the window) and one per episode (\`"window": null\`) with the verdict and the first alert time, to \`--out\` (written under a temporary name, renamed when complete) or to stdout.
 
       Alert policy: an episode alerts at the first window completing \`--consecutive\` windows in a row whose infected probability (infecting + infected_running) is at least \`--threshold\`.
+
+      With \`--follow\` (needs \`--out\`), it keeps running: each poll reads index.jsonl from where it stopped (up to the last complete line), waits until an announced tarball is present at its announced size, validates it, and scores it if accepted or degraded; rows are appended to \`--out\` and the progress (index offset, decided episodes, output length) saved atomically to \`--state\` (default \`<out>.state.json\`), so a restart neither rescores nor skips. Torn index lines and half-written or changing tarballs are retried later, never scored. \`--publish URL\` POSTs a \`prediction\` event per window to the dashboard with \`Authorization: Bearer <token from --token-file>\`, queued and retried with backoff. Stop with SIGINT/SIGTERM (or \`--idle-exit-s\`).
 
       A model whose feature-schema hash differs from this build's feature core is refused, naming both hashes; so is a file that is not a (complete) cis490 ONNX model.
 
@@ -32,6 +38,12 @@ export class DetectCommand extends Command {
   consecutive = Option.String("--consecutive", String(DEFAULT_POLICY.consecutive), { description: `Windows in a row above the threshold that raise an alert (default ${DEFAULT_POLICY.consecutive})` });
   jobs = Option.String("--jobs", { description: "Featurizer threads (default: all cores)" });
   threads = Option.String("--threads", "1", { description: "onnxruntime intra-op threads (default 1)" });
+  follow = Option.Boolean("--follow", false, { description: "Keep watching the store and score episodes as they land" });
+  state = Option.String("--state", { description: "Follow state file (default <out>.state.json)" });
+  pollMs = Option.String("--poll-ms", "250", { description: "Follow: poll interval in ms (default 250)" });
+  idleExit = Option.String("--idle-exit-s", { description: "Follow: exit after this many seconds without a new episode" });
+  publish = Option.String("--publish", { description: "Follow: dashboard URL to POST prediction events to" });
+  tokenFile = Option.String("--token-file", { description: "File holding the dashboard's bearer token (needed with --publish)" });
   json = Option.Boolean("--json", false, { description: "Print the run summary as JSON (on stderr when rows go to stdout)" });
 
   async execute(): Promise<number> {
@@ -57,6 +69,7 @@ export class DetectCommand extends Command {
       writeLine(stderr, `cis490 detect: ${problem}`);
       return EXIT_FAILURE;
     }
+    if (this.follow) return this.runFollow(policy, jobs, threads);
     let scorer: Scorer | null = null;
     try {
       scorer = await WorkerScorer.start(this.model, { threads });
@@ -77,6 +90,63 @@ export class DetectCommand extends Command {
       writeLine(stderr, `cis490 detect: ${error.message}`);
       return EXIT_FAILURE;
     } finally {
+      await scorer?.close();
+    }
+  }
+
+  private async runFollow(policy: AlertPolicy, jobs: number, threads: number): Promise<number> {
+    const { stdout, stderr } = this.context;
+    const pollMs = Number(this.pollMs);
+    const idle = this.idleExit === undefined ? null : Number(this.idleExit);
+    if (!this.out || !(pollMs >= 10) || (idle !== null && !(idle > 0)) || (this.publish && !this.tokenFile)) {
+      writeLine(stderr, `cis490 detect: --follow needs --out, --poll-ms >= 10, a positive --idle-exit-s, and --token-file with --publish`);
+      return EXIT_USAGE;
+    }
+    let token = "";
+    if (this.publish) {
+      try {
+        token = (await readFile(this.tokenFile!, "utf8")).trim();
+      } catch (error) {
+        writeLine(stderr, `cis490 detect: cannot read --token-file: ${(error as Error).message}`);
+        return EXIT_FAILURE;
+      }
+    }
+    let scorer: Scorer | null = null;
+    const abort = new AbortController();
+    const stop = (): void => abort.abort();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    try {
+      scorer = await WorkerScorer.start(this.model, { threads });
+      let lastNew = Date.now();
+      let seen = 0;
+      const r = await follow(scorer, {
+        store: this.store,
+        out: this.out,
+        statePath: this.state ?? `${this.out}.state.json`,
+        policy,
+        jobs,
+        pollMs,
+        signal: abort.signal,
+        modelName: basename(this.model).replace(/\.onnx$/, ""),
+        publish: this.publish ? new HttpPublishClient({ url: this.publish, token }) : null,
+        onPoll: (p) => {
+          const n = p.episodes_scored + p.episodes_unscored;
+          if (n !== seen) lastNew = Date.now();
+          seen = n;
+          if (idle !== null && Date.now() - lastNew > idle * 1000) abort.abort();
+        },
+      });
+      if (this.json) writeLine(stdout, JSON.stringify({ model: this.model, policy, ...r }));
+      else writeLine(stdout, `Followed ${this.store}: ${r.windows} windows of ${r.episodes_scored} episodes scored (${r.episodes_unscored} unscored, ${r.waiting} waiting), ${r.episodes_alerted} alerted; event-loop lag p99 ${r.event_loop_lag_ms.p99.toFixed(1)} ms`);
+      return EXIT_OK;
+    } catch (error) {
+      // Also a state file that belongs to another model or does not match --out.
+      writeLine(stderr, `cis490 detect: ${(error as Error).message}`);
+      return EXIT_FAILURE;
+    } finally {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
       await scorer?.close();
     }
   }
