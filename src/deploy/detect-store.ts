@@ -10,6 +10,7 @@ import { loadEngine, type InspectEngine } from "../episode/engine.js";
 import { fsyncDir, tempPathFor } from "../io/atomic.js";
 import { planStore, sweepTargets } from "../store/sweep.js";
 import type { AlertPolicy } from "./alert.js";
+import { evaluatePolicy, type DetectEvaluation, type EpisodeTrace } from "./evaluate.js";
 import { featureOptionsFor, isUsable, scoreEpisodes, type DetectionRow, type Scorer, type StoreEpisode } from "./detect.js";
 
 export interface DetectStoreOptions {
@@ -21,6 +22,8 @@ export interface DetectStoreOptions {
   batchEpisodes?: number;
   onRow?: (row: DetectionRow) => void;
   engine?: InspectEngine;
+  /** Evaluate the alert policy against the episodes' labels (bootstrap resamples, seed). */
+  evaluate?: { resamples: number; seed: number } | null;
 }
 
 export interface DetectStoreResult {
@@ -32,6 +35,7 @@ export interface DetectStoreResult {
   episodes_alerted: number;
   out: string | null;
   seconds: number;
+  evaluation: DetectEvaluation | null;
 }
 
 /** A JSONL file that only appears under its name once complete. */
@@ -81,7 +85,8 @@ export async function detectStore(scorer: Scorer, o: DetectStoreOptions): Promis
     if (isUsable(row.class) && target.abs) usable.push({ episode_id: target.episode_id, host_id: target.host_id, abs: target.abs, acceptance_class: row.class });
   }
   const file = o.out ? JsonlFile.open(o.out) : null;
-  const result: DetectStoreResult = { classes, episodes_scored: 0, episodes_unscored: 0, windows: 0, episodes_alerted: 0, out: o.out, seconds: 0 };
+  const result: DetectStoreResult = { classes, episodes_scored: 0, episodes_unscored: 0, windows: 0, episodes_alerted: 0, out: o.out, seconds: 0, evaluation: null };
+  const traces: EpisodeTrace[] = [];
   try {
     const size = o.batchEpisodes ?? 32;
     for (let from = 0; from < usable.length; from += size) {
@@ -93,6 +98,7 @@ export async function detectStore(scorer: Scorer, o: DetectStoreOptions): Promis
         else result.episodes_scored++;
         if (s.summary.verdict === "alert") result.episodes_alerted++;
         result.windows += s.windows.length;
+        if (o.evaluate && s.trace) traces.push(s.trace);
       }
     }
     await file?.commit();
@@ -100,6 +106,7 @@ export async function detectStore(scorer: Scorer, o: DetectStoreOptions): Promis
     await file?.abort();
     throw error;
   }
+  if (o.evaluate) result.evaluation = evaluatePolicy(traces, scorer.meta.classes, o.policy, scorer.meta.window.stride_s, o.evaluate);
   result.seconds = (Date.now() - started) / 1000;
   return result;
 }

@@ -10,6 +10,7 @@ import { nativeFeaturizer } from "../features/native.js";
 import type { EpisodeWindows, FeatureOptions, Featurizer } from "../features/types.js";
 import { USABLE_CLASSES } from "../features/plan.js";
 import { AlertState, checkPolicy, type AlertPolicy } from "./alert.js";
+import type { EpisodeTrace } from "./evaluate.js";
 import type { ModelMetadata } from "./metadata.js";
 import type { WindowBatch } from "./session.js";
 
@@ -63,6 +64,8 @@ export interface ScoredEpisode {
   episode: StoreEpisode;
   windows: WindowRow[];
   summary: EpisodeRow;
+  /** Probabilities and the episode's own labels per window (for --evaluate); null when unscored. */
+  trace: EpisodeTrace | null;
 }
 
 /** Feature options that reproduce the model's windows; refuses a model made under another feature schema. */
@@ -119,7 +122,7 @@ async function scoreOne(scorer: Scorer, episode: StoreEpisode, r: EpisodeWindows
   };
   if (r.error !== null || r.n_windows === 0) {
     summary.error = r.error ?? "no windows (episode shorter than one window)";
-    return { episode, windows: [], summary };
+    return { episode, windows: [], summary, trace: null };
   }
   const n = r.n_windows;
   const probs = new Float32Array(n * K);
@@ -154,7 +157,14 @@ async function scoreOne(scorer: Scorer, episode: StoreEpisode, r: EpisodeWindows
   summary.verdict = state.firstAlertWindow === null ? "no-alert" : "alert";
   summary.first_alert_window = state.firstAlertWindow;
   summary.first_alert_t_s = state.firstAlertWindow === null ? null : windows[state.firstAlertWindow].t_s;
-  return { episode, windows, summary };
+  const trace: EpisodeTrace = {
+    episode_id: episode.episode_id,
+    infecting_start_s: summary.infecting_start_s,
+    t_s: Float64Array.from(windows, (w) => w.t_s),
+    probs,
+    phase: r.phase,
+  };
+  return { episode, windows, summary, trace };
 }
 
 /** Episodes of the acceptance classes detect scores. */
