@@ -171,4 +171,14 @@ describe("detect --follow", () => {
     expect(Object.keys(state.processed).sort()).toEqual(["ep-0", "ep-1", "ep-2", "ep-3", "ep-4", "ep-5", "ep-6"]);
     expect(state.out_bytes).toBe(after.length);
   });
+
+  it("an episode announced before a restart but landing after it is still scored", async () => {
+    const b7 = ep(7);
+    let r = await runUntil((res) => res.waiting === 1, [() => appendFileSync(join(store, "index.jsonl"), line(7, b7) + "\n")]);
+    expect(r.episodes_scored).toBe(0);
+    expect(JSON.parse(readFileSync(statePath, "utf8")).waiting.map((w: { episode_id: string }) => w.episode_id)).toEqual(["ep-7"]);
+    r = await runUntil((res) => res.episodes_scored >= 1, [() => writeFileSync(tarPath(7), b7)]);
+    expect(r.episodes_scored).toBe(1);
+    expect(rows().filter((x) => x.window === null && x.episode_id === "ep-7")).toHaveLength(1);
+  });
 });

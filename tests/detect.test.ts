@@ -76,6 +76,20 @@ describe("detect", () => {
     });
   }
 
+  it("--evaluate reports the policy with intervals and a threshold sweep (table + chart)", async () => {
+    const stdout = await ok(["detect", "--model", p("models", "gbt.onnx"), "--store", p("corpus"), "--out", p("det_eval.jsonl"), "--jobs", "1", "--evaluate", "--resamples", "50", "--report", p("rep"), "--json"]);
+    const doc = JSON.parse(stdout);
+    const e = doc.evaluation;
+    expect(e.point.infected_episodes).toBeGreaterThan(10);
+    expect(e.detection_rate.point).toBe(e.point.detection_rate);
+    expect(e.sweep).toHaveLength(19);
+    // Raising the threshold never detects more episodes.
+    for (let i = 1; i < e.sweep.length; i++) expect(e.sweep[i].detected).toBeLessThanOrEqual(e.sweep[i - 1].detected);
+    const html = readFileSync(p("rep", "detect_eval.html"), "utf8");
+    expect(html).toMatch(/<figure data-chart="threshold-sweep"><svg/);
+    expect(readFileSync(p("rep", "detect_eval.md"), "utf8")).toContain("| 0.50 |");
+  });
+
   it("refuses a non-ONNX file, a truncated model and a foreign feature schema (exit 1, both hashes named)", async () => {
     writeFileSync(p("junk.onnx"), "this is not a model\n");
     let r = await runCli(["detect", "--model", p("junk.onnx"), "--store", p("corpus")]);

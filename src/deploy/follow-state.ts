@@ -3,10 +3,12 @@
 // episodes already decided, and the length of the output file when the
 // state was written (a crash between appending rows and saving the state
 // leaves rows past that length; a restart truncates them and rescores that
-// episode, so every row is written exactly once). Saved atomically.
+// episode, so every row is written exactly once), and the announced
+// episodes still waiting for their tarball. Saved atomically.
 
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../io/atomic.js";
+import type { IndexRecord } from "../store/index-file.js";
 
 export const FOLLOW_STATE_FORMAT = "cis490-detect-follow/1";
 
@@ -25,10 +27,12 @@ export interface FollowState {
   index_offset: number;
   out_bytes: number;
   processed: Record<string, ProcessedEpisode>;
+  /** Announced (index offset already past their rows) but not decided yet: re-examined after a restart. */
+  waiting: IndexRecord[];
 }
 
 export function emptyState(modelSha: string): FollowState {
-  return { format: FOLLOW_STATE_FORMAT, model_checkpoint_sha256: modelSha, index_offset: 0, out_bytes: 0, processed: {} };
+  return { format: FOLLOW_STATE_FORMAT, model_checkpoint_sha256: modelSha, index_offset: 0, out_bytes: 0, processed: {}, waiting: [] };
 }
 
 export async function readState(path: string, modelSha: string): Promise<FollowState> {
@@ -51,7 +55,7 @@ export async function readState(path: string, modelSha: string): Promise<FollowS
   if (doc.model_checkpoint_sha256 !== modelSha) {
     throw new Error(`the follow state ${path} belongs to another model (checkpoint ${doc.model_checkpoint_sha256.slice(0, 12)}, this one ${modelSha.slice(0, 12)}): use another --state or --out`);
   }
-  return doc;
+  return { ...doc, waiting: Array.isArray(doc.waiting) ? doc.waiting : [] };
 }
 
 export async function saveState(path: string, state: FollowState): Promise<void> {

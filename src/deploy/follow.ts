@@ -80,7 +80,7 @@ export async function follow(scorer: Scorer, o: FollowOptions): Promise<FollowRe
 
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
-  const waiting = new Map<string, Waiting>();
+  const waiting = new Map<string, Waiting>(state.waiting.filter((r) => !state.processed[r.episode_id]).map((r) => [r.episode_id, { record: r, tried: null }]));
   const result: FollowResult = { episodes_scored: 0, episodes_unscored: 0, windows: 0, episodes_alerted: 0, waiting: 0, index_problems: 0, event_loop_lag_ms: { p50: 0, p99: 0, max: 0 }, publish: null };
   let wake: (() => void) | null = null;
   let watcher: FSWatcher | null = null;
@@ -201,7 +201,10 @@ export async function follow(scorer: Scorer, o: FollowOptions): Promise<FollowRe
         changed = true;
       }
     }
-    if (changed) await saveState(o.statePath, state);
+    if (changed) {
+      state.waiting = [...waiting.values()].map((w) => w.record);
+      await saveState(o.statePath, state);
+    }
     result.waiting = waiting.size;
   };
 

@@ -3,7 +3,9 @@
 import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, parseJobs, storeDirProblem, writeLine } from "../../io/command-support.js";
 import { DEFAULT_POLICY, type AlertPolicy } from "../../deploy/alert.js";
-import type { DetectEvaluation } from "../../deploy/evaluate.js";
+import type { DetectEvaluation, Interval } from "../../deploy/evaluate.js";
+import { describePolicy, renderDetectHtml, renderDetectMarkdown } from "../../deploy/report.js";
+import { writeFileAtomic } from "../../io/atomic.js";
 import { formatTable } from "../../io/table.js";
 import { DetectError, type Scorer } from "../../deploy/detect.js";
 import { detectStore } from "../../deploy/detect-store.js";
@@ -11,25 +13,21 @@ import { WorkerScorer } from "../../deploy/inference-worker.js";
 import { ModelLoadError } from "../../deploy/session.js";
 import { follow } from "../../deploy/follow.js";
 import { HttpPublishClient } from "../../deploy/publish-client.js";
-import { readFile } from "node:fs/promises";
-import { basename } from "node:path";
+import { mkdir, readFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 
 function formatEvaluation(e: DetectEvaluation): string {
   const n = (v: number | null, d = 2) => (v === null ? "–" : v.toFixed(d));
-  const iv = (i: { point: number | null; lo: number | null; hi: number | null }, d = 2) => `${n(i.point, d)} [${n(i.lo, d)}, ${n(i.hi, d)}]`;
-  const lines = [
-    `Alert policy: infected probability >= ${e.policy.threshold} for ${e.policy.consecutive} window(s); ${e.episodes} episodes, ${e.point.infected_episodes} infected, ${e.point.clean_hours.toFixed(2)} clean hours (95% CIs, ${e.resamples} episode resamples)`,
-    formatTable(
-      ["detection rate", "median delay s", "p95 delay s", "false alarms / clean h"],
-      [[iv(e.detection_rate, 3), iv(e.median_delay_s, 1), iv(e.p95_delay_s, 1), iv(e.false_alarms_per_clean_hour, 2)]],
-    ),
+  const iv = (i: Interval, d: number) => `${n(i.point, d)} [${n(i.lo, d)}, ${n(i.hi, d)}]`;
+  return [
+    `Alert policy: ${describePolicy(e)}`,
+    formatTable(["detection rate", "median delay s", "p95 delay s", "false alarms / clean h"], [[iv(e.detection_rate, 3), iv(e.median_delay_s, 1), iv(e.p95_delay_s, 1), iv(e.false_alarms_per_clean_hour, 2)]]),
     "Threshold sweep:",
     formatTable(
       ["threshold", "detected", "rate", "median delay s", "p95 delay s", "false alarms / clean h"],
       e.sweep.map((s) => [s.threshold.toFixed(2), `${s.detected}/${s.infected_episodes}`, n(s.detection_rate, 3), n(s.median_delay_s, 1), n(s.p95_delay_s, 1), n(s.false_alarms_per_clean_hour, 2)]),
     ),
-  ];
-  return lines.join("\n");
+  ].join("\n");
 }
 
 export class DetectCommand extends Command {
@@ -59,6 +57,7 @@ export class DetectCommand extends Command {
   jobs = Option.String("--jobs", { description: "Featurizer threads (default: all cores)" });
   threads = Option.String("--threads", "1", { description: "onnxruntime intra-op threads (default 1)" });
   evaluate = Option.Boolean("--evaluate", false, { description: "Score the alert policy against the store's labels: detection rate, delays, false alarms per clean hour (bootstrap CIs), threshold sweep" });
+  report = Option.String("--report", { description: "--evaluate: write detect_eval.{json,md,html} (threshold sweep chart) into this directory" });
   resamples = Option.String("--resamples", "1000", { description: "--evaluate: bootstrap resamples over episodes (default 1000)" });
   follow = Option.Boolean("--follow", false, { description: "Keep watching the store and score episodes as they land" });
   state = Option.String("--state", { description: "Follow state file (default <out>.state.json)" });
@@ -83,6 +82,7 @@ export class DetectCommand extends Command {
       jobs = parseJobs(this.jobs);
       const resamples = Number(this.resamples);
       if (!Number.isInteger(resamples) || resamples < 1 || resamples > 1e6) throw new OptionError(`--resamples must be an integer in 1..1e6 (got ${JSON.stringify(this.resamples)})`);
+      if (this.report && !this.evaluate) throw new OptionError("--report goes with --evaluate");
       if (this.evaluate && this.follow) throw new OptionError("--evaluate scores a whole labelled store; it does not combine with --follow");
       policy = { ...DEFAULT_POLICY, threshold, consecutive };
     } catch (error) {
@@ -108,6 +108,13 @@ export class DetectCommand extends Command {
         onRow: toStdout ? (row) => stdout.write(JSON.stringify(row) + "\n") : undefined,
       });
       const summaryStream = toStdout ? stderr : stdout;
+      if (r.evaluation && this.report) {
+        await mkdir(this.report, { recursive: true });
+        const name = basename(this.model).replace(/\.onnx$/, "");
+        await writeFileAtomic(join(this.report, "detect_eval.json"), JSON.stringify({ model: this.model, ...r.evaluation }, null, 2) + "\n");
+        await writeFileAtomic(join(this.report, "detect_eval.md"), renderDetectMarkdown(r.evaluation, name));
+        await writeFileAtomic(join(this.report, "detect_eval.html"), renderDetectHtml(r.evaluation, name));
+      }
       if (this.json) writeLine(summaryStream, JSON.stringify({ model: this.model, kind: scorer.meta.kind, mode: scorer.meta.mode, policy, ...r }));
       else if (r.evaluation) writeLine(summaryStream, formatEvaluation(r.evaluation));
       if (!this.json) writeLine(summaryStream, `Scored ${r.windows} windows of ${r.episodes_scored} episodes (${r.episodes_unscored} unscored) with ${scorer.meta.kind} (${scorer.meta.mode}): ${r.episodes_alerted} alerted, in ${r.seconds.toFixed(1)} s${r.out ? `; rows in ${r.out}` : ""}`);
