@@ -53,6 +53,9 @@ export interface FollowResult {
   waiting: number;
   /** Unparseable index pieces and unusable records seen. */
   index_problems: number;
+  /** Polls that failed (store unreadable, disk full...); the next poll tries again. */
+  poll_errors: number;
+  last_error: string | null;
   event_loop_lag_ms: { p50: number; p99: number; max: number };
   publish: PublishStats | null;
 }
@@ -81,7 +84,7 @@ export async function follow(scorer: Scorer, o: FollowOptions): Promise<FollowRe
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
   const waiting = new Map<string, Waiting>(state.waiting.filter((r) => !state.processed[r.episode_id]).map((r) => [r.episode_id, { record: r, tried: null }]));
-  const result: FollowResult = { episodes_scored: 0, episodes_unscored: 0, windows: 0, episodes_alerted: 0, waiting: 0, index_problems: 0, event_loop_lag_ms: { p50: 0, p99: 0, max: 0 }, publish: null };
+  const result: FollowResult = { episodes_scored: 0, episodes_unscored: 0, windows: 0, episodes_alerted: 0, waiting: 0, index_problems: 0, poll_errors: 0, last_error: null, event_loop_lag_ms: { p50: 0, p99: 0, max: 0 }, publish: null };
   let wake: (() => void) | null = null;
   let watcher: FSWatcher | null = null;
   try {
@@ -93,8 +96,14 @@ export async function follow(scorer: Scorer, o: FollowOptions): Promise<FollowRe
 
   const append = async (rows: object[]): Promise<void> => {
     const text = Buffer.from(rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-    await out.write(text, 0, text.length, state.out_bytes);
-    await out.sync();
+    try {
+      await out.write(text, 0, text.length, state.out_bytes);
+      await out.sync();
+    } catch (error) {
+      // A partial append (disk full...) must not stay in the middle of the file.
+      await out.truncate(state.out_bytes).catch(() => undefined);
+      throw error;
+    }
     state.out_bytes += text.length;
   };
 
@@ -216,7 +225,13 @@ export async function follow(scorer: Scorer, o: FollowOptions): Promise<FollowRe
 
   try {
     while (!o.signal.aborted) {
-      await poll();
+      try {
+        await poll();
+      } catch (error) {
+        // Never crash on the store's state; what was not decided is examined again next poll.
+        result.poll_errors++;
+        result.last_error = (error as Error).message;
+      }
       o.onPoll?.(snapshot());
       if (o.signal.aborted) break;
       await new Promise<void>((resolve) => {

@@ -154,6 +154,7 @@ export class DetectCommand extends Command {
       scorer = await WorkerScorer.start(this.model, { threads });
       let lastNew = Date.now();
       let seen = 0;
+      let errors = 0;
       const r = await follow(scorer, {
         store: this.store,
         out: this.out,
@@ -165,6 +166,8 @@ export class DetectCommand extends Command {
         modelName: basename(this.model).replace(/\.onnx$/, ""),
         publish: this.publish ? new HttpPublishClient({ url: this.publish, token }) : null,
         onPoll: (p) => {
+          if (p.poll_errors > errors) writeLine(stderr, `cis490 detect: poll failed (will retry): ${p.last_error}`);
+          errors = p.poll_errors;
           const n = p.episodes_scored + p.episodes_unscored;
           if (n !== seen) lastNew = Date.now();
           seen = n;
