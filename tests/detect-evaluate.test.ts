@@ -1,6 +1,10 @@
 // The alert policy and its evaluation on hand-made traces with known answers.
 
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { renderDetectHtml, renderDetectMarkdown } from "../src/deploy/report.js";
 import { AlertState, checkPolicy, DEFAULT_POLICY } from "../src/deploy/alert.js";
 import { evaluatePolicy, type EpisodeTrace } from "../src/deploy/evaluate.js";
 
@@ -47,5 +51,32 @@ describe("alert policy", () => {
     expect(e.detection_rate.hi!).toBeGreaterThanOrEqual(0.5);
     expect(e.sweep.map((s) => s.detected)).toEqual([2, 1, 0]);
     expect(e.sweep[0].false_alarms).toBeGreaterThanOrEqual(1);
+    expect(renderDetectMarkdown(e, "toy")).toContain("| 0.50 | 1/2 | 0.500 |");
+  });
+
+  it.skipIf(!existsSync("/usr/bin/chromium"))("the report renders in headless Chromium with its sweep chart, offline", async () => {
+    const traces = [trace("a", [0.1, 0.3, 0.6, 0.9, 0.9], [0, 0, 2, 2, 3], 12), trace("c", [0.2, 0.7, 0.7, 0.1], [0, 0, 0, 0], null)];
+    const e = evaluatePolicy(traces, CLASSES, DEFAULT_POLICY, 5, { resamples: 50, seed: 0 });
+    const file = join(mkdtempSync(join(tmpdir(), "cis490-detect-report-")), "detect_eval.html");
+    const html = renderDetectHtml(e, "toy");
+    expect(html).not.toMatch(/<script/i);
+    writeFileSync(file, html);
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+      const requests: string[] = [];
+      page.on("request", (r) => requests.push(r.url()));
+      await page.goto(`file://${file}`);
+      const chart = page.locator('figure[data-chart="threshold-sweep"] svg');
+      await expect(chart.count()).resolves.toBe(1);
+      const box = await chart.boundingBox();
+      expect(box!.width).toBeGreaterThan(300);
+      expect(await chart.textContent()).toContain("false alarms / clean h");
+      await expect(page.locator("table").nth(1).locator("tbody tr").count()).resolves.toBe(19);
+      expect(requests.filter((u) => !u.startsWith("file:"))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
