@@ -62,6 +62,7 @@ bench: build
 	$(NODE) bench/stats.mjs
 	$(NODE) bench/engines.mjs
 	$(NODE) bench/dashboard.mjs
+	$(NODE) bench/deploy.mjs
 
 clean:
 	rm -rf dist native/*.node target engines/build $(DATA) artifacts reports

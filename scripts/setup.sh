@@ -13,6 +13,7 @@ APT_PACKAGES=(
   librust-libc-dev librust-proptest-dev librust-quick-error-dev
   libtorch-dev libxgboost-dev  # model engines (engines/, scripts/build-engines.sh); ~920 MB installed
   chromium                     # the evaluation report's browser test (playwright-core drives it)
+  python3-onnx                 # onnx.checker as a second reader of exported models (tests only)
 )
 # For the tests only: numpy reads our .npz tensor shards back (tests/npz.test.ts,
 # tests/features-run.test.ts). The toolkit itself never runs Python.
@@ -42,7 +43,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # only this platform's optional packages (rollup, esbuild), which `npm ci`
   # rejects as out of sync. With the lockfile present, install pins the same versions.
   echo "setup: npm install"
-  npm install --no-audit --no-fund
+  # onnxruntime-node's installer would fetch GPU extras from an unreachable
+  # host; its CPU runtime ships inside the npm package.
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
 fi
 # npm 11 holds back install scripts it has not been told to trust; make sure
 # the native dependency really built rather than failing later at import time.

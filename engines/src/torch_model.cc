@@ -244,6 +244,7 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
                            InstanceMethod<&TorchModel::Save>("save"),
                            InstanceMethod<&TorchModel::Load>("load"),
                            InstanceMethod<&TorchModel::ParameterBytes>("parameterBytes"),
+                           InstanceMethod<&TorchModel::NamedTensors>("namedTensors"),
                            InstanceMethod<&TorchModel::Dispose>("dispose"),
                            InstanceAccessor<&TorchModel::NumParameters>("numParameters"),
                            InstanceAccessor<&TorchModel::DeviceName>("device"),
@@ -592,6 +593,42 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
       throw Napi::Error::New(env, e.what());
     }
     return Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size());
+  }
+
+  // namedTensors() -> [{name, shape, data: Float32Array}]: every parameter and
+  // buffer under its libtorch name ("rnn.weight_ih_l0", ...), copied to CPU
+  // float32. The ONNX exporter (src/deploy/) rebuilds each graph from these.
+  Napi::Value NamedTensors(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    std::lock_guard<std::mutex> lock(mu_);
+    struct Entry { std::string name; std::vector<int64_t> shape; std::vector<float> data; };
+    std::vector<Entry> entries;
+    try {
+      TorchGuard([&] {
+        auto add = [&](const std::string& name, const torch::Tensor& t) {
+          auto c = t.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+          Entry e{name, c.sizes().vec(), {}};
+          e.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+          entries.push_back(std::move(e));
+        };
+        for (const auto& kv : net_->named_parameters()) add(kv.key(), kv.value());
+        for (const auto& kv : net_->named_buffers()) add(kv.key(), kv.value());
+      });
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    auto out = Napi::Array::New(env, entries.size());
+    for (size_t i = 0; i < entries.size(); i++) {
+      auto o = Napi::Object::New(env);
+      o.Set("name", entries[i].name);
+      auto shape = Napi::Array::New(env, entries[i].shape.size());
+      for (size_t k = 0; k < entries[i].shape.size(); k++) shape.Set(k, Napi::Number::New(env, (double)entries[i].shape[k]));
+      o.Set("shape", shape);
+      o.Set("data", NewFloat32(env, entries[i].data));
+      out.Set(i, o);
+    }
+    return out;
   }
 
   // Frees the weights now rather than at some later GC.

@@ -13,6 +13,8 @@ import { PublishMetricsCommand } from "./commands/publish-metrics.js";
 import { PublishProfilesCommand } from "./commands/publish-profiles.js";
 import { PublishReplayCommand } from "./commands/publish-replay.js";
 import { PublishPerfCommand } from "./commands/publish-perf.js";
+import { ExportCommand } from "./commands/export.js";
+import { DetectCommand } from "./commands/detect.js";
 
 export function buildCli(): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
@@ -30,6 +32,8 @@ export function buildCli(): Cli {
   cli.register(PublishProfilesCommand);
   cli.register(PublishReplayCommand);
   cli.register(PublishPerfCommand);
+  cli.register(ExportCommand);
+  cli.register(DetectCommand);
   return cli;
 }
 

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { loadEngines } from "./load.js";
-import type { Labels, NativeTorchModel, ResolvedTorchConfig, TorchConfig, TrainStepResult } from "./types.js";
+import type { Labels, NamedTensor, NativeTorchModel, ResolvedTorchConfig, TorchConfig, TrainStepResult } from "./types.js";
 
 /** Fills defaults, so a checkpoint sidecar can store the config verbatim. */
 export function resolveTorchConfig(config: TorchConfig): ResolvedTorchConfig {
@@ -76,6 +76,11 @@ export class TorchModel {
   /** sha256 (hex) of every parameter and buffer: equal hashes = equal weights. */
   parameterHash(): Promise<string> {
     return this.enqueue(() => createHash("sha256").update(this.native.parameterBytes()).digest("hex"));
+  }
+
+  /** Every parameter and buffer by libtorch name (copies), for the ONNX exporter. */
+  namedTensors(): Promise<NamedTensor[]> {
+    return this.enqueue(() => this.native.namedTensors());
   }
 
   get numParameters(): number {

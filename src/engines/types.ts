@@ -123,6 +123,7 @@ export interface NativeTorchModel {
   save(path: string): Promise<void>;
   load(path: string): Promise<void>;
   parameterBytes(): Buffer;
+  namedTensors(): NamedTensor[];
   dispose(): void;
   readonly numParameters: number;
   readonly device: "cpu" | "cuda";
@@ -135,4 +136,11 @@ export interface NativeEngines {
   predictGbt(modelJson: string, x: Float32Array, nRows: number, nCols: number, options?: GbtPredictOptions): Promise<Float32Array>;
   gbtModelInfo(modelJson: string): GbtModelInfo;
   info(): EnginesInfo;
+}
+
+/** One parameter or buffer of a TorchModel, under its libtorch name; data row-major float32. */
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
 }

@@ -108,3 +108,30 @@ export function confusionHeatmap(title: string, labels: string[], matrix: number
     ],
   });
 }
+
+export interface SweepPoint {
+  threshold: number;
+  detection_rate: number | null;
+  false_alarms_per_clean_hour: number | null;
+  median_delay_s: number | null;
+}
+
+/** The alert threshold's trade-off: detection rate (left axis) against false alarms per clean hour and median delay (right axes). */
+export function thresholdSweepChart(points: SweepPoint[]): string {
+  const x = points.map((p) => p.threshold.toFixed(2));
+  return render(720, 320, {
+    legend: { top: 0, data: ["detection rate", "false alarms / clean h", "median delay s"] },
+    grid: { left: 60, right: 120, top: 40, bottom: 40 },
+    xAxis: { type: "category", data: x, name: "threshold", nameLocation: "middle", nameGap: 26 },
+    yAxis: [
+      { type: "value", min: 0, max: 1, name: "detection rate" },
+      { type: "value", name: "false alarms / h", position: "right" },
+      { type: "value", name: "delay s", position: "right", offset: 60 },
+    ],
+    series: [
+      { type: "line", name: "detection rate", data: points.map((p) => p.detection_rate), itemStyle: { color: "#2f6fad" } },
+      { type: "line", name: "false alarms / clean h", yAxisIndex: 1, data: points.map((p) => p.false_alarms_per_clean_hour), itemStyle: { color: "#c0392b" } },
+      { type: "line", name: "median delay s", yAxisIndex: 2, data: points.map((p) => p.median_delay_s), itemStyle: { color: "#7f8c8d" }, lineStyle: { type: "dashed" } },
+    ],
+  });
+}

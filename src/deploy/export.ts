@@ -1,0 +1,158 @@
+// `cis490 export`: a checkpoint (sidecar + engine weights) -> one .onnx file
+// that needs neither libtorch nor XGBoost. The graph's inputs are what the
+// feature core produces for a window (docs/deployment.md); the metadata
+// pins the feature schema so `detect` refuses features made another way.
+
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { TorchModel, type TorchConfig } from "../engines/index.js";
+import { CHANNELS, FEATURE_NAMES } from "../features/channels.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { packageRoot } from "../native/addon.js";
+import { sha256OfFile } from "../io/hash.js";
+import { inputChannels, validateSidecar } from "../train/checkpoint.js";
+import { isSequenceKind, type CheckpointSidecar } from "../train/types.js";
+import { buildGbtGraph } from "./export-gbt.js";
+import { buildNeuralGraph, type BuiltGraph, type NeuralSpec } from "./export-neural.js";
+import { ML_OPSET, OPSET } from "./graph.js";
+import { DataType, encodeModel, type DataTypeCode } from "./onnx-proto.js";
+import { META, type ModelMetadata } from "./metadata.js";
+
+export class ExportError extends Error {}
+
+export interface ExportResult {
+  out: string;
+  kind: string;
+  mode: string;
+  bytes: number;
+  nodes: number;
+  inputs: string[];
+  metadata: ModelMetadata;
+}
+
+export function cis490Version(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+}
+
+async function readCheckpoint(path: string): Promise<{ sc: CheckpointSidecar; sha: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new ExportError(`cannot read checkpoint ${path}: ${(error as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new ExportError(`checkpoint ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return { sc: validateSidecar(doc, path), sha: await sha256OfFile(path) };
+  } catch (error) {
+    throw new ExportError((error as Error).message);
+  }
+}
+
+export async function exportCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
+  const { sc, sha } = await readCheckpoint(checkpoint);
+  const weightsPath = join(dirname(checkpoint), sc.weights_file);
+  const weightsSha = await sha256OfFile(weightsPath).catch((error: NodeJS.ErrnoException) => {
+    throw new ExportError(`checkpoint ${checkpoint}: weights file ${weightsPath} is missing or unreadable (${error.code ?? error.message})`);
+  });
+  if (sc.weights_sha256 && sc.weights_sha256 !== weightsSha) {
+    throw new ExportError(`checkpoint ${checkpoint}: weights file ${weightsPath} has sha256 ${weightsSha}, the sidecar expects ${sc.weights_sha256}`);
+  }
+  const schema = sc.feature_schema as { tensor_len: number; window_s: number; stride_s: number; hz: number; features: string[]; channels: Array<{ name: string }>; phases: string[] };
+  const schemaFeatures = schema.features ?? [];
+  const schemaChannels = (schema.channels ?? []).map((c) => c.name);
+  // The graph input is the feature core's vector/tensor: the trained schema must be this build's layout.
+  if (schemaFeatures.join("\n") !== FEATURE_NAMES.join("\n") || schemaChannels.join("\n") !== CHANNELS.map((c) => c.name).join("\n")) {
+    throw new ExportError(`checkpoint ${checkpoint} was trained on a feature layout this build's feature core does not produce (channels or features differ): retrain it`);
+  }
+  const seq = isSequenceKind(sc.kind);
+  let built: BuiltGraph;
+  try {
+    if (sc.kind === "gbt") {
+      const inputs = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
+      built = buildGbtGraph({ nClasses: sc.classes.length, inputs, inputWidth: FEATURE_NAMES.length }, await readFile(weightsPath, "utf8"));
+    } else {
+      built = await neuralGraph(sc, weightsPath, seq);
+    }
+  } catch (error) {
+    if (error instanceof ExportError) throw error;
+    throw new ExportError(`checkpoint ${checkpoint}: cannot export the ${sc.kind} model: ${(error as Error).message}`);
+  }
+
+  const metadata: ModelMetadata = {
+    format: "cis490-onnx/1",
+    kind: sc.kind,
+    mode: sc.mode,
+    feature_schema_hash: sc.feature_schema_hash,
+    classes: sc.classes,
+    input: seq ? "tensor" : "summary",
+    channels: schemaChannels,
+    model_channels: inputChannels(sc).map((i) => schemaChannels[i]),
+    window: { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensor_len: schema.tensor_len },
+    checkpoint_sha256: sha,
+    weights_sha256: weightsSha,
+    cis490_version: cis490Version(),
+  };
+  const bytes = encodeGraph(built, {
+    name: `cis490_${sc.kind}_${sc.mode}`,
+    nClasses: sc.classes.length,
+    withLabel: sc.kind === "gbt",
+    docString: `cis490 ${sc.kind} (${sc.mode}) exported from ${checkpoint}`,
+    metadata: { [META]: JSON.stringify(metadata) },
+  });
+  await writeFileAtomic(out, bytes);
+  return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: built.g.nodes.length, inputs: built.inputs.map((i) => i.name), metadata };
+}
+
+async function neuralGraph(sc: CheckpointSidecar, weightsPath: string, seq: boolean): Promise<BuiltGraph> {
+  const hp = sc.hyper_parameters as { torch_config?: Record<string, unknown>; input_transform?: string };
+  if (!hp.torch_config) throw new ExportError(`the sidecar has no hyper_parameters.torch_config`);
+  if (!sc.standardisation) throw new ExportError(`a neural checkpoint needs its standardisation statistics`);
+  const model = new TorchModel({ ...(hp.torch_config as unknown as TorchConfig), threads: 1, device: "cpu" });
+  let tensors;
+  try {
+    await model.load(weightsPath);
+    tensors = await model.namedTensors();
+  } finally {
+    await model.dispose();
+  }
+  const cfg = model.config;
+  const spec: NeuralSpec = {
+    kind: sc.kind as NeuralSpec["kind"],
+    hidden: cfg.hidden,
+    layers: cfg.layers,
+    heads: cfg.heads,
+    nClasses: sc.classes.length,
+    inputs: seq ? inputChannels(sc) : sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : [])),
+    inputWidth: seq ? CHANNELS.length : FEATURE_NAMES.length,
+    steps: seq ? cfg.seq_len : 1,
+    stats: sc.standardisation,
+    symlog: (hp.input_transform ?? "symlog") === "symlog",
+  };
+  return buildNeuralGraph(spec, tensors);
+}
+
+/** A built graph as ONNX bytes: inputs as built, output `probabilities` [batch, classes] (and the trees' `label`). */
+export function encodeGraph(built: BuiltGraph, o: { name: string; nClasses: number; withLabel: boolean; docString?: string; metadata: Record<string, string> }): Uint8Array {
+  const outputs: Array<{ name: string; dataType: DataTypeCode; shape: Array<number | string> }> = [{ name: "probabilities", dataType: DataType.FLOAT, shape: ["batch", o.nClasses] }];
+  if (o.withLabel) outputs.push({ name: "label", dataType: DataType.INT64, shape: ["batch"] });
+  const usesMl = built.g.nodes.some((n) => n.domain === "ai.onnx.ml");
+  return encodeModel({
+    graphName: o.name,
+    nodes: built.g.nodes,
+    initializers: built.g.initializers,
+    inputs: built.inputs.map((i) => ({ name: i.name, dataType: i.dataType === "float" ? DataType.FLOAT : DataType.UINT8, shape: i.shape })),
+    outputs,
+    opsets: [{ domain: "", version: OPSET }, ...(usesMl ? [{ domain: "ai.onnx.ml", version: ML_OPSET }] : [])],
+    producerName: "cis490",
+    producerVersion: cis490Version(),
+    docString: o.docString,
+    metadata: o.metadata,
+  });
+}
