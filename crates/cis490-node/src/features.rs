@@ -30,7 +30,7 @@ extern "C" {
 const INT8_ARRAY: i32 = 0;
 const UINT8_ARRAY: i32 = 1;
 const FLOAT32_ARRAY: i32 = 7;
-const FLOAT64_ARRAY: i32 = 8;
+pub(crate) const FLOAT64_ARRAY: i32 = 8;
 
 unsafe fn null(env: napi_env) -> Result<napi_value> {
     let mut v = null_mut();
@@ -69,7 +69,7 @@ unsafe extern "C" fn free_vec<T>(_env: napi_env, _data: *mut c_void, hint: *mut 
 /// A typed array over `data` itself (no copy, no zero-fill); the Vec is
 /// freed by the finalizer when V8 collects the buffer. Falls back to a copy
 /// where external buffers are not allowed (e.g. V8 sandbox builds).
-unsafe fn typed_owned<T: Copy>(env: napi_env, kind: i32, data: Vec<T>) -> Result<napi_value> {
+pub(crate) unsafe fn typed_owned<T: Copy>(env: napi_env, kind: i32, data: Vec<T>) -> Result<napi_value> {
     if data.is_empty() {
         return typed(env, kind, &data);
     }

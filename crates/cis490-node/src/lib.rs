@@ -3,6 +3,7 @@
 //! the event loop on a rayon pool). Reports are JSON strings; all decoding
 //! logic lives in cis490-core.
 
+mod anomaly;
 mod features;
 mod napi;
 mod stats;
@@ -93,6 +94,8 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         export(env, exports, "featureSchema", features::feature_schema)?;
         export(env, exports, "bootstrapF1", stats::bootstrap_f1_js)?;
         export(env, exports, "pairedBootstrap", stats::paired_bootstrap_js)?;
+        export(env, exports, "eifFit", anomaly::eif_fit_js)?;
+        export(env, exports, "eifScore", anomaly::eif_score_js)?;
         Ok(exports)
     })
 }

@@ -1,0 +1,471 @@
+//! Extended isolation forest (Hariri, Carrasco Kind & Brunner, 2019):
+//! each node splits its points by a random hyperplane through a random
+//! point of their bounding box, over `ndim` randomly chosen features
+//! (ndim = 1 is Liu et al.'s classic forest). Tree t draws only from the
+//! RNG stream (seed, t), and scoring sums a row's path lengths in tree
+//! order, so fit and scores are the same whatever the thread count. The
+//! exact algorithm (draw order included) is docs/anomaly.md; the twin is
+//! src/reference/eif.ts.
+
+use crate::detmath::{c_factor, normal, uniform};
+use cis490_stats::rng::Xoshiro128ss;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+pub type Result<T> = std::result::Result<T, String>;
+
+pub const MODEL_FORMAT: &str = "cis490-eif/1";
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EifOptions {
+    pub n_trees: u32,
+    /// Rows per tree (drawn without replacement; capped at the row count).
+    pub subsample: u32,
+    /// Features per hyperplane (capped at the features that vary in a node).
+    pub ndim: u32,
+    pub seed: u32,
+}
+
+impl Default for EifOptions {
+    fn default() -> Self {
+        EifOptions { n_trees: 100, subsample: 256, ndim: 1, seed: 0 }
+    }
+}
+
+impl EifOptions {
+    pub fn from_json(text: &str) -> Result<Self> {
+        let o: EifOptions = serde_json::from_str(if text.trim().is_empty() { "{}" } else { text }).map_err(|e| format!("bad EIF options: {e}"))?;
+        o.validate()?;
+        Ok(o)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=100_000).contains(&self.n_trees) {
+            return Err(format!("n_trees must be in 1..=100000, got {}", self.n_trees));
+        }
+        if !(2..=1_000_000).contains(&self.subsample) {
+            return Err(format!("subsample must be in 2..=1000000, got {}", self.subsample));
+        }
+        if self.ndim < 1 {
+            return Err("ndim must be >= 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// One tree in preorder: node i's left child is i + 1, its right child
+/// `right[i]` (-1 for a leaf). `value` is the split threshold of an
+/// internal node, the path length (depth + c(size)) of a leaf. The
+/// hyperplane of an internal node is `nfeat[i]` (feature, coefficient)
+/// pairs, stored consecutively in `feat` / `coef` in node order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EifTree {
+    pub right: Vec<i32>,
+    pub value: Vec<f64>,
+    pub nfeat: Vec<u32>,
+    pub feat: Vec<u32>,
+    pub coef: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EifModel {
+    pub format: String,
+    pub n_features: usize,
+    pub n_trees: u32,
+    pub ndim: u32,
+    pub seed: u32,
+    /// Rows per tree actually used: min(subsample, training rows).
+    pub subsample: usize,
+    pub max_depth: u32,
+    /// Per feature: the median of the finite training values (0 if none),
+    /// used for missing and non-finite inputs.
+    pub medians: Vec<f64>,
+    pub trees: Vec<EifTree>,
+}
+
+/// Median of the finite values (mean of the two middle ones for an even
+/// count); 0 when there are none.
+pub fn median_finite(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| x.is_finite());
+    let n = v.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let cmp = |a: &f64, b: &f64| a.partial_cmp(b).expect("finite");
+    let (lower, hi, _) = v.select_nth_unstable_by(n / 2, cmp);
+    let hi = *hi;
+    if n % 2 == 1 {
+        hi
+    } else {
+        let lo = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo + hi) / 2.0
+    }
+}
+
+/// ceil(log2(psi)) for psi >= 1.
+pub fn max_depth_for(psi: usize) -> u32 {
+    let mut d = 0u32;
+    while (1usize << d) < psi {
+        d += 1;
+    }
+    d
+}
+
+fn check_matrix(x: &[f64], n: usize, d: usize) -> Result<()> {
+    if d == 0 {
+        return Err("the matrix has no columns".into());
+    }
+    if n.checked_mul(d) != Some(x.len()) {
+        return Err(format!("matrix of {} values is not {n} x {d}", x.len()));
+    }
+    Ok(())
+}
+
+/// Rows `0..psi` of a Fisher-Yates shuffle of 0..n, with the displaced
+/// entries kept in a map so the cost is O(psi), not O(n).
+fn sample_rows(rng: &mut Xoshiro128ss, n: usize, psi: usize) -> Vec<usize> {
+    let mut moved: HashMap<usize, usize> = HashMap::with_capacity(2 * psi);
+    let mut out = Vec::with_capacity(psi);
+    for i in 0..psi {
+        let j = i + rng.index((n - i) as u32) as usize;
+        let at_j = *moved.get(&j).unwrap_or(&j);
+        let at_i = *moved.get(&i).unwrap_or(&i);
+        moved.insert(j, at_i);
+        out.push(at_j);
+    }
+    out
+}
+
+struct Builder<'a> {
+    rng: Xoshiro128ss,
+    /// The tree's sample, imputed, row-major [psi, d].
+    x: &'a mut [f64],
+    d: usize,
+    ndim: usize,
+    max_depth: u32,
+    tree: EifTree,
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+    cand: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+impl Builder<'_> {
+    fn leaf(&mut self, depth: u32, size: usize) {
+        self.tree.right.push(-1);
+        self.tree.value.push(f64::from(depth) + c_factor(size));
+        self.tree.nfeat.push(0);
+    }
+
+    /// Builds the subtree of rows[a..b] at `depth` (preorder, left first).
+    fn build(&mut self, a: usize, b: usize, depth: u32) {
+        let size = b - a;
+        if depth >= self.max_depth || size <= 1 {
+            return self.leaf(depth, size);
+        }
+        let d = self.d;
+        self.lo.iter_mut().for_each(|v| *v = f64::INFINITY);
+        self.hi.iter_mut().for_each(|v| *v = f64::NEG_INFINITY);
+        for &r in &self.rows[a..b] {
+            let row = &self.x[r as usize * d..(r as usize + 1) * d];
+            for f in 0..d {
+                let v = row[f];
+                if v < self.lo[f] {
+                    self.lo[f] = v;
+                }
+                if v > self.hi[f] {
+                    self.hi[f] = v;
+                }
+            }
+        }
+        self.cand.clear();
+        self.cand.extend((0..d as u32).filter(|&f| self.hi[f as usize] > self.lo[f as usize]));
+        let m = self.cand.len();
+        if m == 0 {
+            return self.leaf(depth, size);
+        }
+        let k = self.ndim.min(m);
+        for i in 0..k {
+            let j = i + self.rng.index((m - i) as u32) as usize;
+            self.cand.swap(i, j);
+        }
+        let fstart = self.tree.feat.len();
+        let mut threshold = 0.0;
+        for i in 0..k {
+            let f = self.cand[i] as usize;
+            let c = normal(&mut self.rng);
+            let p = self.lo[f] + uniform(&mut self.rng) * (self.hi[f] - self.lo[f]);
+            threshold += c * p;
+            self.tree.feat.push(f as u32);
+            self.tree.coef.push(c);
+        }
+        let node = self.tree.right.len();
+        self.tree.right.push(0);
+        self.tree.value.push(threshold);
+        self.tree.nfeat.push(k as u32);
+        // Partition rows[a..b]: those with n.x <= threshold first.
+        let mut split = a;
+        for i in a..b {
+            let r = self.rows[i] as usize;
+            let row = &self.x[r * d..(r + 1) * d];
+            let mut dot = 0.0;
+            for q in 0..k {
+                dot += self.tree.coef[fstart + q] * row[self.tree.feat[fstart + q] as usize];
+            }
+            if dot <= threshold {
+                self.rows.swap(i, split);
+                split += 1;
+            }
+        }
+        self.build(a, split, depth + 1);
+        self.tree.right[node] = self.tree.right.len() as i32;
+        self.build(split, b, depth + 1);
+    }
+}
+
+#[inline]
+fn imputed(v: f64, median: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        median
+    }
+}
+
+fn build_tree(x: &[f64], n: usize, d: usize, medians: &[f64], o: &EifOptions, t: u32, psi: usize, max_depth: u32) -> EifTree {
+    let mut rng = Xoshiro128ss::for_resample(o.seed, t);
+    let sample = sample_rows(&mut rng, n, psi);
+    let mut local = vec![0.0; psi * d];
+    for (i, &r) in sample.iter().enumerate() {
+        for f in 0..d {
+            local[i * d + f] = imputed(x[r * d + f], medians[f]);
+        }
+    }
+    let mut b = Builder {
+        rng,
+        x: &mut local,
+        d,
+        ndim: o.ndim as usize,
+        max_depth,
+        tree: EifTree { right: Vec::new(), value: Vec::new(), nfeat: Vec::new(), feat: Vec::new(), coef: Vec::new() },
+        lo: vec![0.0; d],
+        hi: vec![0.0; d],
+        cand: Vec::with_capacity(d),
+        rows: (0..psi as u32).collect(),
+    };
+    b.build(0, psi, 0);
+    b.tree
+}
+
+/// Fits a forest on the row-major [n, d] matrix `x` (NaN / infinities =
+/// missing) on the current rayon pool.
+pub fn fit(x: &[f64], n: usize, d: usize, o: &EifOptions) -> Result<EifModel> {
+    o.validate()?;
+    check_matrix(x, n, d)?;
+    if n < 2 {
+        return Err(format!("need at least 2 training rows, got {n}"));
+    }
+    let medians: Vec<f64> = (0..d).into_par_iter().map(|f| median_finite((0..n).map(|i| x[i * d + f]).collect())).collect();
+    let psi = (o.subsample as usize).min(n);
+    let max_depth = max_depth_for(psi);
+    let trees: Vec<EifTree> = (0..o.n_trees).into_par_iter().map(|t| build_tree(x, n, d, &medians, o, t, psi, max_depth)).collect();
+    Ok(EifModel { format: MODEL_FORMAT.into(), n_features: d, n_trees: o.n_trees, ndim: o.ndim, seed: o.seed, subsample: psi, max_depth, medians, trees })
+}
+
+impl EifTree {
+    /// Node offsets into feat/coef (prefix sums of nfeat).
+    fn offsets(&self) -> Vec<u32> {
+        let mut off = Vec::with_capacity(self.nfeat.len());
+        let mut s = 0u32;
+        for &k in &self.nfeat {
+            off.push(s);
+            s += k;
+        }
+        off
+    }
+
+    #[inline]
+    fn path_length(&self, off: &[u32], row: &[f64]) -> f64 {
+        let mut i = 0usize;
+        loop {
+            let r = self.right[i];
+            if r < 0 {
+                return self.value[i];
+            }
+            let (s, k) = (off[i] as usize, self.nfeat[i] as usize);
+            let mut dot = 0.0;
+            for q in s..s + k {
+                dot += self.coef[q] * row[self.feat[q] as usize];
+            }
+            i = if dot <= self.value[i] { i + 1 } else { r as usize };
+        }
+    }
+}
+
+/// Rows scored together: each tree walks a block of rows before the next
+/// tree (the trees stay in cache), and a row's sum runs in tree order.
+const SCORE_BLOCK: usize = 256;
+
+impl EifModel {
+    pub fn from_json(text: &str) -> Result<Self> {
+        let m: EifModel = serde_json::from_str(text).map_err(|e| format!("bad EIF model: {e}"))?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("serialisable")
+    }
+
+    /// Structural checks so that a corrupt model cannot index out of range.
+    pub fn validate(&self) -> Result<()> {
+        if self.format != MODEL_FORMAT {
+            return Err(format!("EIF model format is {:?}, expected {MODEL_FORMAT}", self.format));
+        }
+        if self.medians.len() != self.n_features || self.trees.len() != self.n_trees as usize || self.trees.is_empty() || self.subsample < 2 {
+            return Err("EIF model: inconsistent sizes".into());
+        }
+        for (t, tree) in self.trees.iter().enumerate() {
+            let nn = tree.right.len();
+            let bad = |w: &str| format!("EIF model: tree {t}: {w}");
+            if nn == 0 || tree.value.len() != nn || tree.nfeat.len() != nn {
+                return Err(bad("node arrays differ in length"));
+            }
+            let total: usize = tree.nfeat.iter().map(|&k| k as usize).sum();
+            if tree.feat.len() != total || tree.coef.len() != total {
+                return Err(bad("hyperplane arrays do not match nfeat"));
+            }
+            if tree.feat.iter().any(|&f| f as usize >= self.n_features) {
+                return Err(bad("feature index out of range"));
+            }
+            for i in 0..nn {
+                let r = tree.right[i];
+                let leaf = r < 0;
+                if leaf != (tree.nfeat[i] == 0) || (!leaf && (r as usize <= i + 1 || r as usize >= nn)) || (!leaf && i + 1 >= nn) {
+                    return Err(bad(&format!("node {i} is malformed")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Anomaly scores s = 2^(-E[h(x)] / c(subsample)) in (0, 1] of the
+    /// row-major [n, n_features] matrix, on the current rayon pool.
+    pub fn score(&self, x: &[f64], n: usize) -> Result<Vec<f64>> {
+        let d = self.n_features;
+        check_matrix(x, n, d)?;
+        let offs: Vec<Vec<u32>> = self.trees.iter().map(|t| t.offsets()).collect();
+        let c = c_factor(self.subsample);
+        let t = f64::from(self.n_trees);
+        let mut out = vec![0.0; n];
+        out.par_chunks_mut(SCORE_BLOCK).enumerate().for_each(|(b, chunk)| {
+            let r0 = b * SCORE_BLOCK;
+            let mut rows = vec![0.0; chunk.len() * d];
+            for (i, v) in rows.iter_mut().enumerate() {
+                *v = imputed(x[r0 * d + i], self.medians[i % d]);
+            }
+            for (tree, off) in self.trees.iter().zip(&offs) {
+                for (i, acc) in chunk.iter_mut().enumerate() {
+                    *acc += tree.path_length(off, &rows[i * d..(i + 1) * d]);
+                }
+            }
+            for acc in chunk.iter_mut() {
+                *acc = (-(*acc / t) / c).exp2();
+            }
+        });
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(n: usize, d: usize, seed: u32) -> Vec<f64> {
+        let mut g = Xoshiro128ss::for_resample(seed, 99);
+        (0..n * d).map(|_| normal(&mut g)).collect()
+    }
+
+    fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+    }
+
+    #[test]
+    fn same_forest_and_scores_whatever_the_threads() {
+        let (n, d) = (500, 6);
+        let x = data(n, d, 1);
+        for ndim in [1, 3] {
+            let o = EifOptions { n_trees: 20, subsample: 64, ndim, seed: 5 };
+            let m1 = in_pool(1, || fit(&x, n, d, &o).unwrap());
+            let m3 = in_pool(3, || fit(&x, n, d, &o).unwrap());
+            assert_eq!(m1, m3);
+            assert_eq!(in_pool(1, || m1.score(&x, n).unwrap()), in_pool(3, || m1.score(&x, n).unwrap()));
+        }
+    }
+
+    #[test]
+    fn outliers_score_higher() {
+        let (n, d) = (1000, 4);
+        let mut x = data(n, d, 2);
+        for f in 0..d {
+            x[f] = 8.0; // row 0: far out
+        }
+        let m = fit(&x, n, d, &EifOptions { n_trees: 100, ndim: 2, ..Default::default() }).unwrap();
+        let s = m.score(&x, n).unwrap();
+        let rank = s.iter().filter(|&&v| v > s[0]).count();
+        assert_eq!(rank, 0, "outlier score {} not the highest", s[0]);
+        assert!(s.iter().all(|v| *v > 0.0 && *v <= 1.0));
+    }
+
+    #[test]
+    fn model_round_trips_and_is_validated() {
+        let x = data(100, 3, 3);
+        let m = fit(&x, 100, 3, &EifOptions { n_trees: 5, subsample: 32, ndim: 2, seed: 1 }).unwrap();
+        let back = EifModel::from_json(&m.to_json()).unwrap();
+        assert_eq!(back, m);
+        let mut bad = m.clone();
+        bad.trees[0].feat[0] = 7;
+        assert!(bad.validate().is_err());
+        let mut bad = m;
+        bad.trees[1].right[0] = 0;
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn missing_and_constant_inputs() {
+        let mut x = data(50, 3, 4);
+        for i in 0..50 {
+            x[i * 3 + 1] = 7.0; // constant column: never split on
+            if i % 3 == 0 {
+                x[i * 3] = f64::NAN;
+            }
+        }
+        x[5] = f64::INFINITY;
+        let m = fit(&x, 50, 3, &EifOptions { n_trees: 10, subsample: 16, ndim: 3, seed: 2 }).unwrap();
+        assert_eq!(m.medians[1], 7.0);
+        assert!(m.trees.iter().all(|t| !t.feat.contains(&1)));
+        let s = m.score(&[f64::NAN, f64::NAN, f64::NAN], 1).unwrap();
+        assert!(s[0].is_finite());
+    }
+
+    #[test]
+    fn sampling_is_without_replacement() {
+        let mut g = Xoshiro128ss::for_resample(1, 1);
+        let mut s = sample_rows(&mut g, 300, 300);
+        s.sort();
+        assert_eq!(s, (0..300).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median_finite(vec![3.0, 1.0, f64::NAN, 2.0]), 2.0);
+        assert_eq!(median_finite(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median_finite(vec![f64::NAN]), 0.0);
+        assert_eq!(max_depth_for(256), 8);
+        assert_eq!(max_depth_for(255), 8);
+        assert_eq!(max_depth_for(257), 9);
+        assert_eq!(max_depth_for(2), 1);
+    }
+}
