@@ -274,39 +274,64 @@ pub fn fit(x: &[f64], n: usize, d: usize, o: &EifOptions) -> Result<EifModel> {
     Ok(EifModel { format: MODEL_FORMAT.into(), n_features: d, n_trees: o.n_trees, ndim: o.ndim, seed: o.seed, subsample: psi, max_depth, medians, trees })
 }
 
-impl EifTree {
-    /// Node offsets into feat/coef (prefix sums of nfeat).
-    fn offsets(&self) -> Vec<u32> {
-        let mut off = Vec::with_capacity(self.nfeat.len());
-        let mut s = 0u32;
-        for &k in &self.nfeat {
-            off.push(s);
-            s += k;
+/// A node laid out for scoring: the first (feature, coefficient) pair
+/// inline, so a classic (ndim = 1) split reads one 32-byte record.
+#[derive(Clone, Copy)]
+struct ScoreNode {
+    value: f64,
+    coef0: f64,
+    feat0: u32,
+    /// -1 for a leaf.
+    right: i32,
+    /// Further pairs: hyper[start..start + more].
+    start: u32,
+    more: u32,
+}
+
+struct ScoreTree {
+    nodes: Vec<ScoreNode>,
+    hyper: Vec<(f64, u32)>,
+}
+
+impl ScoreTree {
+    fn new(t: &EifTree) -> Self {
+        let mut nodes = Vec::with_capacity(t.right.len());
+        let mut hyper = Vec::new();
+        let mut q = 0usize;
+        for i in 0..t.right.len() {
+            let k = t.nfeat[i] as usize;
+            let (coef0, feat0) = if k > 0 { (t.coef[q], t.feat[q]) } else { (0.0, 0) };
+            let start = hyper.len() as u32;
+            for j in q + 1..q + k {
+                hyper.push((t.coef[j], t.feat[j]));
+            }
+            nodes.push(ScoreNode { value: t.value[i], coef0, feat0, right: t.right[i], start, more: k.saturating_sub(1) as u32 });
+            q += k;
         }
-        off
+        ScoreTree { nodes, hyper }
     }
 
+    /// Same sum, same order as the fit: coef * x over the pairs in order.
     #[inline]
-    fn path_length(&self, off: &[u32], row: &[f64]) -> f64 {
+    fn path_length(&self, row: &[f64]) -> f64 {
         let mut i = 0usize;
         loop {
-            let r = self.right[i];
-            if r < 0 {
-                return self.value[i];
+            let nd = &self.nodes[i];
+            if nd.right < 0 {
+                return nd.value;
             }
-            let (s, k) = (off[i] as usize, self.nfeat[i] as usize);
-            let mut dot = 0.0;
-            for q in s..s + k {
-                dot += self.coef[q] * row[self.feat[q] as usize];
+            let mut dot = 0.0 + nd.coef0 * row[nd.feat0 as usize];
+            for &(c, f) in &self.hyper[nd.start as usize..(nd.start + nd.more) as usize] {
+                dot += c * row[f as usize];
             }
-            i = if dot <= self.value[i] { i + 1 } else { r as usize };
+            i = if dot <= nd.value { i + 1 } else { nd.right as usize };
         }
     }
 }
 
 /// Rows scored together: each tree walks a block of rows before the next
 /// tree (the trees stay in cache), and a row's sum runs in tree order.
-const SCORE_BLOCK: usize = 256;
+const SCORE_BLOCK: usize = 64;
 
 impl EifModel {
     pub fn from_json(text: &str) -> Result<Self> {
@@ -356,7 +381,7 @@ impl EifModel {
     pub fn score(&self, x: &[f64], n: usize) -> Result<Vec<f64>> {
         let d = self.n_features;
         check_matrix(x, n, d)?;
-        let offs: Vec<Vec<u32>> = self.trees.iter().map(|t| t.offsets()).collect();
+        let trees: Vec<ScoreTree> = self.trees.iter().map(ScoreTree::new).collect();
         let c = c_factor(self.subsample);
         let t = f64::from(self.n_trees);
         let mut out = vec![0.0; n];
@@ -366,9 +391,9 @@ impl EifModel {
             for (i, v) in rows.iter_mut().enumerate() {
                 *v = imputed(x[r0 * d + i], self.medians[i % d]);
             }
-            for (tree, off) in self.trees.iter().zip(&offs) {
+            for tree in &trees {
                 for (i, acc) in chunk.iter_mut().enumerate() {
-                    *acc += tree.path_length(off, &rows[i * d..(i + 1) * d]);
+                    *acc += tree.path_length(&rows[i * d..(i + 1) * d]);
                 }
             }
             for acc in chunk.iter_mut() {

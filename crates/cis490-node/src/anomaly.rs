@@ -13,7 +13,7 @@ use std::ptr::null_mut;
 
 const FLOAT32_ARRAY: i32 = 7;
 
-unsafe fn get_matrix(env: napi_env, v: napi_value, what: &str) -> Result<Vec<f64>> {
+pub(crate) unsafe fn get_matrix(env: napi_env, v: napi_value, what: &str) -> Result<Vec<f64>> {
     let mut is_ta = false;
     if v.is_null() || napi_is_typedarray(env, v, &mut is_ta) != NAPI_OK || !is_ta {
         return Err(format!("{what} must be a Float64Array or Float32Array"));
