@@ -13,6 +13,7 @@ import type { GbtHyperParameters } from "../../train/gbt.js";
 import type { NeuralHyperParameters } from "../../train/neural.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES, trainModel, type TrainResult } from "../../train/run.js";
 import { MODEL_KINDS, MODES, TrainError, isSequenceKind, type EpochRecord, type Mode, type ModelKind } from "../../train/types.js";
+import { trainEif, type EifTrainResult } from "../../anomaly/train.js";
 
 function list<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T[] {
   if (value === undefined) return [];
@@ -101,7 +102,7 @@ export class TrainCommand extends Command {
     ],
   });
 
-  model = Option.String("--model", { description: "gbt, mlp, cnn, gru, lstm or transformer (comma-separated list allowed)" });
+  model = Option.String("--model", { description: "gbt, mlp, cnn, gru, lstm, transformer or eif (unsupervised, clean windows only; docs/anomaly.md) (comma-separated list allowed)" });
   mode = Option.String("--mode", { description: "realistic or oracle (comma-separated list allowed; default realistic)" });
   all = Option.Boolean("--all", false, { description: "Train every model in both modes (12 runs)" });
   features = Option.String("--features", { description: "features_window.parquet (default data/processed/features_window.parquet)" });
@@ -137,6 +138,7 @@ export class TrainCommand extends Command {
       return code;
     };
     let kinds: ModelKind[];
+    let eif = false;
     let modes: Mode[];
     let neural: Partial<NeuralHyperParameters>;
     let gbt: Partial<GbtHyperParameters>;
@@ -151,7 +153,9 @@ export class TrainCommand extends Command {
         modes = [...MODES];
       } else {
         if (this.model === undefined) throw new OptionError("--model is required (or --all)");
-        kinds = list("--model", this.model, MODEL_KINDS);
+        const asked = list("--model", this.model, [...MODEL_KINDS, "eif"] as const);
+        eif = asked.includes("eif");
+        kinds = asked.filter((k): k is ModelKind => k !== "eif");
         modes = this.mode === undefined ? ["realistic"] : list("--mode", this.mode, MODES);
       }
       neural = {
@@ -195,7 +199,7 @@ export class TrainCommand extends Command {
 
     const runs: Array<{ kind: ModelKind; mode: Mode }> = kinds.flatMap((kind) => modes.map((mode) => ({ kind, mode })));
     const results: Array<{ kind: ModelKind; mode: Mode; result: TrainResult }> = [];
-    const failures: Array<{ kind: ModelKind; mode: Mode; error: string }> = [];
+    const failures: Array<{ kind: ModelKind | "eif"; mode: Mode; error: string }> = [];
     for (const { kind, mode } of runs) {
       const label = `${kind} ${mode}`;
       const progress = new EpochProgress(stderr as unknown as TTYish, label, kind === "gbt" ? (gbt.rounds ?? 400) : (neural.epochs ?? 60));
@@ -229,6 +233,19 @@ export class TrainCommand extends Command {
       }
     }
 
+    // The unsupervised detector: its own checkpoint kind and summary (docs/anomaly.md).
+    const anomaly: Array<{ mode: Mode; result: EifTrainResult }> = [];
+    for (const mode of eif ? modes : []) {
+      try {
+        anomaly.push({ mode, result: await trainEif({ mode, features: show(features), split: show(split), out, seed, threads, force: this.force }) });
+      } catch (error) {
+        const message = error instanceof TrainError ? error.message : `${(error as Error).message ?? String(error)}`;
+        failures.push({ kind: "eif", mode, error: message });
+        writeLine(stderr, `cis490 train: eif ${mode}: ${message}`);
+      }
+    }
+    const nRuns = runs.length + (eif ? modes.length : 0);
+
     if (this.json) {
       stdout.write(
         JSON.stringify({
@@ -248,6 +265,20 @@ export class TrainCommand extends Command {
             input_shape: result.sidecar.training.input_shape,
             engine: result.sidecar.engine,
             warnings: result.sidecar.training.warnings,
+          })),
+          anomaly: anomaly.map(({ mode, result: { sidecar: sc, sidecarPath, weightsPath, reused } }) => ({
+            model: "eif",
+            mode,
+            checkpoint: sidecarPath,
+            weights: weightsPath,
+            reused: reused ?? false,
+            threshold: sc.threshold,
+            gate: sc.gate,
+            n_train_clean: sc.training.n_train_clean,
+            inputs: sc.training.inputs.length,
+            dropped: sc.training.dropped.length,
+            seconds: sc.training.total_seconds,
+            warnings: sc.training.warnings,
           })),
           failures,
         }) + "\n",
@@ -274,7 +305,22 @@ export class TrainCommand extends Command {
       for (const { kind, mode, result } of results) {
         for (const w of result.sidecar.training.warnings) stdout.write(`note (${kind} ${mode}): ${w}\n`);
       }
-      if (failures.length) stdout.write(`\n${failures.length} of ${runs.length} run(s) failed (see above).\n`);
+      if (anomaly.length) {
+        const arows = anomaly.map(({ mode, result: { sidecar: sc, sidecarPath, reused } }) => [
+          "eif",
+          mode,
+          String(sc.training.n_train_clean),
+          `${sc.training.inputs.length} (${sc.training.dropped.length} dropped)`,
+          sc.threshold.toFixed(4),
+          `${(100 * sc.gate.clean_anomaly_rate).toFixed(1)}%`,
+          sc.gate.promotable ? "yes" : "NO",
+          reused ? `${sc.training.total_seconds.toFixed(1)} (kept)` : sc.training.total_seconds.toFixed(1),
+          show(sidecarPath),
+        ]);
+        stdout.write(formatTable(["model", "mode", "clean train", "inputs", "threshold", "held-out clean alarms", "promotable", "seconds", "checkpoint"], arows, ["left", "left", "right", "left", "right", "right", "left", "right", "left"]));
+        for (const { mode, result } of anomaly) for (const w of result.sidecar.training.warnings) stdout.write(`note (eif ${mode}): ${w}\n`);
+      }
+      if (failures.length) stdout.write(`\n${failures.length} of ${nRuns} run(s) failed (see above).\n`);
     }
     return failures.length === 0 ? EXIT_OK : EXIT_FAILURE;
   }
