@@ -140,30 +140,36 @@ function buildTree(x: ArrayLike<number>, n: number, d: number, medians: number[]
   const build = (rows: number[][], depth: number): void => {
     const size = rows.length;
     if (depth >= maxDepth || size <= 1) return leaf(depth, size);
-    const lo = new Array<number>(d).fill(Infinity);
-    const hi = new Array<number>(d).fill(-Infinity);
-    for (const row of rows) {
-      for (let f = 0; f < d; f++) {
-        if (row[f] < lo[f]) lo[f] = row[f];
-        if (row[f] > hi[f]) hi[f] = row[f];
+    // Features in a lazily drawn Fisher-Yates order, skipping those constant on these rows, until ndim are found.
+    const perm = Array.from({ length: d }, (_, f) => f);
+    const cand: number[] = [];
+    const lo: number[] = [];
+    const hi: number[] = [];
+    for (let i = 0; cand.length < o.ndim && i < d; i++) {
+      const j = i + rng.index(d - i);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+      const f = perm[i];
+      let mn = Infinity;
+      let mx = -Infinity;
+      for (const row of rows) {
+        if (row[f] < mn) mn = row[f];
+        if (row[f] > mx) mx = row[f];
+      }
+      if (mx > mn) {
+        cand.push(f);
+        lo.push(mn);
+        hi.push(mx);
       }
     }
-    const cand: number[] = [];
-    for (let f = 0; f < d; f++) if (hi[f] > lo[f]) cand.push(f);
-    const m = cand.length;
-    if (m === 0) return leaf(depth, size);
-    const k = Math.min(o.ndim, m);
-    for (let i = 0; i < k; i++) {
-      const j = i + rng.index(m - i);
-      [cand[i], cand[j]] = [cand[j], cand[i]];
-    }
+    const k = cand.length;
+    if (k === 0) return leaf(depth, size);
     const feats: number[] = [];
     const coefs: number[] = [];
     let threshold = 0;
     for (let i = 0; i < k; i++) {
       const f = cand[i];
       const c = normal(rng);
-      const p = lo[f] + uniform(rng) * (hi[f] - lo[f]);
+      const p = lo[i] + uniform(rng) * (hi[i] - lo[i]);
       threshold += c * p;
       feats.push(f);
       coefs.push(c);

@@ -88,7 +88,34 @@ pub struct EifModel {
 /// Median of the finite values (mean of the two middle ones for an even
 /// count); 0 when there are none.
 pub fn median_finite(mut v: Vec<f64>) -> f64 {
-    v.retain(|x| x.is_finite());
+    median_in_place(&mut v)
+}
+
+/// Per-column median_finite of row-major [n, d]: one sequential pass
+/// transposes (a strided gather per column would miss the cache on every
+/// value), then the columns are selected in parallel.
+fn column_medians(x: &[f64], n: usize, d: usize) -> Vec<f64> {
+    let mut cols = vec![0.0; n * d];
+    for (i, row) in x.chunks_exact(d).enumerate() {
+        for (f, &v) in row.iter().enumerate() {
+            cols[f * n + i] = v;
+        }
+    }
+    cols.par_chunks_mut(n.max(1)).take(d).map(|c| median_in_place(c)).collect()
+}
+
+fn median_in_place(c: &mut [f64]) -> f64 {
+    let mut k = 0;
+    for i in 0..c.len() {
+        if c[i].is_finite() {
+            c[k] = c[i];
+            k += 1;
+        }
+    }
+    median_of_finite(&mut c[..k])
+}
+
+fn median_of_finite(v: &mut [f64]) -> f64 {
     let n = v.len();
     if n == 0 {
         return 0.0;
@@ -149,6 +176,7 @@ struct Builder<'a> {
     lo: Vec<f64>,
     hi: Vec<f64>,
     cand: Vec<u32>,
+    perm: Vec<u32>,
     rows: Vec<u32>,
 }
 
@@ -166,30 +194,35 @@ impl Builder<'_> {
             return self.leaf(depth, size);
         }
         let d = self.d;
-        self.lo.iter_mut().for_each(|v| *v = f64::INFINITY);
-        self.hi.iter_mut().for_each(|v| *v = f64::NEG_INFINITY);
-        for &r in &self.rows[a..b] {
-            let row = &self.x[r as usize * d..(r as usize + 1) * d];
-            for f in 0..d {
-                let v = row[f];
-                if v < self.lo[f] {
-                    self.lo[f] = v;
-                }
-                if v > self.hi[f] {
-                    self.hi[f] = v;
-                }
-            }
+        // Features in random order (a Fisher-Yates shuffle of 0..d, drawn
+        // lazily), skipping those constant on this node's rows, until ndim
+        // are found: a uniform random subset of the non-constant features,
+        // found by looking at about ndim columns instead of all d.
+        for (f, p) in self.perm.iter_mut().enumerate() {
+            *p = f as u32;
         }
         self.cand.clear();
-        self.cand.extend((0..d as u32).filter(|&f| self.hi[f as usize] > self.lo[f as usize]));
-        let m = self.cand.len();
-        if m == 0 {
-            return self.leaf(depth, size);
+        let mut i = 0usize;
+        while self.cand.len() < self.ndim && i < d {
+            let j = i + self.rng.index((d - i) as u32) as usize;
+            self.perm.swap(i, j);
+            let f = self.perm[i] as usize;
+            i += 1;
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for &r in &self.rows[a..b] {
+                let v = self.x[r as usize * d + f];
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            if hi > lo {
+                self.cand.push(f as u32);
+                self.lo[f] = lo;
+                self.hi[f] = hi;
+            }
         }
-        let k = self.ndim.min(m);
-        for i in 0..k {
-            let j = i + self.rng.index((m - i) as u32) as usize;
-            self.cand.swap(i, j);
+        let k = self.cand.len();
+        if k == 0 {
+            return self.leaf(depth, size);
         }
         let fstart = self.tree.feat.len();
         let mut threshold = 0.0;
@@ -253,6 +286,7 @@ fn build_tree(x: &[f64], n: usize, d: usize, medians: &[f64], o: &EifOptions, t:
         lo: vec![0.0; d],
         hi: vec![0.0; d],
         cand: Vec::with_capacity(d),
+        perm: vec![0; d],
         rows: (0..psi as u32).collect(),
     };
     b.build(0, psi, 0);
@@ -267,7 +301,7 @@ pub fn fit(x: &[f64], n: usize, d: usize, o: &EifOptions) -> Result<EifModel> {
     if n < 2 {
         return Err(format!("need at least 2 training rows, got {n}"));
     }
-    let medians: Vec<f64> = (0..d).into_par_iter().map(|f| median_finite((0..n).map(|i| x[i * d + f]).collect())).collect();
+    let medians = column_medians(x, n, d);
     let psi = (o.subsample as usize).min(n);
     let max_depth = max_depth_for(psi);
     let trees: Vec<EifTree> = (0..o.n_trees).into_par_iter().map(|t| build_tree(x, n, d, &medians, o, t, psi, max_depth)).collect();
@@ -311,23 +345,53 @@ impl ScoreTree {
         ScoreTree { nodes, hyper }
     }
 
-    /// Same sum, same order as the fit: coef * x over the pairs in order.
+    /// Adds the path length of each of up to LANES rows (row-major, `d`
+    /// wide) to `acc`. The rows descend together, one level per step for
+    /// `steps` = the depth limit (a row at a leaf stays there), without a
+    /// data-dependent branch: independent lanes overlap their memory
+    /// latency, and a mispredicted left/right branch per level would cost
+    /// more than the split itself. The dot product is the fit's: coef * x
+    /// over the pairs in order, from 0.
     #[inline]
-    fn path_length(&self, row: &[f64]) -> f64 {
-        let mut i = 0usize;
-        loop {
-            let nd = &self.nodes[i];
-            if nd.right < 0 {
-                return nd.value;
+    fn add_path_lengths(&self, rows: &[f64], d: usize, acc: &mut [f64], steps: u32) {
+        let m = acc.len();
+        let mut at = [0usize; LANES];
+        if self.hyper.is_empty() && m == LANES {
+            // Classic splits (one pair per node), a full group: fixed-size
+            // loops the compiler unrolls across the lanes.
+            for _ in 0..steps {
+                for l in 0..LANES {
+                    let i = at[l];
+                    let nd = &self.nodes[i];
+                    let dot = 0.0 + nd.coef0 * rows[l * d + nd.feat0 as usize];
+                    let next = if dot <= nd.value { i + 1 } else { nd.right as usize };
+                    at[l] = if nd.right < 0 { i } else { next };
+                }
             }
-            let mut dot = 0.0 + nd.coef0 * row[nd.feat0 as usize];
-            for &(c, f) in &self.hyper[nd.start as usize..(nd.start + nd.more) as usize] {
-                dot += c * row[f as usize];
+            for l in 0..LANES {
+                acc[l] += self.nodes[at[l]].value;
             }
-            i = if dot <= nd.value { i + 1 } else { nd.right as usize };
+            return;
+        }
+        for _ in 0..steps {
+            for (l, i) in at.iter_mut().enumerate().take(m) {
+                let nd = &self.nodes[*i];
+                let row = &rows[l * d..(l + 1) * d];
+                let mut dot = 0.0 + nd.coef0 * row[nd.feat0 as usize];
+                for &(c, f) in &self.hyper[nd.start as usize..(nd.start + nd.more) as usize] {
+                    dot += c * row[f as usize];
+                }
+                let next = if dot <= nd.value { *i + 1 } else { nd.right as usize };
+                *i = if nd.right < 0 { *i } else { next };
+            }
+        }
+        for (a, &i) in acc.iter_mut().zip(&at) {
+            *a += self.nodes[i].value;
         }
     }
 }
+
+const LANES: usize = 8;
 
 /// Rows scored together: each tree walks a block of rows before the next
 /// tree (the trees stay in cache), and a row's sum runs in tree order.
@@ -349,7 +413,7 @@ impl EifModel {
         if self.format != MODEL_FORMAT {
             return Err(format!("EIF model format is {:?}, expected {MODEL_FORMAT}", self.format));
         }
-        if self.medians.len() != self.n_features || self.trees.len() != self.n_trees as usize || self.trees.is_empty() || self.subsample < 2 {
+        if self.max_depth > 64 || self.medians.len() != self.n_features || self.trees.len() != self.n_trees as usize || self.trees.is_empty() || self.subsample < 2 {
             return Err("EIF model: inconsistent sizes".into());
         }
         for (t, tree) in self.trees.iter().enumerate() {
@@ -364,6 +428,25 @@ impl EifModel {
             }
             if tree.feat.iter().any(|&f| f as usize >= self.n_features) {
                 return Err(bad("feature index out of range"));
+            }
+            // Walk the preorder from the root: every node reached once,
+            // no deeper than max_depth (the scorer takes max_depth steps).
+            let mut stack = vec![(0usize, 0u32)];
+            let mut seen = 0usize;
+            while let Some((i, depth)) = stack.pop() {
+                seen += 1;
+                if depth > self.max_depth || seen > nn {
+                    return Err(bad("deeper than max_depth"));
+                }
+                if let Some(&r) = tree.right.get(i).filter(|&&r| r >= 0) {
+                    if r as usize > i + 1 && (r as usize) < nn {
+                        stack.push((r as usize, depth + 1));
+                        stack.push((i + 1, depth + 1));
+                    }
+                }
+            }
+            if seen != nn {
+                return Err(bad("nodes not reachable from the root"));
             }
             for i in 0..nn {
                 let r = tree.right[i];
@@ -388,12 +471,14 @@ impl EifModel {
         out.par_chunks_mut(SCORE_BLOCK).enumerate().for_each(|(b, chunk)| {
             let r0 = b * SCORE_BLOCK;
             let mut rows = vec![0.0; chunk.len() * d];
-            for (i, v) in rows.iter_mut().enumerate() {
-                *v = imputed(x[r0 * d + i], self.medians[i % d]);
+            for (dst, src) in rows.chunks_exact_mut(d).zip(x[r0 * d..].chunks_exact(d)) {
+                for ((o, &v), &m) in dst.iter_mut().zip(src).zip(&self.medians) {
+                    *o = imputed(v, m);
+                }
             }
             for tree in &trees {
-                for (i, acc) in chunk.iter_mut().enumerate() {
-                    *acc += tree.path_length(&rows[i * d..(i + 1) * d]);
+                for (g, acc) in chunk.chunks_mut(LANES).enumerate() {
+                    tree.add_path_lengths(&rows[g * LANES * d..], d, acc, self.max_depth);
                 }
             }
             for acc in chunk.iter_mut() {
