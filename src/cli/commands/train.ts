@@ -89,6 +89,8 @@ export class TrainCommand extends Command {
 
       Neural models share one loop: standardisation (after a signed log1p) fitted on the training slice, class-weighted cross-entropy (inverse-frequency weights, clipped to [0.1, 10]), AdamW, warm-up over 5% of the steps then cosine to 0, gradient-norm clipping, early stopping on validation macro F1 (\`--patience\`), best epoch kept. \`gbt\` is XGBoost (hist, NaN native, class weights as sample weights, early stopping on the validation mlogloss). Same \`--seed\`, same machine and threads: same weights.
 
+      \`eif\` (not part of \`--all\`) is an unsupervised extended isolation forest fitted on the clean training windows only; its threshold (1% FPR) and promotion gate (at most 20% alarms on held-out clean windows) come from the val side's clean windows. It writes \`eif_<mode>.anomaly-ckpt.json\` + \`eif_<mode>.eif.json\` (docs/anomaly.md).
+
       Sequence models hold the train+val tensors in memory, up to \`--tensor-budget-mb\` (default 2048); beyond it they stop with a message rather than swap.
 
       Progress (one line per epoch, with loss and validation macro F1) is drawn on stderr when it is a terminal. \`--json\` prints one JSON document.
