@@ -15,7 +15,7 @@ function matrix(n: number, d: number, seed: number, kinds: { nan?: number; const
   for (let i = 0; i < n; i++) {
     for (let f = 0; f < d; f++) {
       let v = normal(g) * (f + 1);
-      if (kinds.ties) v = Math.round(v);
+      if (kinds.ties) v = Math.round(v); // rounds small negatives to -0: -0 and 0 both occur
       if (kinds.constant?.includes(f)) v = 3.25;
       if (kinds.nan && g.index(1000) < kinds.nan * 1000) v = Number.NaN;
       x[i * d + f] = v;
@@ -52,6 +52,7 @@ describe("EIF reference pieces", () => {
     expect(medianFinite([3, Number.NaN, 1, 2])).toBe(2);
     expect(medianFinite([4, 1, 3, 2, Infinity])).toBe(2.5);
     expect(medianFinite([Number.NaN])).toBe(0);
+    expect(Object.is(medianFinite([-0, -0, 1]), 0)).toBe(true);
   });
 
   it("scores a planted outlier highest", () => {

@@ -89,12 +89,13 @@ export function cFactor(n: number): number {
   return 2 * (detLn(m) + EULER_GAMMA) - (2 * m) / n;
 }
 
-/** Median of the finite values (mean of the middle two for an even count); 0 if none. */
+/** Median of the finite values (mean of the middle two for an even count; -0 reads as 0); 0 if none. */
 export function medianFinite(values: number[]): number {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   const n = v.length;
   if (n === 0) return 0;
-  return n % 2 === 1 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  // + 0 turns a -0 median into 0 (the native side compares -0 and 0 as one value).
+  return (n % 2 === 1 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) + 0;
 }
 
 export function maxDepthFor(psi: number): number {

@@ -92,16 +92,53 @@ pub fn median_finite(mut v: Vec<f64>) -> f64 {
 }
 
 /// Per-column median_finite of row-major [n, d]: one sequential pass
-/// transposes (a strided gather per column would miss the cache on every
-/// value), then the columns are selected in parallel.
+/// transposes the finite values (a strided gather per column would miss
+/// the cache on every value) as order-preserving integer keys, then the
+/// columns are selected in parallel with integer comparisons.
 fn column_medians(x: &[f64], n: usize, d: usize) -> Vec<f64> {
-    let mut cols = vec![0.0; n * d];
-    for (i, row) in x.chunks_exact(d).enumerate() {
+    let mut cols = vec![0u64; n * d];
+    let mut len = vec![0usize; d];
+    for row in x.chunks_exact(d) {
         for (f, &v) in row.iter().enumerate() {
-            cols[f * n + i] = v;
+            if v.is_finite() {
+                cols[f * n + len[f]] = order_key(v);
+                len[f] += 1;
+            }
         }
     }
-    cols.par_chunks_mut(n.max(1)).take(d).map(|c| median_in_place(c)).collect()
+    cols.par_chunks_mut(n.max(1)).zip(len.par_iter()).take(d).map(|(c, &k)| median_of_keys(&mut c[..k])).collect()
+}
+
+/// A bijection f64 -> u64 that preserves order (for non-NaN values; -0.0
+/// becomes 0.0 first, as the two compare equal).
+#[inline]
+fn order_key(v: f64) -> u64 {
+    let b = (v + 0.0).to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
+#[inline]
+fn from_key(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+fn median_of_keys(v: &mut [u64]) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let (lower, hi, _) = v.select_nth_unstable(n / 2);
+    let hi = from_key(*hi);
+    if n % 2 == 1 {
+        hi
+    } else {
+        let lo = from_key(*lower.iter().max().expect("n >= 2"));
+        (lo + hi) / 2.0
+    }
 }
 
 fn median_in_place(c: &mut [f64]) -> f64 {
@@ -566,6 +603,16 @@ mod tests {
         let mut s = sample_rows(&mut g, 300, 300);
         s.sort();
         assert_eq!(s, (0..300).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn column_medians_match_the_plain_median() {
+        let x = vec![3.0, -0.0, f64::NAN, 1.0, 0.0, 2.0, -5.5, f64::INFINITY, 7.0, 1e300, -1e-300, 7.0];
+        let m = column_medians(&x, 4, 3);
+        for f in 0..3 {
+            assert_eq!(m[f], median_finite((0..4).map(|i| x[i * 3 + f]).collect()), "{f}");
+        }
+        assert_eq!(column_medians(&[f64::NAN, 1.0], 1, 2), vec![0.0, 1.0]);
     }
 
     #[test]
