@@ -87,11 +87,15 @@ describe("trainEif on the toy set", () => {
   });
 
   it("cis490 train --model eif --json", async () => {
-    const r = await runCli(["train", "--model", "eif", "--mode", "realistic,oracle", "--features", toy.features, "--split", toy.split, "--out", join(root, "cli"), "--json"]);
+    const r = await runCli(["train", "--model", "eif", "--mode", "realistic,oracle", "--features", toy.features, "--split", toy.split, "--out", join(root, "cli"), "--trees", "40", "--ndim", "2", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { results: unknown[]; anomaly: Array<{ mode: string; gate: { promotable: boolean }; inputs: number }> };
     expect(doc.results).toEqual([]);
     expect(doc.anomaly.map((a) => a.mode)).toEqual(["realistic", "oracle"]);
     expect(doc.anomaly[1].inputs).toBeGreaterThan(doc.anomaly[0].inputs);
+    const sc = JSON.parse(readFileSync(join(root, "cli", "eif_realistic.anomaly-ckpt.json"), "utf8")) as { hyper_parameters: { n_trees: number; ndim: number } };
+    expect(sc.hyper_parameters).toMatchObject({ n_trees: 40, ndim: 2 });
+    const bad = await runCli(["train", "--model", "eif", "--ndim", "0", "--features", toy.features, "--split", toy.split, "--out", join(root, "cli")]);
+    expect(bad.code).toBe(2);
   });
 });

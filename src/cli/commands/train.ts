@@ -14,6 +14,7 @@ import type { NeuralHyperParameters } from "../../train/neural.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES, trainModel, type TrainResult } from "../../train/run.js";
 import { MODEL_KINDS, MODES, TrainError, isSequenceKind, type EpochRecord, type Mode, type ModelKind } from "../../train/types.js";
 import { trainEif, type EifTrainResult } from "../../anomaly/train.js";
+import type { EifHyperParameters } from "../../anomaly/estimator.js";
 
 function list<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T[] {
   if (value === undefined) return [];
@@ -126,6 +127,10 @@ export class TrainCommand extends Command {
   maxDepth = Option.String("--max-depth", { description: "GBT: tree depth (default 6)" });
   eta = Option.String("--eta", { description: "GBT: learning rate (default 0.1)" });
   earlyStopping = Option.String("--early-stopping-rounds", { description: "GBT: rounds without a better val mlogloss before stopping (default 20)" });
+  trees = Option.String("--trees", { description: "EIF: trees (default 300)" });
+  ndim = Option.String("--ndim", { description: "EIF: features per hyperplane, 1 = classic isolation forest (default 1)" });
+  targetFpr = Option.String("--target-fpr", { description: "EIF: alarm threshold's false-positive rate on calibration clean windows (default 0.01)" });
+  gateLimit = Option.String("--gate-limit", { description: "EIF: most alarms on held-out clean windows for a promotable model (default 0.2)" });
   threads = Option.String("--threads", { description: "Engine threads (default: available cores)" });
   device = Option.String("--device", { description: "Neural: auto (default; CUDA when this libtorch has it), cpu or cuda" });
   tensorBudget = Option.String("--tensor-budget-mb", { description: "Most MiB of train+val tensors held in memory (default 2048)" });
@@ -144,6 +149,7 @@ export class TrainCommand extends Command {
     let modes: Mode[];
     let neural: Partial<NeuralHyperParameters>;
     let gbt: Partial<GbtHyperParameters>;
+    let eifHp: Partial<EifHyperParameters>;
     let seed: number;
     let threads: number | undefined;
     let device: TorchDevice | undefined;
@@ -177,6 +183,12 @@ export class TrainCommand extends Command {
         max_depth: int("--max-depth", this.maxDepth, 1),
         eta: num("--eta", this.eta, (n) => n > 0 && n <= 1, "in (0, 1]"),
         early_stopping_rounds: int("--early-stopping-rounds", this.earlyStopping, 1),
+      };
+      eifHp = {
+        n_trees: int("--trees", this.trees, 1),
+        ndim: int("--ndim", this.ndim, 1),
+        target_fpr: num("--target-fpr", this.targetFpr, (n) => n >= 0 && n < 1, "in [0, 1)"),
+        max_clean_anomaly_rate: num("--gate-limit", this.gateLimit, (n) => n >= 0 && n <= 1, "in [0, 1]"),
       };
       seed = int("--seed", this.seed, 0) ?? 0;
       if (seed > 0xffffffff) throw new OptionError("--seed must be below 2^32");
@@ -239,7 +251,7 @@ export class TrainCommand extends Command {
     const anomaly: Array<{ mode: Mode; result: EifTrainResult }> = [];
     for (const mode of eif ? modes : []) {
       try {
-        anomaly.push({ mode, result: await trainEif({ mode, features: show(features), split: show(split), out, seed, threads, force: this.force }) });
+        anomaly.push({ mode, result: await trainEif({ mode, features: show(features), split: show(split), out, seed, threads, eif: eifHp, force: this.force }) });
       } catch (error) {
         const message = error instanceof TrainError ? error.message : `${(error as Error).message ?? String(error)}`;
         failures.push({ kind: "eif", mode, error: message });
