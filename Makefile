@@ -54,6 +54,7 @@ bench: build
 	$(NODE) bench/features.mjs
 	$(NODE) bench/stats.mjs
 	$(NODE) bench/engines.mjs
+	$(NODE) bench/eif.mjs
 
 clean:
 	rm -rf dist native/*.node target engines/build $(DATA) artifacts reports
