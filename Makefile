@@ -63,6 +63,7 @@ bench: build
 	$(NODE) bench/engines.mjs
 	$(NODE) bench/dashboard.mjs
 	$(NODE) bench/deploy.mjs
+	$(NODE) bench/eif.mjs
 
 clean:
 	rm -rf dist native/*.node target engines/build $(DATA) artifacts reports

@@ -8,7 +8,8 @@ import { bootstrapF1, pairedBootstrap } from "../src/stats/bootstrap.js";
 import { confusionMatrix, f1Scores } from "../src/stats/metrics.js";
 import type { BootstrapOptions } from "../src/stats/types.js";
 import { loadCis490Addon as loadAddon } from "../src/native/addon.js";
-import { percentileCi, Xoshiro128ss } from "../src/reference/stats.js";
+import { percentileCi } from "../src/stats/quantiles.js";
+import { Xoshiro128ss } from "../src/util/rng.js";
 
 interface SkCase {
   name: string;

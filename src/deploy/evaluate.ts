@@ -8,7 +8,8 @@
 // Intervals: percentile bootstrap over episodes (the unit: windows of one
 // episode are correlated), with the project's xoshiro128** resample streams.
 
-import { percentileCi, quantileSorted, Xoshiro128ss } from "../reference/stats.js";
+import { percentileCi, quantileSorted } from "../stats/quantiles.js";
+import { Xoshiro128ss } from "../util/rng.js";
 import { AlertState, type AlertPolicy } from "./alert.js";
 
 export interface EpisodeTrace {

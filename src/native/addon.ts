@@ -22,9 +22,12 @@ export interface Cis490Addon {
   featureSchema(): string;
   bootstrapF1(yTrue: Int32Array, yPred: Int32Array, groups: Uint32Array | null, optionsJson: string): Promise<string>;
   pairedBootstrap(yTrue: Int32Array, predA: Int32Array, predB: Int32Array, groups: Uint32Array | null, optionsJson: string): Promise<string>;
+  aucBootstrap(y: Int32Array, score: Float64Array, groups: Uint32Array | null, optionsJson: string): Promise<string>;
+  eifFit(x: Float64Array | Float32Array, n: number, d: number, optionsJson: string, jobs: number): Promise<string>;
+  eifScore(modelJson: string, x: Float64Array | Float32Array, n: number, jobs: number): Promise<Float64Array>;
 }
 
-export const CIS490_EXPORTS = ["version", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap"] as const satisfies readonly (keyof Cis490Addon)[];
+export const CIS490_EXPORTS = ["version", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap", "aucBootstrap", "eifFit", "eifScore"] as const satisfies readonly (keyof Cis490Addon)[];
 
 /** engines.node, as engines/src/addon.cc registers it (its types: src/engines/types.ts). */
 export type EnginesAddon = NativeEngines;

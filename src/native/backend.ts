@@ -3,6 +3,7 @@
 // native and reference modules import the domain's types, and nothing in
 // the domain imports them back.
 
+import type { AnomalyBackend } from "../anomaly/eif-model.js";
 import type { Inspector } from "../episode/inspector.js";
 import type { Featurizer } from "../features/types.js";
 import type { StatsBackend } from "../stats/types.js";
@@ -16,22 +17,29 @@ export interface Backend {
   readonly inspector: Inspector;
   readonly featurizer: Featurizer;
   readonly stats: StatsBackend;
+  readonly anomaly: AnomalyBackend;
 }
 
 /** Loads a backend; for "native", a missing or broken addon is an error that says how to build it. */
 export async function loadBackend(name: BackendName = "native"): Promise<Backend> {
   if (name === "reference") {
-    const [{ referenceInspector }, { referenceFeaturizer }, { referenceStats }] = await Promise.all([
+    const [{ referenceInspector }, { referenceFeaturizer }, { referenceStats }, { referenceAnomaly }] = await Promise.all([
       import("../reference/inspect.js"),
       import("../reference/features.js"),
       import("../reference/stats.js"),
+      import("../reference/eif.js"),
     ]);
-    return { name, inspector: referenceInspector, featurizer: referenceFeaturizer, stats: referenceStats };
+    return { name, inspector: referenceInspector, featurizer: referenceFeaturizer, stats: referenceStats, anomaly: referenceAnomaly };
   }
   // Loaded now, so that a missing or broken addon fails here with how to build it.
   loadCis490Addon();
-  const [{ nativeInspector }, { nativeFeaturizer }, { nativeStats }] = await Promise.all([import("./inspect.js"), import("./features.js"), import("./stats.js")]);
-  return { name, inspector: nativeInspector, featurizer: nativeFeaturizer, stats: nativeStats };
+  const [{ nativeInspector }, { nativeFeaturizer }, { nativeStats }, { nativeAnomaly }] = await Promise.all([
+    import("./inspect.js"),
+    import("./features.js"),
+    import("./stats.js"),
+    import("./anomaly.js"),
+  ]);
+  return { name, inspector: nativeInspector, featurizer: nativeFeaturizer, stats: nativeStats, anomaly: nativeAnomaly };
 }
 
 export async function loadInspector(name: BackendName = "native"): Promise<Inspector> {

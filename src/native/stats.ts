@@ -2,7 +2,7 @@
 // off the event loop). Results are identical to the twin's.
 
 import { loadCis490Addon } from "./addon.js";
-import type { BootstrapF1Result, PairedBootstrapResult, ResolvedOptions, StatsBackend } from "../stats/types.js";
+import type { AucResult, BootstrapF1Result, PairedBootstrapResult, ResolvedOptions, StatsBackend } from "../stats/types.js";
 
 function nativeOptions(o: ResolvedOptions): string {
   return JSON.stringify({ resamples: o.resamples, seed: o.seed, threads: o.threads, ci: o.ci, unit: o.unit, keepResamples: o.keepResamples, labels: o.labels });
@@ -14,5 +14,8 @@ export const nativeStats: StatsBackend = {
   },
   async pairedBootstrap(t, a, b, g, o) {
     return JSON.parse(await loadCis490Addon().pairedBootstrap(t, a, b, g, nativeOptions(o))) as PairedBootstrapResult;
+  },
+  async aucBootstrap(y, s, g, o) {
+    return JSON.parse(await loadCis490Addon().aucBootstrap(y, s, g, JSON.stringify(o))) as AucResult;
   },
 };

@@ -93,8 +93,46 @@ export interface ResolvedOptions {
   labels: number[] | null;
 }
 
+// Infected-vs-clean detection metrics of a score (src/stats/auc.ts).
+
+export interface AucOptions {
+  resamples?: number;
+  seed?: number;
+  threads?: number;
+  ci?: number;
+  unit?: Unit;
+  /** FPR budget of tpr_at_fpr (default 0.01). */
+  maxFpr?: number;
+  engine?: BackendName;
+}
+
+export interface ResolvedAucOptions {
+  resamples: number;
+  seed: number;
+  threads: number;
+  ci: number;
+  unit: Unit;
+  maxFpr: number;
+}
+
+export interface AucResult {
+  unit: Unit;
+  units: number;
+  windows: number;
+  positives: number;
+  negatives: number;
+  resamples: number;
+  seed: number;
+  ci: number;
+  max_fpr: number;
+  roc_auc: Interval;
+  pr_auc: Interval;
+  tpr_at_fpr: Interval;
+}
+
 /** What computes the bootstraps: the native core or its twin, chosen by src/native/backend.ts. */
 export interface StatsBackend {
   bootstrapF1(yTrue: Int32Array, yPred: Int32Array, groups: Uint32Array | null, o: ResolvedOptions): Promise<BootstrapF1Result>;
   pairedBootstrap(yTrue: Int32Array, predA: Int32Array, predB: Int32Array, groups: Uint32Array | null, o: ResolvedOptions): Promise<PairedBootstrapResult>;
+  aucBootstrap(y: Int32Array, score: Float64Array, groups: Uint32Array | null, o: ResolvedAucOptions): Promise<AucResult>;
 }

@@ -91,7 +91,7 @@ function countClasses(labels: Int32Array, k: number): number[] {
   return out;
 }
 
-async function readSchemaFor(features: string): Promise<FeatureSchema> {
+export async function readSchemaFor(features: string): Promise<FeatureSchema> {
   const path = join(dirname(features), FEATURE_SCHEMA_FILE);
   await requireFile(path, "feature schema", "it is written beside the features file by `cis490 features`");
   let schema: FeatureSchema;

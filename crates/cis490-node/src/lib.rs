@@ -3,6 +3,7 @@
 //! argument checks and conversions over the core; Node-API itself is in
 //! `napi/`. The exports' TypeScript declaration is src/native/addon.ts.
 
+mod anomaly;
 mod features;
 mod inspect;
 mod napi;
@@ -25,6 +26,9 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         export(env, exports, "featureSchema", features::feature_schema)?;
         export(env, exports, "bootstrapF1", stats::bootstrap_f1_js)?;
         export(env, exports, "pairedBootstrap", stats::paired_bootstrap_js)?;
+        export(env, exports, "aucBootstrap", stats::auc_bootstrap_js)?;
+        export(env, exports, "eifFit", anomaly::eif_fit_js)?;
+        export(env, exports, "eifScore", anomaly::eif_score_js)?;
         Ok(exports)
     })
 }

@@ -62,3 +62,23 @@ pub unsafe extern "C" fn paired_bootstrap_js(env: napi_env, info: napi_callback_
         queue(env, "pairedBootstrap", Job::Paired { y_true, pred_a, pred_b }, groups, &opts)
     })
 }
+
+/// `aucBootstrap(y, score, groups|null, optionsJson)`: ROC AUC, average
+/// precision and TPR at an FPR budget with bootstrap intervals (y 0/1 as
+/// an Int32Array, score a Float64Array or Float32Array).
+pub unsafe extern "C" fn auc_bootstrap_js(env: napi_env, info: napi_callback_info) -> napi_value {
+    guard(env, || {
+        let (argv, _) = args::<4>(env, info)?;
+        let y = get_i32s(env, argv[0], "aucBootstrap: y")?;
+        let score = get_matrix(env, argv[1], "aucBootstrap: score")?;
+        let groups = get_optional_u32s(env, argv[2], "aucBootstrap: groups")?;
+        let opts = cis490_stats::AucOptions::from_json(&get_string(env, argv[3], "aucBootstrap: optionsJson")?).map_err(|e| format!("aucBootstrap: {e}"))?;
+        cis490_stats::auc::check_inputs(&y, &score, groups.as_deref()).map_err(|e| format!("aucBootstrap: {e}"))?;
+        spawn_promise(
+            env,
+            "aucBootstrap",
+            move || cis490_stats::auc_bootstrap(&y, &score, groups.as_deref(), &opts).map(|r| r.to_json()).map_err(|e| format!("aucBootstrap: {e}")),
+            |env, json: String| create_string(env, &json),
+        )
+    })
+}

@@ -13,6 +13,8 @@ import type { GbtHyperParameters } from "../../train/gbt.js";
 import type { NeuralHyperParameters } from "../../train/neural.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES, trainModel, type TrainResult } from "../../train/run.js";
 import { MODEL_KINDS, MODES, TrainError, isSequenceKind, type EpochRecord, type Mode, type ModelKind } from "../../train/types.js";
+import { trainEif, type EifTrainResult } from "../../anomaly/train.js";
+import type { EifHyperParameters } from "../../anomaly/estimator.js";
 
 function list<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T[] {
   if (value === undefined) return [];
@@ -88,6 +90,8 @@ export class TrainCommand extends Command {
 
       Neural models share one loop: standardisation (after a signed log1p) fitted on the training slice, class-weighted cross-entropy (inverse-frequency weights, clipped to [0.1, 10]), AdamW, warm-up over 5% of the steps then cosine to 0, gradient-norm clipping, early stopping on validation macro F1 (\`--patience\`), best epoch kept. \`gbt\` is XGBoost (hist, NaN native, class weights as sample weights, early stopping on the validation mlogloss). Same \`--seed\`, same machine and threads: same weights.
 
+      \`eif\` (not part of \`--all\`) is an unsupervised extended isolation forest fitted on the clean training windows only; its threshold (1% FPR) and promotion gate (at most 20% alarms on held-out clean windows) come from the val side's clean windows. It writes \`eif_<mode>.anomaly-ckpt.json\` + \`eif_<mode>.eif.json\` (docs/anomaly.md).
+
       Sequence models hold the train+val tensors in memory, up to \`--tensor-budget-mb\` (default 2048); beyond it they stop with a message rather than swap.
 
       Progress (one line per epoch, with loss and validation macro F1) is drawn on stderr when it is a terminal. \`--json\` prints one JSON document.
@@ -101,7 +105,7 @@ export class TrainCommand extends Command {
     ],
   });
 
-  model = Option.String("--model", { description: "gbt, mlp, cnn, gru, lstm or transformer (comma-separated list allowed)" });
+  model = Option.String("--model", { description: "gbt, mlp, cnn, gru, lstm, transformer or eif (unsupervised, clean windows only; docs/anomaly.md) (comma-separated list allowed)" });
   mode = Option.String("--mode", { description: "realistic or oracle (comma-separated list allowed; default realistic)" });
   all = Option.Boolean("--all", false, { description: "Train every model in both modes (12 runs)" });
   features = Option.String("--features", { description: "features_window.parquet (default data/processed/features_window.parquet)" });
@@ -123,6 +127,10 @@ export class TrainCommand extends Command {
   maxDepth = Option.String("--max-depth", { description: "GBT: tree depth (default 6)" });
   eta = Option.String("--eta", { description: "GBT: learning rate (default 0.1)" });
   earlyStopping = Option.String("--early-stopping-rounds", { description: "GBT: rounds without a better val mlogloss before stopping (default 20)" });
+  trees = Option.String("--trees", { description: "EIF: trees (default 300)" });
+  ndim = Option.String("--ndim", { description: "EIF: features per hyperplane, 1 = classic isolation forest (default 1)" });
+  targetFpr = Option.String("--target-fpr", { description: "EIF: alarm threshold's false-positive rate on calibration clean windows (default 0.01)" });
+  gateLimit = Option.String("--gate-limit", { description: "EIF: most alarms on held-out clean windows for a promotable model (default 0.2)" });
   threads = Option.String("--threads", { description: "Engine threads (default: available cores)" });
   device = Option.String("--device", { description: "Neural: auto (default; CUDA when this libtorch has it), cpu or cuda" });
   tensorBudget = Option.String("--tensor-budget-mb", { description: "Most MiB of train+val tensors held in memory (default 2048)" });
@@ -137,9 +145,11 @@ export class TrainCommand extends Command {
       return code;
     };
     let kinds: ModelKind[];
+    let eif = false;
     let modes: Mode[];
     let neural: Partial<NeuralHyperParameters>;
     let gbt: Partial<GbtHyperParameters>;
+    let eifHp: Partial<EifHyperParameters>;
     let seed: number;
     let threads: number | undefined;
     let device: TorchDevice | undefined;
@@ -151,7 +161,9 @@ export class TrainCommand extends Command {
         modes = [...MODES];
       } else {
         if (this.model === undefined) throw new OptionError("--model is required (or --all)");
-        kinds = list("--model", this.model, MODEL_KINDS);
+        const asked = list("--model", this.model, [...MODEL_KINDS, "eif"] as const);
+        eif = asked.includes("eif");
+        kinds = asked.filter((k): k is ModelKind => k !== "eif");
         modes = this.mode === undefined ? ["realistic"] : list("--mode", this.mode, MODES);
       }
       neural = {
@@ -171,6 +183,12 @@ export class TrainCommand extends Command {
         max_depth: int("--max-depth", this.maxDepth, 1),
         eta: num("--eta", this.eta, (n) => n > 0 && n <= 1, "in (0, 1]"),
         early_stopping_rounds: int("--early-stopping-rounds", this.earlyStopping, 1),
+      };
+      eifHp = {
+        n_trees: int("--trees", this.trees, 1),
+        ndim: int("--ndim", this.ndim, 1),
+        target_fpr: num("--target-fpr", this.targetFpr, (n) => n >= 0 && n < 1, "in [0, 1)"),
+        max_clean_anomaly_rate: num("--gate-limit", this.gateLimit, (n) => n >= 0 && n <= 1, "in [0, 1]"),
       };
       seed = int("--seed", this.seed, 0) ?? 0;
       if (seed > 0xffffffff) throw new OptionError("--seed must be below 2^32");
@@ -195,7 +213,7 @@ export class TrainCommand extends Command {
 
     const runs: Array<{ kind: ModelKind; mode: Mode }> = kinds.flatMap((kind) => modes.map((mode) => ({ kind, mode })));
     const results: Array<{ kind: ModelKind; mode: Mode; result: TrainResult }> = [];
-    const failures: Array<{ kind: ModelKind; mode: Mode; error: string }> = [];
+    const failures: Array<{ kind: ModelKind | "eif"; mode: Mode; error: string }> = [];
     for (const { kind, mode } of runs) {
       const label = `${kind} ${mode}`;
       const progress = new EpochProgress(stderr as unknown as TTYish, label, kind === "gbt" ? (gbt.rounds ?? 400) : (neural.epochs ?? 60));
@@ -229,6 +247,19 @@ export class TrainCommand extends Command {
       }
     }
 
+    // The unsupervised detector: its own checkpoint kind and summary (docs/anomaly.md).
+    const anomaly: Array<{ mode: Mode; result: EifTrainResult }> = [];
+    for (const mode of eif ? modes : []) {
+      try {
+        anomaly.push({ mode, result: await trainEif({ mode, features: show(features), split: show(split), out, seed, threads, eif: eifHp, force: this.force }) });
+      } catch (error) {
+        const message = error instanceof TrainError ? error.message : `${(error as Error).message ?? String(error)}`;
+        failures.push({ kind: "eif", mode, error: message });
+        writeLine(stderr, `cis490 train: eif ${mode}: ${message}`);
+      }
+    }
+    const nRuns = runs.length + (eif ? modes.length : 0);
+
     if (this.json) {
       stdout.write(
         JSON.stringify({
@@ -248,6 +279,20 @@ export class TrainCommand extends Command {
             input_shape: result.sidecar.training.input_shape,
             engine: result.sidecar.engine,
             warnings: result.sidecar.training.warnings,
+          })),
+          anomaly: anomaly.map(({ mode, result: { sidecar: sc, sidecarPath, weightsPath, reused } }) => ({
+            model: "eif",
+            mode,
+            checkpoint: sidecarPath,
+            weights: weightsPath,
+            reused: reused ?? false,
+            threshold: sc.threshold,
+            gate: sc.gate,
+            n_train_clean: sc.training.n_train_clean,
+            inputs: sc.training.inputs.length,
+            dropped: sc.training.dropped.length,
+            seconds: sc.training.total_seconds,
+            warnings: sc.training.warnings,
           })),
           failures,
         }) + "\n",
@@ -274,7 +319,22 @@ export class TrainCommand extends Command {
       for (const { kind, mode, result } of results) {
         for (const w of result.sidecar.training.warnings) stdout.write(`note (${kind} ${mode}): ${w}\n`);
       }
-      if (failures.length) stdout.write(`\n${failures.length} of ${runs.length} run(s) failed (see above).\n`);
+      if (anomaly.length) {
+        const arows = anomaly.map(({ mode, result: { sidecar: sc, sidecarPath, reused } }) => [
+          "eif",
+          mode,
+          String(sc.training.n_train_clean),
+          `${sc.training.inputs.length} (${sc.training.dropped.length} dropped)`,
+          sc.threshold.toFixed(4),
+          `${(100 * sc.gate.clean_anomaly_rate).toFixed(1)}%`,
+          sc.gate.promotable ? "yes" : "NO",
+          reused ? `${sc.training.total_seconds.toFixed(1)} (kept)` : sc.training.total_seconds.toFixed(1),
+          show(sidecarPath),
+        ]);
+        stdout.write(formatTable(["model", "mode", "clean train", "inputs", "threshold", "held-out clean alarms", "promotable", "seconds", "checkpoint"], arows, ["left", "left", "right", "left", "right", "right", "left", "right", "left"]));
+        for (const { mode, result } of anomaly) for (const w of result.sidecar.training.warnings) stdout.write(`note (eif ${mode}): ${w}\n`);
+      }
+      if (failures.length) stdout.write(`\n${failures.length} of ${nRuns} run(s) failed (see above).\n`);
     }
     return failures.length === 0 ? EXIT_OK : EXIT_FAILURE;
   }

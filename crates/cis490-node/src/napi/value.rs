@@ -230,3 +230,22 @@ pub unsafe fn get_optional_u32s(env: napi_env, v: napi_value, what: &str) -> Res
         _ => get_u32_words(env, v, NAPI_UINT32_ARRAY, what).map(Some),
     }
 }
+
+/// A Float64Array or Float32Array copied out as f64 (NaN kept), for matrices
+/// the work reads after the call returns.
+pub unsafe fn get_matrix(env: napi_env, v: napi_value, what: &str) -> Result<Vec<f64>> {
+    let mut is_ta = false;
+    if v.is_null() || napi_is_typedarray(env, v, &mut is_ta) != NAPI_OK || !is_ta {
+        return Err(format!("{what} must be a Float64Array or Float32Array"));
+    }
+    let (mut kind, mut len, mut data, mut ab, mut off) = (0, 0usize, null_mut(), null_mut(), 0usize);
+    check(napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, &mut ab, &mut off), "napi_get_typedarray_info")?;
+    if len == 0 || data.is_null() {
+        return Ok(Vec::new());
+    }
+    match kind {
+        NAPI_FLOAT64_ARRAY => Ok(std::slice::from_raw_parts(data as *const f64, len).to_vec()),
+        NAPI_FLOAT32_ARRAY => Ok(std::slice::from_raw_parts(data as *const f32, len).iter().map(|&x| f64::from(x)).collect()),
+        _ => Err(format!("{what} must be a Float64Array or Float32Array")),
+    }
+}
