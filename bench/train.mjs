@@ -47,27 +47,30 @@ let seqLen = 0;
 let nFeatures = 0;
 try {
   for (const kind of kinds) {
-    // ms per training step: from the loop's own step callbacks, epochs after the first (warm).
-    let stepStart = 0;
-    let stepTimes = [];
+    // ms per training step: from the loop's own step callbacks. Epochs after
+    // the first when there are several; with --epochs 1, that epoch's steps
+    // after its first three (allocator and thread-pool warm-up).
+    const stepTimes = new Map();
     let last = 0;
     const r = await trainModel({
       kind, mode, features, split, tensors: kind === "mlp" ? null : tensors, out, seed: 0, threads,
       neural: { ...HP, epochs, patience: 0 },
       onStep: (epoch, step) => {
         const now = performance.now();
-        if (epoch >= 2 && step > 1) stepTimes.push(now - last);
-        if (step === 1) stepStart = now;
+        if (step > 3) {
+          if (!stepTimes.has(epoch)) stepTimes.set(epoch, []);
+          stepTimes.get(epoch).push(now - last);
+        }
         last = now;
       },
     });
-    void stepStart;
     const sc = r.sidecar;
     if (kind === "mlp") nFeatures = sc.training.input_shape[0];
     else [channels, seqLen] = sc.training.input_shape;
     const epochSeconds = sc.history.slice(1).map((h) => h.seconds);
     const epochS = Math.min(...(epochSeconds.length ? epochSeconds : sc.history.map((h) => h.seconds)));
-    const msPerStep = stepTimes.length ? stepTimes.sort((a, b) => a - b)[Math.floor(stepTimes.length / 2)] : NaN;
+    const warm = [...stepTimes].filter(([e]) => stepTimes.size === 1 || e >= 2).flatMap(([, t]) => t).sort((a, b) => a - b);
+    const msPerStep = warm.length ? warm[Math.floor(warm.length / 2)] : null;
     result.neural[kind] = { epoch_s: epochS, ms_per_step: msPerStep, steps_per_epoch: Math.ceil(sc.training.n_train / HP.batch_size), n_train: sc.training.n_train, n_val: sc.training.n_val, input_shape: sc.training.input_shape, setup_s: sc.training.total_seconds - sc.history.reduce((s, h) => s + h.seconds, 0) };
   }
 
@@ -82,7 +85,7 @@ try {
   for (const kind of kinds) {
     const n = result.neural[kind];
     const pt = result.pytorch?.ms_per_step?.[kind] ?? null;
-    rows.push([kind, n.input_shape.join("x"), n.steps_per_epoch, n.epoch_s.toFixed(1), n.ms_per_step.toFixed(1), pt === null ? "-" : pt.toFixed(1), pt === null ? "-" : (n.ms_per_step / pt).toFixed(2)]);
+    rows.push([kind, n.input_shape.join("x"), n.steps_per_epoch, n.epoch_s.toFixed(1), n.ms_per_step === null ? "-" : n.ms_per_step.toFixed(1), pt === null ? "-" : pt.toFixed(1), pt === null || n.ms_per_step === null ? "-" : (n.ms_per_step / pt).toFixed(2)]);
   }
 
   if (!flag("no-gbt")) {
