@@ -1,4 +1,4 @@
-//! cis490 Node addon: `version()`, `inspectBuffer(data, optionsJson)`,
+//! cis490 Node addon: `version()`, `buildInfo()`, `inspectBuffer(data, optionsJson)`,
 //! `inspectFiles(paths, optionsJson, jobs)` (a Promise; the work runs off
 //! the event loop on a rayon pool). Reports are JSON strings; all decoding
 //! logic lives in cis490-core.
@@ -51,6 +51,23 @@ unsafe extern "C" fn version(env: napi_env, _info: napi_callback_info) -> napi_v
     guard(env, || create_string(env, cis490_core::VERSION))
 }
 
+/// `buildInfo()`: a JSON string saying how this library was compiled (for `cis490 doctor`).
+unsafe extern "C" fn build_info(env: napi_env, _info: napi_callback_info) -> napi_value {
+    guard(env, || {
+        let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+        let info = format!(
+            r#"{{"version":"{}","profile":"{}","target":"{}-{}","napiVersion":{},"threads":{}}}"#,
+            cis490_core::VERSION,
+            profile,
+            std::env::consts::ARCH,
+            std::env::consts::OS,
+            node_api_module_get_api_version_v1(),
+            thread_count(0.0)?
+        );
+        create_string(env, &info)
+    })
+}
+
 unsafe extern "C" fn inspect_buffer(env: napi_env, info: napi_callback_info) -> napi_value {
     guard(env, || {
         let (argv, _) = args::<2>(env, info)?;
@@ -87,6 +104,7 @@ unsafe extern "C" fn inspect_files(env: napi_env, info: napi_callback_info) -> n
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     guard(env, || {
         export(env, exports, "version", version)?;
+        export(env, exports, "buildInfo", build_info)?;
         export(env, exports, "inspectBuffer", inspect_buffer)?;
         export(env, exports, "inspectFiles", inspect_files)?;
         export(env, exports, "featurizeFiles", features::featurize_files)?;
