@@ -1,6 +1,7 @@
 // Entry point: registers one clipanion command per file under commands/.
 
 import { Builtins, Cli } from "clipanion";
+import { colourWanted } from "../io/colour.js";
 import { SynthCommand } from "./commands/synth.js";
 import { ValidateCommand } from "./commands/validate.js";
 import { PruneCommand } from "./commands/prune.js";
@@ -8,9 +9,10 @@ import { FeaturesCommand } from "./commands/features.js";
 import { SplitCommand } from "./commands/split.js";
 import { TrainCommand } from "./commands/train.js";
 import { EvalCommand } from "./commands/eval.js";
+import { DoctorCommand } from "./commands/doctor.js";
 
-export function buildCli(): Cli {
-  const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
+export function buildCli(enableColors = colourWanted(process.stdout)): Cli {
+  const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0", enableColors });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(SynthCommand);
@@ -20,6 +22,7 @@ export function buildCli(): Cli {
   cli.register(SplitCommand);
   cli.register(TrainCommand);
   cli.register(EvalCommand);
+  cli.register(DoctorCommand);
   return cli;
 }
 
@@ -29,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     cli.process(argv);
   } catch (error) {
-    process.stderr.write(cli.error(error));
+    process.stderr.write(cli.error(error, { colored: colourWanted(process.stderr) }));
     return 2;
   }
   return cli.run(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
