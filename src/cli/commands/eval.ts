@@ -64,7 +64,7 @@ export class EvalCommand extends Command {
         seed,
         unit,
         onModel: (ckpt, i, n) => {
-          if ((stderr as NodeJS.WriteStream).isTTY) writeLine(stderr, `[${i + 1}/${n}] ${ckpt}`);
+          writeLine(stderr, `eval [${i + 1}/${n}] ${ckpt}`);
         },
       });
       const rows = comparison.models.map((m) => ({
