@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# libtorch-dev's BLAS dependency is met by Debian's reference (netlib)
+# libblas3, and libtorch then runs every GEMM on it: the GRU trains ~6x
+# slower. Install an optimised build and select it (measured on 2 cores:
+# docs/machine.md). `cis490 doctor` checks what the engines really load.
+BLAS_FLAVOUR=openblas-pthread
+BLAS_PACKAGE=libopenblas0-pthread
+
 # System packages. Rust crates come from Debian (see .cargo/config.toml): the
 # build machines reach only apt and the npm registry.
 APT_PACKAGES=(
@@ -12,8 +19,17 @@ APT_PACKAGES=(
   librust-serde-derive-dev librust-sha2-dev librust-rayon-dev librust-memchr-dev
   librust-libc-dev librust-proptest-dev librust-quick-error-dev
   libtorch-dev libxgboost-dev  # model engines (engines/, scripts/build-engines.sh); ~920 MB installed
+  "$BLAS_PACKAGE"              # optimised BLAS/LAPACK for libtorch (selected below)
   chromium                     # the evaluation report's browser test (playwright-core drives it)
 )
+
+SUDO=""
+need_root() {
+  if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
+    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to $1" >&2; exit 1; }
+    SUDO="sudo"
+  fi
+}
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -21,14 +37,36 @@ for pkg in "${APT_PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${missing[*]}"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
-    SUDO="sudo"
-  fi
+  need_root "install: ${missing[*]}"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# Select the optimised BLAS and LAPACK through the alternatives system, in
+# manual mode so that a later package (say a BLIS or another OpenBLAS build
+# with a higher priority) cannot switch it back behind our back. Checked on
+# every run: the package being installed is not enough, the link must point
+# at it.
+for lib in libblas.so.3 liblapack.so.3; do
+  target="$(dpkg-query -L "$BLAS_PACKAGE" | grep -m1 "/$BLAS_FLAVOUR/$lib\$" || true)"
+  [ -n "$target" ] || { echo "setup: $BLAS_PACKAGE ships no $lib" >&2; exit 1; }
+  triplet="$(basename "$(dirname "$(dirname "$target")")")"  # /usr/lib/<triplet>/<flavour>/<lib>
+  name="$lib-$triplet"
+  query="$(update-alternatives --query "$name" 2>/dev/null || true)"
+  value="$(awk '/^Value:/ {print $2}' <<<"$query")"
+  status="$(awk '/^Status:/ {print $2}' <<<"$query")"
+  if [ "$value" != "$target" ] || [ "$status" != manual ]; then
+    echo "setup: selecting $target for $name (was ${value:-none}, ${status:-unset})"
+    need_root "select $target for $name"
+    $SUDO update-alternatives --set "$name" "$target"
+  fi
+  # What the dynamic linker will open: the link chain must end at the chosen library.
+  link="/usr/lib/$triplet/$lib"
+  if [ "$(readlink -f "$link")" != "$(readlink -f "$target")" ]; then
+    echo "setup: $link resolves to $(readlink -f "$link"), not $target" >&2
+    exit 1
+  fi
+done
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust (rustup) first" >&2; exit 1; }
 command -v node >/dev/null || { echo "setup: node not found; install Node 20 first" >&2; exit 1; }
