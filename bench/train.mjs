@@ -10,10 +10,12 @@
 //          [--split data/processed/split_host.parquet] [--tensors data/processed/tensors]
 //          [--kinds mlp,cnn,gru,lstm,transformer] [--mode realistic] [--epochs 2]
 //          [--threads N] [--nthreads 1,2] [--no-pytorch] [--no-gbt]
-// Needs `make build` (dist/, native/engines.node). Prints a table and one
+// Needs `make build` (dist/, native/engines.node). The header names the BLAS
+// the engines mapped (run it with LD_LIBRARY_PATH=<lib>/openblas-openmp etc.
+// to compare builds without switching the system alternative). Prints a table and one
 // JSON line (prefix "@@train-bench ").
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { root, arg, flag } from "./common.mjs";
@@ -37,11 +39,14 @@ for (const [what, path] of [["features", features], ["split", split], ["engines"
 const { trainModel } = await import(join(root, "dist", "train", "run.js"));
 const { loadEngines } = await import(join(root, "dist", "engines", "index.js"));
 const info = loadEngines().info();
+// The BLAS the engines really mapped (what `cis490 doctor` reports): epoch times depend on it.
+const { blasFromMaps } = await import(join(root, "dist", "system", "blas.js"));
+const blas = blasFromMaps(readFileSync("/proc/self/maps", "utf8"));
 const out = mkdtempSync(join(tmpdir(), "cis490-bench-train-"));
 const HP = { batch_size: 256, hidden: 64, layers: 2, heads: 4, dropout: 0.1 };
 
 const rows = [];
-const result = { machine: { cores: availableParallelism(), threads, torch: info.torch.torchVersion, xgboost: info.xgboost.version }, mode, neural: {}, gbt: {}, pytorch: null };
+const result = { machine: { cores: availableParallelism(), threads, torch: info.torch.torchVersion, xgboost: info.xgboost.version, blas: blas.blas, lapack: blas.lapack, openblas_threads: info.torch.openblasThreads }, mode, neural: {}, gbt: {}, pytorch: null };
 let channels = 0;
 let seqLen = 0;
 let nFeatures = 0;
@@ -102,7 +107,7 @@ try {
 const pad = (cells, widths) => cells.map((c, i) => String(c).padStart(widths[i])).join("  ");
 const header = ["model", "inputs", "steps/ep", "epoch s", "ms/step", "pytorch ms/step", "ratio"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-console.log(`train bench: ${mode} mode, ${threads} thread(s), libtorch ${info.torch.torchVersion}, xgboost ${info.xgboost.version}`);
+console.log(`train bench: ${mode} mode, ${threads} thread(s), libtorch ${info.torch.torchVersion}, xgboost ${info.xgboost.version}, BLAS ${blas.blas} (LAPACK ${blas.lapack})`);
 console.log(pad(header, widths));
 for (const r of rows) console.log(pad(r, widths));
 for (const [nthread, g] of Object.entries(result.gbt)) console.log(`gbt nthread=${nthread}: ${g.seconds.toFixed(1)} s (${g.rounds} rounds, val macro F1 ${g.val_macro_f1.toFixed(4)})`);
