@@ -98,6 +98,8 @@ describe("doctor findings", () => {
     const two = facts(maps(`${LIB}/blis-openmp/libblas.so.3`, `${LIB}/openblas-pthread/liblapack.so.3`, `${LIB}/openblas-pthread/libopenblasp-r0.3.21.so`));
     expect(diagnose(two, LIB).map((x) => x.code)).toEqual(["several-blas"]);
     expect(diagnose({ ...two, threads: { ...two.threads, env: { OMP_NUM_THREADS: "2" } } }, LIB)).toEqual([]);
+    // BLIS with the reference LAPACK: one pool only, but the LAPACK is unoptimised.
+    expect(diagnose(facts(maps(`${LIB}/blis-openmp/libblas.so.3`, `${LIB}/lapack/liblapack.so.3.11.0`)), LIB).map((x) => x.code)).toEqual(["reference-lapack"]);
     const broken = facts(maps(`${LIB}/openblas-pthread/libblas.so.3`));
     broken.addons[1] = { ...broken.addons[1], loaded: false, error: "libtorch_cpu.so: cannot open shared object file" };
     expect(diagnose(broken, LIB).map((x) => [x.level, x.code, x.fix])).toEqual([["error", "addon-missing", "make build"]]);

@@ -121,7 +121,8 @@ export function diagnose(r: Omit<DoctorReport, "ok" | "findings">, libDir = mult
     if (r.blas.lapack === "reference" && r.blas.blas !== "reference") {
       findings.push({ level: "warning", code: "reference-lapack", message: "LAPACK is the reference (netlib) build", fix });
     }
-    const families = [...new Set(r.blas.libraries.map((l) => family(l.flavour)))];
+    // The reference build runs no threads of its own: only optimised builds' pools can compete.
+    const families = [...new Set(r.blas.libraries.map((l) => family(l.flavour)))].filter((f) => f !== "reference");
     if (families.length > 1 && r.threads.env.OMP_NUM_THREADS === null) {
       findings.push({
         level: "warning",
