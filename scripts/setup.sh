@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 
 # libtorch-dev's BLAS dependency is met by Debian's reference (netlib)
 # libblas3, and libtorch then runs every GEMM on it: the GRU trains ~6x
-# slower. Install an optimised build and select it (measured on 2 cores:
-# docs/machine.md). `cis490 doctor` checks what the engines really load.
-BLAS_FLAVOUR=openblas-pthread
-BLAS_PACKAGE=libopenblas0-pthread
+# slower. Install an optimised build and select it. The OpenMP build of
+# OpenBLAS shares libtorch's and XGBoost's OpenMP runtime instead of adding
+# a pthread pool of its own (measured on 2 cores: docs/machine.md).
+# `cis490 doctor` checks what the engines really load.
+BLAS_FLAVOUR=openblas-openmp
+BLAS_PACKAGE=libopenblas0-openmp
 
 # System packages. Rust crates come from Debian (see .cargo/config.toml): the
 # build machines reach only apt and the npm registry.
@@ -43,11 +45,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Select the optimised BLAS and LAPACK through the alternatives system, in
-# manual mode so that a later package (say a BLIS or another OpenBLAS build
-# with a higher priority) cannot switch it back behind our back. Checked on
+# manual mode so that a later package cannot switch it behind our back
+# (Debian gives OpenBLAS's pthread build priority 100, the OpenMP build 95:
+# installing the former would otherwise win). Checked on
 # every run: the package being installed is not enough, the link must point
 # at it.
-for lib in libblas.so.3 liblapack.so.3; do
+# libopenblas.so.0 too: something under libtorch links it by that name, and
+# the first library loaded under a name serves every later request for it,
+# so with only libblas/liblapack switched the process ran the pthread build's
+# code behind the OpenMP build's libblas.so.3 (cis490 doctor showed it).
+for lib in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
   target="$(dpkg-query -L "$BLAS_PACKAGE" | grep -m1 "/$BLAS_FLAVOUR/$lib\$" || true)"
   [ -n "$target" ] || { echo "setup: $BLAS_PACKAGE ships no $lib" >&2; exit 1; }
   triplet="$(basename "$(dirname "$(dirname "$target")")")"  # /usr/lib/<triplet>/<flavour>/<lib>

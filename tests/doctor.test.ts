@@ -43,6 +43,16 @@ describe("BLAS detection from /proc/self/maps text", () => {
     }
   });
 
+  it("names the build whose code runs when the fronts and libopenblas.so.0 disagree", () => {
+    // What a machine with only libblas/liblapack switched to the OpenMP build really mapped.
+    const mixed = maps(`${LIB}/openblas-pthread/libopenblasp-r0.3.21.so`, `${LIB}/openblas-openmp/liblapack.so.3`, `${LIB}/openblas-openmp/libblas.so.3`);
+    const r = blasFromMaps(mixed, identity);
+    expect([r.blas, r.lapack]).toEqual(["openblas-pthread", "openblas-pthread"]);
+    const f = diagnose(facts(mixed), LIB);
+    expect(f.map((x) => [x.level, x.code])).toEqual([["warning", "mixed-openblas"]]);
+    expect(f[0].fix).toContain(`update-alternatives --set libopenblas.so.0-x86_64-linux-gnu ${LIB}/openblas-openmp/libopenblas.so.0`);
+  });
+
   it("classifies by the resolved path, not the alternatives link", () => {
     const real: Record<string, string> = { [`${LIB}/libblas.so.3`]: `${LIB}/blis-openmp/libblas.so.3`, [`${LIB}/liblapack.so.3`]: `${LIB}/lapack/liblapack.so.3.11.0` };
     const r = blasFromMaps(maps(`${LIB}/libblas.so.3`, `${LIB}/liblapack.so.3`), (p) => real[p] ?? p);
@@ -79,8 +89,8 @@ describe("doctor findings", () => {
   it("the reference BLAS is an error whose fix selects the optimised one", () => {
     const f = diagnose(facts(maps(`${LIB}/blas/libblas.so.3.11.0`, `${LIB}/lapack/liblapack.so.3.11.0`), { openblas: null }), LIB);
     expect(f.map((x) => [x.level, x.code])).toEqual([["error", "reference-blas"]]);
-    expect(f[0].fix).toContain(`update-alternatives --set libblas.so.3-x86_64-linux-gnu ${LIB}/openblas-pthread/libblas.so.3`);
-    expect(f[0].fix).toContain("apt-get install -y libopenblas0-pthread");
+    expect(f[0].fix).toContain(`update-alternatives --set libblas.so.3-x86_64-linux-gnu ${LIB}/openblas-openmp/libblas.so.3`);
+    expect(f[0].fix).toContain("apt-get install -y libopenblas0-openmp");
   });
 
   it("an optimised BLAS limited to one thread is healthy", () => {

@@ -92,5 +92,10 @@ export function blasFromMaps(mapsText: string, realpath: (p: string) => string =
     if (c) libraries.push({ path, realPath, ...c });
   }
   const first = (role: BlasLibrary["role"]): BlasFlavour | null => libraries.find((l) => l.role === role)?.flavour ?? null;
-  return { blas: first("blas") ?? first("implementation"), lapack: first("lapack"), libraries };
+  // OpenBLAS's libblas.so.3 / liblapack.so.3 are thin fronts over
+  // libopenblas.so.0, and the process gets whichever libopenblas.so.0 was
+  // loaded first (its own alternative): the code runs in that one.
+  const impl = first("implementation");
+  const viaImpl = (f: BlasFlavour | null): BlasFlavour | null => (f !== null && f.startsWith("openblas") && impl !== null ? impl : f);
+  return { blas: viaImpl(first("blas")) ?? impl, lapack: viaImpl(first("lapack")), libraries };
 }

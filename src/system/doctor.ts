@@ -11,7 +11,7 @@ import { loadEngines } from "../engines/load.js";
 import type { EnginesInfo } from "../engines/types.js";
 
 /** The BLAS scripts/setup.sh installs and selects (keep the two in step). */
-export const CHOSEN_BLAS = "openblas-pthread";
+export const CHOSEN_BLAS = "openblas-openmp";
 
 export const THREAD_ENV = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "BLIS_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_WAIT_POLICY"] as const;
 
@@ -28,7 +28,7 @@ export interface AddonStatus {
 
 export interface Finding {
   level: "error" | "warning";
-  code: "addon-missing" | "reference-blas" | "reference-lapack" | "threads-fight" | "several-blas" | "maps-unreadable";
+  code: "addon-missing" | "reference-blas" | "reference-lapack" | "threads-fight" | "several-blas" | "mixed-openblas" | "maps-unreadable";
   message: string;
   /** The exact command that fixes it. */
   fix: string;
@@ -66,7 +66,8 @@ export function blasFixCommand(libDir = multiarchLibDir()): string {
   return (
     `sudo apt-get install -y lib${CHOSEN_BLAS.replace("-", "0-")} && ` +
     `sudo update-alternatives --set libblas.so.3-${triplet} ${dir}/libblas.so.3 && ` +
-    `sudo update-alternatives --set liblapack.so.3-${triplet} ${dir}/liblapack.so.3` +
+    `sudo update-alternatives --set liblapack.so.3-${triplet} ${dir}/liblapack.so.3 && ` +
+    `sudo update-alternatives --set libopenblas.so.0-${triplet} ${dir}/libopenblas.so.0` +
     ` (or: bash scripts/setup.sh)`
   );
 }
@@ -121,8 +122,14 @@ export function diagnose(r: Omit<DoctorReport, "ok" | "findings">, libDir = mult
     if (r.blas.lapack === "reference" && r.blas.blas !== "reference") {
       findings.push({ level: "warning", code: "reference-lapack", message: "LAPACK is the reference (netlib) build", fix });
     }
+    // Two builds of one library (OpenBLAS pthread + openmp) mean the
+    // alternatives disagree: the fronts come from one, the code from another.
+    const builds = [...new Set(r.blas.libraries.map((l) => l.flavour))].filter((f) => f !== "reference");
+    if (builds.filter((f) => f.startsWith("openblas")).length > 1) {
+      findings.push({ level: "warning", code: "mixed-openblas", message: `two OpenBLAS builds are mapped (${builds.join(", ")}): libblas/liblapack/libopenblas alternatives point at different builds`, fix });
+    }
     // The reference build runs no threads of its own: only optimised builds' pools can compete.
-    const families = [...new Set(r.blas.libraries.map((l) => family(l.flavour)))].filter((f) => f !== "reference");
+    const families = [...new Set(builds.map(family))];
     if (families.length > 1 && r.threads.env.OMP_NUM_THREADS === null) {
       findings.push({
         level: "warning",
