@@ -44,16 +44,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Select the optimised BLAS and LAPACK through the alternatives system, in
-# manual mode so that a later package cannot switch it behind our back
-# (Debian gives OpenBLAS's pthread build priority 100, the OpenMP build 95:
-# installing the former would otherwise win). Checked on
-# every run: the package being installed is not enough, the link must point
-# at it.
-# libopenblas.so.0 too: something under libtorch links it by that name, and
-# the first library loaded under a name serves every later request for it,
-# so with only libblas/liblapack switched the process ran the pthread build's
-# code behind the OpenMP build's libblas.so.3 (cis490 doctor showed it).
+# Select the optimised build through the alternatives system, in manual mode
+# so that a later package cannot switch it behind our back (Debian gives
+# OpenBLAS's pthread build priority 100, the OpenMP build 95: installing the
+# former would otherwise win). Checked on every run: the package being
+# installed is not enough, the link must point at it. libopenblas.so.0 as
+# well as libblas/liblapack: something under libtorch loads it by that name
+# first, and that copy then serves every later request, so with only the
+# first two switched the process ran the pthread build's code behind the
+# OpenMP build's libblas.so.3 (cis490 doctor showed it).
 for lib in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
   target="$(dpkg-query -L "$BLAS_PACKAGE" | grep -m1 "/$BLAS_FLAVOUR/$lib\$" || true)"
   [ -n "$target" ] || { echo "setup: $BLAS_PACKAGE ships no $lib" >&2; exit 1; }
