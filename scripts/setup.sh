@@ -49,10 +49,12 @@ fi
 # OpenBLAS's pthread build priority 100, the OpenMP build 95: installing the
 # former would otherwise win). Checked on every run: the package being
 # installed is not enough, the link must point at it. libopenblas.so.0 as
-# well as libblas/liblapack: something under libtorch loads it by that name
-# first, and that copy then serves every later request, so with only the
+# well as libblas/liblapack: those two are thin fronts that find the code
+# through RUNPATH $ORIGIN, and glibc takes $ORIGIN from the path it opened
+# (/usr/lib/<triplet>/libblas.so.3, the alternatives link), so they load
+# /usr/lib/<triplet>/libopenblas.so.0, a third alternative. With only the
 # first two switched the process ran the pthread build's code behind the
-# OpenMP build's libblas.so.3 (cis490 doctor showed it).
+# OpenMP build's fronts (cis490 doctor showed it).
 for lib in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
   target="$(dpkg-query -L "$BLAS_PACKAGE" | grep -m1 "/$BLAS_FLAVOUR/$lib\$" || true)"
   [ -n "$target" ] || { echo "setup: $BLAS_PACKAGE ships no $lib" >&2; exit 1; }

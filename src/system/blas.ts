@@ -93,8 +93,8 @@ export function blasFromMaps(mapsText: string, realpath: (p: string) => string =
   }
   const first = (role: BlasLibrary["role"]): BlasFlavour | null => libraries.find((l) => l.role === role)?.flavour ?? null;
   // OpenBLAS's libblas.so.3 / liblapack.so.3 are thin fronts over
-  // libopenblas.so.0, and the process gets whichever libopenblas.so.0 was
-  // loaded first (its own alternative): the code runs in that one.
+  // libopenblas.so.0, found through the libopenblas.so.0 alternative (a
+  // separate link, which may name another build): the code runs there.
   const impl = first("implementation");
   const viaImpl = (f: BlasFlavour | null): BlasFlavour | null => (f !== null && f.startsWith("openblas") && impl !== null ? impl : f);
   return { blas: viaImpl(first("blas")) ?? impl, lapack: viaImpl(first("lapack")), libraries };
