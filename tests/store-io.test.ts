@@ -143,7 +143,7 @@ describe("formatTable", () => {
 });
 
 describe("ProgressBar", () => {
-  it("draws only on a TTY", () => {
+  it("draws a bar only on a TTY; elsewhere plain lines per 10%", () => {
     const written: string[] = [];
     const tty = { isTTY: true, columns: 100, write: (s: string) => written.push(s) };
     const bar = new ProgressBar(tty, 10, "validate");
@@ -155,6 +155,7 @@ describe("ProgressBar", () => {
     const quiet = new ProgressBar({ isTTY: false, write: (s: string) => piped.push(s) }, 10, "validate");
     quiet.tick(5);
     quiet.finish();
-    expect(piped).toEqual([]);
+    expect(piped).toHaveLength(1);
+    expect(piped[0]).toMatch(/^validate: 50% \(5\/10\) [\d.]+ ep\/s, elapsed \d\d:\d\d, ETA [\d:-]+\n$/);
   });
 });

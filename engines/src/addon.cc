@@ -11,6 +11,23 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(env);
   o.Set("torch", engines::TorchInfo(env));
   o.Set("xgboost", engines::GbtInfo(env));
+  auto build = Napi::Object::New(env);
+  build.Set("compiler", __VERSION__);
+  build.Set("compiled", __DATE__ " " __TIME__);
+  // node-gyp's Release configuration optimises (-O2 here) but does not
+  // define NDEBUG, so say both.
+#ifdef __OPTIMIZE__
+  build.Set("profile", "release");
+#else
+  build.Set("profile", "debug");
+#endif
+#ifdef NDEBUG
+  build.Set("assertions", false);
+#else
+  build.Set("assertions", true);
+#endif
+  build.Set("napiVersion", NAPI_VERSION);
+  o.Set("build", build);
   return o;
 }
 

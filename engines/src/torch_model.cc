@@ -21,6 +21,7 @@
 #include <torch/torch.h>
 
 #include <atomic>
+#include <initializer_list>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -659,8 +660,8 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
 // libtorch's OpenMP threads. Limit it to one thread. Node dlopens addons
 // without RTLD_GLOBAL, so look the library up by name (RTLD_NOLOAD: only if
 // it is already loaded) rather than via RTLD_DEFAULT.
-int OpenBlasCall(const char* fn, int arg, bool set) {
-  for (const char* lib : {"libopenblas.so.0", "libblas.so.3", "libopenblas.so"}) {
+int BlasCall(std::initializer_list<const char*> libs, const char* fn, int arg, bool set) {
+  for (const char* lib : libs) {
     void* h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
     if (!h) continue;
     void* sym = dlsym(h, fn);
@@ -673,16 +674,29 @@ int OpenBlasCall(const char* fn, int arg, bool set) {
   return -1;
 }
 
+int OpenBlasCall(const char* fn, int arg, bool set) {
+  return BlasCall({"libopenblas.so.0", "libblas.so.3", "libopenblas.so"}, fn, arg, set);
+}
+
 }  // namespace
 
 void LimitOpenBlasThreads() { OpenBlasCall("openblas_set_num_threads", 1, true); }
 int OpenBlasThreads() { return OpenBlasCall("openblas_get_num_threads", 0, false); }
+// BLIS threads only when BLIS_NUM_THREADS (or a call) asks; -1: BLIS not loaded.
+int BlisThreads() { return BlasCall({"libblis.so.4", "libblas.so.3"}, "bli_thread_get_num_threads", 0, false); }
 
 Napi::Object TorchInfo(Napi::Env env) {
   auto o = Napi::Object::New(env);
   o.Set("torchVersion", TORCH_VERSION);
   o.Set("cudaAvailable", torch::cuda::is_available());
+  o.Set("cudaDeviceCount", static_cast<double>(torch::cuda::device_count()));
   o.Set("openblasThreads", OpenBlasThreads());
+  o.Set("blisThreads", BlisThreads());
+  // On this (the JS) thread; jobs set their own count (SetThreads).
+  o.Set("intraOpThreads", at::get_num_threads());
+  o.Set("interOpThreads", at::get_num_interop_threads());
+  o.Set("mkl", at::hasMKL());
+  o.Set("mkldnn", at::hasMKLDNN());
   o.Set("availableCores", AvailableCores());
   o.Set("parallelInfo", at::get_parallel_info());
   return o;

@@ -1,6 +1,7 @@
 // Entry point: registers one clipanion command per file under commands/.
 
 import { Builtins, Cli } from "clipanion";
+import { colourWanted } from "../io/colour.js";
 import { SynthCommand } from "./commands/synth.js";
 import { ValidateCommand } from "./commands/validate.js";
 import { PruneCommand } from "./commands/prune.js";
@@ -15,9 +16,10 @@ import { PublishReplayCommand } from "./commands/publish-replay.js";
 import { PublishPerfCommand } from "./commands/publish-perf.js";
 import { ExportCommand } from "./commands/export.js";
 import { DetectCommand } from "./commands/detect.js";
+import { DoctorCommand } from "./commands/doctor.js";
 
-export function buildCli(): Cli {
-  const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
+export function buildCli(enableColors = colourWanted(process.stdout)): Cli {
+  const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0", enableColors });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(SynthCommand);
@@ -34,6 +36,7 @@ export function buildCli(): Cli {
   cli.register(PublishPerfCommand);
   cli.register(ExportCommand);
   cli.register(DetectCommand);
+  cli.register(DoctorCommand);
   return cli;
 }
 
@@ -43,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     cli.process(argv);
   } catch (error) {
-    process.stderr.write(cli.error(error));
+    process.stderr.write(cli.error(error, { colored: colourWanted(process.stderr) }));
     return 2;
   }
   return cli.run(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });

@@ -110,10 +110,20 @@ export interface EnginesInfo {
     cudaAvailable: boolean;
     /** OpenBLAS pool size after the addon limited it (should be 1; -1 = no OpenBLAS). */
     openblasThreads: number;
+    /** BLIS threads (-1 = no BLIS loaded). */
+    blisThreads: number;
+    cudaDeviceCount: number;
+    /** libtorch's intra-op / inter-op threads on the calling (JS) thread; training jobs set their own. */
+    intraOpThreads: number;
+    interOpThreads: number;
+    mkl: boolean;
+    mkldnn: boolean;
     availableCores: number;
     parallelInfo: string;
   };
   xgboost: { version: string; buildInfo?: string };
+  /** How the addon itself was compiled. */
+  build: { compiler: string; compiled: string; profile: "release" | "debug"; assertions: boolean; napiVersion: number };
 }
 
 /** The raw addon, as src/engines/load.ts returns it. */

@@ -1,5 +1,6 @@
-// A one-line progress bar for long sweeps. It draws only when the stream is a
-// TTY, so logs and pipes never receive carriage-return noise.
+// Progress of long sweeps. On a terminal: a one-line bar redrawn in place.
+// Elsewhere (CI, `make demo > log`, a pipe): one plain line per 10% of the
+// sweep, so a log shows that work goes on without carriage-return noise.
 
 export interface ProgressStream {
   isTTY?: boolean;
@@ -23,6 +24,8 @@ export class ProgressBar {
   private lastDraw = 0;
   private readonly start = Date.now();
   private readonly enabled: boolean;
+  /** Plain mode: the last tenth (0..10) already printed. */
+  private lastTenth = 0;
 
   constructor(
     private readonly stream: ProgressStream,
@@ -34,7 +37,10 @@ export class ProgressBar {
 
   tick(n = 1): void {
     this.done += n;
-    if (!this.enabled) return;
+    if (!this.enabled) {
+      this.plain(Date.now());
+      return;
+    }
     const now = Date.now();
     if (now - this.lastDraw < 100 && this.done < this.total) return;
     this.lastDraw = now;
@@ -51,6 +57,19 @@ export class ProgressBar {
     const bar = "#".repeat(filled) + "-".repeat(width - filled);
     this.stream.write(
       `\r${this.label} [${bar}] ${this.done}/${this.total} ${rate.toFixed(1)} ep/s ETA ${formatDuration(eta)}\x1b[K`,
+    );
+  }
+
+  private plain(now: number): void {
+    if (this.total <= 0) return;
+    const tenth = Math.min(10, Math.floor((this.done / this.total) * 10));
+    if (tenth <= this.lastTenth) return;
+    this.lastTenth = tenth;
+    const elapsed = (now - this.start) / 1000;
+    const rate = elapsed > 0 ? this.done / elapsed : 0;
+    const eta = rate > 0 ? (this.total - this.done) / rate : NaN;
+    this.stream.write(
+      `${this.label}: ${tenth * 10}% (${this.done}/${this.total}) ${rate.toFixed(1)} ep/s, elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}\n`,
     );
   }
 

@@ -16,6 +16,8 @@ import type { NativeEngines } from "../engines/types.js";
 /** cis490.node, as crates/cis490-node/src/lib.rs registers it. JSON crosses as strings; bulk data as typed arrays. */
 export interface Cis490Addon {
   version(): string;
+  /** JSON: version, profile, target, napiVersion, threads. */
+  buildInfo(): string;
   inspectBuffer(data: Uint8Array, optionsJson: string): string;
   inspectFiles(paths: string[], optionsJson: string, jobs: number): Promise<string[]>;
   featurizeFiles(paths: string[], optionsJson: string, jobs: number): Promise<EpisodeWindows[]>;
@@ -27,7 +29,7 @@ export interface Cis490Addon {
   eifScore(modelJson: string, x: Float64Array | Float32Array, n: number, jobs: number): Promise<Float64Array>;
 }
 
-export const CIS490_EXPORTS = ["version", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap", "aucBootstrap", "eifFit", "eifScore"] as const satisfies readonly (keyof Cis490Addon)[];
+export const CIS490_EXPORTS = ["version", "buildInfo", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap", "aucBootstrap", "eifFit", "eifScore"] as const satisfies readonly (keyof Cis490Addon)[];
 
 /** engines.node, as engines/src/addon.cc registers it (its types: src/engines/types.ts). */
 export type EnginesAddon = NativeEngines;

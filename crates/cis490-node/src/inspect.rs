@@ -1,4 +1,4 @@
-//! `version()`, `inspectBuffer(data, optionsJson)` and
+//! `version()`, `buildInfo()`, `inspectBuffer(data, optionsJson)` and
 //! `inspectFiles(paths, optionsJson, jobs)` (a Promise; the work runs off
 //! the event loop on a rayon pool). Reports are JSON strings; all decoding
 //! logic lives in cis490-core.
@@ -15,6 +15,23 @@ fn parse_options(text: &str) -> Result<InspectOptions> {
 
 pub unsafe extern "C" fn version(env: napi_env, _info: napi_callback_info) -> napi_value {
     guard(env, || create_string(env, cis490_core::VERSION))
+}
+
+/// `buildInfo()`: a JSON string saying how this library was compiled (for `cis490 doctor`).
+pub unsafe extern "C" fn build_info(env: napi_env, _info: napi_callback_info) -> napi_value {
+    guard(env, || {
+        let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+        let info = format!(
+            r#"{{"version":"{}","profile":"{}","target":"{}-{}","napiVersion":{},"threads":{}}}"#,
+            cis490_core::VERSION,
+            profile,
+            std::env::consts::ARCH,
+            std::env::consts::OS,
+            crate::node_api_module_get_api_version_v1(),
+            thread_count(0.0)?
+        );
+        create_string(env, &info)
+    })
 }
 
 pub unsafe extern "C" fn inspect_buffer(env: napi_env, info: napi_callback_info) -> napi_value {

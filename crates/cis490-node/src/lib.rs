@@ -20,6 +20,7 @@ use napi::*;
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     guard(env, || {
         export(env, exports, "version", inspect::version)?;
+        export(env, exports, "buildInfo", inspect::build_info)?;
         export(env, exports, "inspectBuffer", inspect::inspect_buffer)?;
         export(env, exports, "inspectFiles", inspect::inspect_files)?;
         export(env, exports, "featurizeFiles", features::featurize_files)?;

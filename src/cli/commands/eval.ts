@@ -69,7 +69,7 @@ export class EvalCommand extends Command {
         unit,
         labelMode: this.labels as "trained" | "union",
         onModel: (ckpt, i, n) => {
-          if ((stderr as NodeJS.WriteStream).isTTY) writeLine(stderr, `[${i + 1}/${n}] ${ckpt}`);
+          writeLine(stderr, `eval [${i + 1}/${n}] ${ckpt}`);
         },
       });
       const rows = comparison.models.map((m) => ({

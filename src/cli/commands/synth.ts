@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import { Command, Option } from "clipanion";
 import type { FaultMode } from "../../synth/plan.js";
 import { SynthError, synthStore, validateParams } from "../../synth/store.js";
+import { ProgressBar, type ProgressStream } from "../../io/progress.js";
 
 export class SynthCommand extends Command {
   static paths = [["synth"]];
@@ -52,18 +53,15 @@ export class SynthCommand extends Command {
       return 2;
     }
 
-    const stderr = this.context.stderr as NodeJS.WriteStream;
-    const tty = stderr.isTTY === true;
-    let lastDraw = 0;
-    const onProgress = tty
-      ? (done: number, total: number) => {
-          const now = Date.now();
-          if (done < total && now - lastDraw < 100) return;
-          lastDraw = now;
-          stderr.write(`\rsynth: ${done}/${total} episodes`);
-          if (done === total) stderr.write("\n");
-        }
-      : undefined;
+    // One bar, created at the first callback (the total is known only then).
+    let progress: ProgressBar | null = null;
+    let reported = 0;
+    const onProgress = (done: number, total: number): void => {
+      progress ??= new ProgressBar(this.context.stderr as unknown as ProgressStream, total, "synth");
+      progress.tick(done - reported);
+      reported = done;
+      if (done === total) progress.finish();
+    };
 
     let summary;
     try {

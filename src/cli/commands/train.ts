@@ -63,16 +63,25 @@ class EpochProgress {
     this.stream.write(`\r${this.label} epoch ${epoch}/${this.epochs} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${step}/${steps} loss ${loss.toFixed(4)}\x1b[K`);
   }
 
+  // Epoch lines and status messages also go to logs and pipes, as plain
+  // lines: a long training run must show it is alive without a terminal.
   epoch(r: EpochRecord, best: { epoch: number; val_macro_f1: number }, unit = "epoch"): void {
-    if (!this.enabled) return;
     const loss = Number.isFinite(r.train_loss) ? r.train_loss.toFixed(4) : "n/a";
-    this.stream.write(
-      `\r${this.label} ${unit} ${r.epoch}/${this.epochs} loss ${loss} val macro F1 ${r.val_macro_f1.toFixed(4)} (best ${best.val_macro_f1.toFixed(4)} @ ${best.epoch}) ${r.seconds.toFixed(1)} s\x1b[K\n`,
-    );
+    const line = `${this.label} ${unit} ${r.epoch}/${this.epochs} loss ${loss} val macro F1 ${r.val_macro_f1.toFixed(4)} (best ${best.val_macro_f1.toFixed(4)} @ ${best.epoch}) ${r.seconds.toFixed(1)} s`;
+    this.stream.write(this.enabled ? `\r${line}\x1b[K\n` : `${line}\n`);
   }
 
   status(message: string): void {
     if (this.enabled) this.stream.write(`\r${this.label}: ${message}\x1b[K`);
+    else this.stream.write(`${this.label}: ${message}\n`);
+  }
+
+  /** One line per model when the per-step bar is not drawn. */
+  done(result: TrainResult): void {
+    if (this.enabled) return;
+    const sc = result.sidecar;
+    const what = result.reused ? "reused the existing checkpoint" : `trained in ${sc.training.total_seconds.toFixed(1)} s`;
+    this.stream.write(`${this.label}: ${what}, best val macro F1 ${sc.best.val_macro_f1.toFixed(4)} @ ${sc.best.epoch}\n`);
   }
 }
 
@@ -94,7 +103,7 @@ export class TrainCommand extends Command {
 
       Sequence models hold the train+val tensors in memory, up to \`--tensor-budget-mb\` (default 2048); beyond it they stop with a message rather than swap.
 
-      Progress (one line per epoch, with loss and validation macro F1) is drawn on stderr when it is a terminal. \`--json\` prints one JSON document.
+      Progress goes to stderr: on a terminal, a bar per epoch and one line per epoch (loss, validation macro F1); elsewhere (logs, pipes), plain lines only: one per epoch and one per model. \`--json\` prints one JSON document.
 
       Exit codes: 0 when every requested model trained; 1 when an input is missing or inconsistent (no tensor shards, a split made from another features file, a class absent from training without \`--allow-missing-class\`...) or training failed; 2 on usage errors.
     `,
@@ -239,6 +248,7 @@ export class TrainCommand extends Command {
         });
         results.push({ kind, mode, result });
         if (progress.enabled) stderr.write(`\r\x1b[K`);
+        progress.done(result);
       } catch (error) {
         if (progress.enabled) stderr.write(`\r\x1b[K`);
         const message = error instanceof TrainError ? error.message : `${(error as Error).message ?? String(error)}`;
