@@ -505,7 +505,8 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
   }
 
   // save(path) -> Promise<void>: parameters, buffers, optimizer state and the
-  // step count in one torch archive, written to a temp name then renamed.
+  // step count in one torch archive. The caller (src/engines/torch.ts) passes
+  // a temporary name and makes the file durable and atomic (src/io/atomic.ts).
   Napi::Value Save(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckAlive(env);
@@ -515,7 +516,6 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
         [this, path]() {
           std::lock_guard<std::mutex> lock(mu_);
           if (!net_) throw std::runtime_error("TorchModel: model was disposed");
-          std::string tmp = path + ".tmp-" + std::to_string(::getpid());
           TorchGuard([&] {
             torch::serialize::OutputArchive root, model, optim;
             net_->save(model);
@@ -526,12 +526,8 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
             root.write("rng_seed", torch::tensor(static_cast<int64_t>(rng_seed_), torch::kInt64));
             root.write("model", model);
             root.write("optimizer", optim);
-            root.save_to(tmp);
+            root.save_to(path);
           });
-          if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-            std::remove(tmp.c_str());
-            throw std::runtime_error("save: cannot rename " + tmp + " to " + path);
-          }
         },
         [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
     w->Keep(Value());

@@ -9,12 +9,12 @@
 // those as supervised classifiers).
 
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { featureIndices, featureMask } from "../features/channels.js";
 import type { FeatureSchema } from "../features/schema.js";
-import { tempPathFor, writeFileAtomic } from "../io/atomic.js";
+import { commitTempFile, tempPathFor, writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
 import { checkpointBaseName } from "../train/checkpoint.js";
 import { readSchemaFor } from "../train/run.js";
@@ -184,7 +184,7 @@ export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
         warnings,
       },
     };
-    await rename(tmp, weightsPath);
+    await commitTempFile(tmp, weightsPath);
     await writeFileAtomic(sidecarPath, JSON.stringify(sidecar, null, 2) + "\n");
     return { sidecarPath, weightsPath, sidecar };
   } finally {

@@ -3,12 +3,9 @@
 // caller (onRow) and, with `out`, to a JSONL file written under a temporary
 // name and renamed into place when complete.
 
-import { createWriteStream } from "node:fs";
-import { promises as fsp } from "node:fs";
-import { dirname } from "node:path";
 import type { Inspector } from "../episode/inspector.js";
 import { loadInspector } from "../native/backend.js";
-import { fsyncDir, tempPathFor } from "../io/atomic.js";
+import { AtomicFile } from "../io/atomic.js";
 import { planStore, sweepTargets } from "../store/sweep.js";
 import type { AlertPolicy } from "./alert.js";
 import { evaluatePolicy, type DetectEvaluation, type EpisodeTrace } from "./evaluate.js";
@@ -39,38 +36,39 @@ export interface DetectStoreResult {
   evaluation: DetectEvaluation | null;
 }
 
-/** A JSONL file that only appears under its name once complete. */
+/** A JSONL file that only appears under its name once complete (src/io/atomic.ts). */
 export class JsonlFile {
-  private constructor(
-    private readonly path: string,
-    private readonly tmp: string,
-    private readonly stream: ReturnType<typeof createWriteStream>,
-  ) {}
+  private pending: string[] = [];
+  private pendingBytes = 0;
 
-  static open(path: string): JsonlFile {
-    const tmp = tempPathFor(path);
-    return new JsonlFile(path, tmp, createWriteStream(tmp, { flags: "wx" }));
+  private constructor(private readonly file: AtomicFile) {}
+
+  static async open(path: string): Promise<JsonlFile> {
+    return new JsonlFile(await AtomicFile.create(path));
   }
 
+  /** Buffers rows and writes them in chunks of about 64 KiB. */
   async write(text: string): Promise<void> {
-    if (!this.stream.write(text)) await new Promise<void>((r) => this.stream.once("drain", () => r()));
+    this.pending.push(text);
+    this.pendingBytes += text.length;
+    if (this.pendingBytes >= 65536) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.join("");
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.file.handle.write(chunk);
   }
 
   async commit(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.stream.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    const h = await fsp.open(this.tmp, "r+");
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await fsp.rename(this.tmp, this.path);
-    await fsyncDir(dirname(this.path));
+    await this.flush();
+    await this.file.commit();
   }
 
-  async abort(): Promise<void> {
-    this.stream.destroy();
-    await fsp.rm(this.tmp, { force: true });
+  abort(): Promise<void> {
+    return this.file.abort();
   }
 }
 
@@ -85,7 +83,7 @@ export async function detectStore(scorer: Scorer, o: DetectStoreOptions): Promis
     classes[row.class] = (classes[row.class] ?? 0) + 1;
     if (isUsable(row.class) && target.abs) usable.push({ episode_id: target.episode_id, host_id: target.host_id, abs: target.abs, acceptance_class: row.class });
   }
-  const file = o.out ? JsonlFile.open(o.out) : null;
+  const file = o.out ? await JsonlFile.open(o.out) : null;
   const result: DetectStoreResult = { classes, episodes_scored: 0, episodes_unscored: 0, windows: 0, episodes_alerted: 0, out: o.out, seconds: 0, evaluation: null };
   const traces: EpisodeTrace[] = [];
   try {

@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { loadEngines } from "./load.js";
 import type { Labels, NamedTensor, NativeTorchModel, ResolvedTorchConfig, TorchConfig, TrainStepResult } from "./types.js";
+import { rm } from "node:fs/promises";
+import { commitTempFile, tempPathFor } from "../io/atomic.js";
 
 /** Fills defaults, so a checkpoint sidecar can store the config verbatim. */
 export function resolveTorchConfig(config: TorchConfig): ResolvedTorchConfig {
@@ -65,7 +67,17 @@ export class TorchModel {
 
   /** Weights, optimizer state and step count; written to a temp name and renamed. */
   save(path: string): Promise<void> {
-    return this.enqueue(() => this.native.save(path));
+    // The engine writes a temporary sibling; src/io/atomic.ts makes it durable and renames it.
+    return this.enqueue(async () => {
+      const tmp = tempPathFor(path);
+      try {
+        await this.native.save(tmp);
+        await commitTempFile(tmp, path);
+      } catch (error) {
+        await rm(tmp, { force: true });
+        throw error;
+      }
+    });
   }
 
   /** Restores a save() of a model with the same architecture (refuses others). */

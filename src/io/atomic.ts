@@ -5,7 +5,7 @@
 // durable once the directory entry is on disk).
 
 import { randomBytes } from "node:crypto";
-import { promises as fsp, constants as fsc } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, promises as fsp, constants as fsc, renameSync, rmSync, writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -214,4 +214,30 @@ export async function removeStaleTemps(target: string): Promise<number> {
     removed++;
   }
   return removed;
+}
+
+/**
+ * The synchronous writeFileAtomic, for worker threads that write many small
+ * files (synth): temp sibling, fsync, rename. The directory is not fsynced
+ * per file (thousands of files per directory); a crash may lose the newest
+ * names, never leave a half file under a final name.
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+  try {
+    try {
+      const bytes = typeof data === "string" ? Buffer.from(data) : data;
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
 }

@@ -10,7 +10,7 @@ import { Worker } from "node:worker_threads";
 import { storeContext } from "./context.js";
 import { generateEpisode, type EpisodeResult, type Expectation } from "./episode.js";
 import { FAULTS } from "./faults.js";
-import { writeFileAtomic } from "./files.js";
+import { TEMP_MARK, writeFileAtomicSync as writeFileAtomic } from "../io/atomic.js";
 import { buildPlan, type EpisodePlan, type SynthParams } from "./plan.js";
 import { deriveRng, parseSeed, tagOf } from "./rng.js";
 import { SAMPLES } from "./profiles.js";
@@ -118,7 +118,7 @@ function clearStore(out: string): void {
   for (const entry of readdirSync(out, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     const dir = join(out, entry.name);
-    for (const f of readdirSync(dir)) if (f.endsWith(".tar.zst") || f.endsWith(".tmp")) rmSync(join(dir, f), { force: true });
+    for (const f of readdirSync(dir)) if (f.endsWith(".tar.zst") || f.includes(TEMP_MARK)) rmSync(join(dir, f), { force: true });
   }
 }
 
