@@ -8,6 +8,14 @@ import { FeaturesCommand } from "./commands/features.js";
 import { SplitCommand } from "./commands/split.js";
 import { TrainCommand } from "./commands/train.js";
 import { EvalCommand } from "./commands/eval.js";
+import { DriftCommand } from "./commands/drift.js";
+import { RegistryListCommand } from "./commands/registry-list.js";
+import { RegistryShowCommand } from "./commands/registry-show.js";
+import { RegistryPromoteCommand } from "./commands/registry-promote.js";
+import { RegistryRollbackCommand } from "./commands/registry-rollback.js";
+import { RegistryPurgeCommand } from "./commands/registry-purge.js";
+import { RegistryHistoryCommand } from "./commands/registry-history.js";
+import { RegistryLogCommand } from "./commands/registry-log.js";
 
 export function buildCli(): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0" });
@@ -20,6 +28,8 @@ export function buildCli(): Cli {
   cli.register(SplitCommand);
   cli.register(TrainCommand);
   cli.register(EvalCommand);
+  for (const c of [RegistryListCommand, RegistryShowCommand, RegistryPromoteCommand, RegistryRollbackCommand, RegistryPurgeCommand, RegistryHistoryCommand, RegistryLogCommand]) cli.register(c);
+  cli.register(DriftCommand);
   return cli;
 }
 

@@ -8,10 +8,12 @@ import { dirname, join, relative, resolve } from "node:path";
 import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
 import { formatTable } from "../../io/table.js";
+import { CliError } from "../../util/errors.js";
 import type { TorchDevice } from "../../engines/index.js";
 import type { GbtHyperParameters } from "../../train/gbt.js";
 import type { NeuralHyperParameters } from "../../train/neural.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES, trainModel, type TrainResult } from "../../train/run.js";
+import { registerCheckpoint, type RegisterResult } from "../../registry/api.js";
 import { MODEL_KINDS, MODES, TrainError, isSequenceKind, type EpochRecord, type Mode, type ModelKind } from "../../train/types.js";
 
 function list<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T[] {
@@ -128,6 +130,7 @@ export class TrainCommand extends Command {
   tensorBudget = Option.String("--tensor-budget-mb", { description: "Most MiB of train+val tensors held in memory (default 2048)" });
   allowMissingClass = Option.Boolean("--allow-missing-class", false, { description: "Train even if a val/test class never occurs in training" });
   force = Option.Boolean("--force", false, { description: "Retrain even if the checkpoint already answers this exact request (same data, hyper-parameters and seed)" });
+  registry = Option.String("--registry", { description: "Model registry that gets each trained version, behind the promotion gate (default: the --out directory; docs/registry.md)" });
   json = Option.Boolean("--json", false, { description: "Print one JSON document on stdout" });
 
   async execute(): Promise<number> {
@@ -194,7 +197,8 @@ export class TrainCommand extends Command {
     };
 
     const runs: Array<{ kind: ModelKind; mode: Mode }> = kinds.flatMap((kind) => modes.map((mode) => ({ kind, mode })));
-    const results: Array<{ kind: ModelKind; mode: Mode; result: TrainResult }> = [];
+    const results: Array<{ kind: ModelKind; mode: Mode; result: TrainResult; registered: RegisterResult }> = [];
+    const registry = resolve(this.registry ?? out);
     const failures: Array<{ kind: ModelKind; mode: Mode; error: string }> = [];
     for (const { kind, mode } of runs) {
       const label = `${kind} ${mode}`;
@@ -219,11 +223,13 @@ export class TrainCommand extends Command {
           onStep: (e, s, n, l) => progress.step(e, s, n, l),
           onEpoch: (r, b) => progress.epoch(r, b, kind === "gbt" ? "round" : "epoch"),
         });
-        results.push({ kind, mode, result });
+        progress.status("registering the version");
+        const registered = await registerCheckpoint(registry, result.sidecarPath, { commandLine: process.argv.slice(1) });
+        results.push({ kind, mode, result, registered });
         if (progress.enabled) stderr.write(`\r\x1b[K`);
       } catch (error) {
         if (progress.enabled) stderr.write(`\r\x1b[K`);
-        const message = error instanceof TrainError ? error.message : `${(error as Error).message ?? String(error)}`;
+        const message = error instanceof TrainError || error instanceof CliError ? error.message : `${(error as Error).message ?? String(error)}`;
         failures.push({ kind, mode, error: message });
         writeLine(stderr, `cis490 train: ${label}: ${message}`);
       }
@@ -233,7 +239,8 @@ export class TrainCommand extends Command {
       stdout.write(
         JSON.stringify({
           out,
-          results: results.map(({ kind, mode, result }) => ({
+          registry,
+          results: results.map(({ kind, mode, result, registered }) => ({
             model: kind,
             mode,
             checkpoint: result.sidecarPath,
@@ -248,6 +255,7 @@ export class TrainCommand extends Command {
             input_shape: result.sidecar.training.input_shape,
             engine: result.sidecar.engine,
             warnings: result.sidecar.training.warnings,
+            registered,
           })),
           failures,
         }) + "\n",
@@ -270,6 +278,10 @@ export class TrainCommand extends Command {
       });
       if (rows.length) {
         stdout.write(formatTable(["model", "mode", "val macro F1", "best", "trained", "stopped", "seconds", "inputs", "checkpoint"], rows, ["left", "left", "right", "left", "right", "left", "right", "left", "left"]));
+      }
+      for (const { kind, mode, registered: r } of results) {
+        const what = !r.created ? "already registered" : r.alias === "candidate" ? `registered as candidate, REFUSED by the promotion gate: ${r.gate?.reason}` : r.gate ? `registered as current: ${r.gate.reason}` : "registered as current (first version)";
+        stdout.write(`registry (${kind} ${mode}): ${r.name}@${r.version} ${what}\n`);
       }
       for (const { kind, mode, result } of results) {
         for (const w of result.sidecar.training.warnings) stdout.write(`note (${kind} ${mode}): ${w}\n`);
