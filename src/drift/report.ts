@@ -10,8 +10,12 @@ import { ksAgainstQuantiles, ksPValue, proportionPValue, psiAgainstQuantiles, ps
 export interface DriftSettings {
   /** Family-wise error rate per group; each of the 2m per-feature tests runs at alpha / (2m) (Bonferroni). */
   alpha: number;
-  /** Sample size the KS and missing-fraction tests assume: episodes (default; windows of one episode are correlated) or windows. */
-  unit: "episode" | "window";
+  /**
+   * Sample size the KS and missing-fraction tests assume. "effective" (default): windows divided by the
+   * design effect 1 + (m - 1) rho, rho the within-episode correlation of the feature (one-way ANOVA),
+   * since windows of one episode are correlated; "episode": one per episode (most conservative); "window".
+   */
+  unit: "effective" | "episode" | "window";
   /** A group drifts when at least this many features drift. */
   minDriftedFeatures: number;
   /** ... or when the share of drifted features reaches this (0 disables). */
@@ -34,7 +38,7 @@ export interface DriftSettings {
 
 export const DEFAULT_DRIFT: DriftSettings = {
   alpha: 0.05,
-  unit: "episode",
+  unit: "effective",
   minDriftedFeatures: 1,
   driftedShare: 0,
   psiThreshold: 0.25,
@@ -104,20 +108,69 @@ function subset(s: Sample, rows: number[], width: number): Sample {
   return { x, episodes: rows.map((r) => s.episodes[r]) };
 }
 
+/**
+ * Design effect of column f for windows clustered by episode: 1 + (m0 - 1) rho with rho the ANOVA
+ * intra-class correlation (clipped to [0, 1]) and m0 the adjusted mean cluster size; 1 when it cannot be estimated.
+ */
+export function designEffect(x: Float32Array, width: number, f: number, episodes: readonly string[]): number {
+  const sums = new Map<string, [number, number, number]>();
+  let total = 0;
+  let count = 0;
+  for (let i = 0; i < episodes.length; i++) {
+    const v = x[i * width + f];
+    if (!Number.isFinite(v)) continue;
+    const s = sums.get(episodes[i]) ?? [0, 0, 0];
+    s[0] += 1;
+    s[1] += v;
+    s[2] += v * v;
+    sums.set(episodes[i], s);
+    total += v;
+    count++;
+  }
+  const k = sums.size;
+  if (k < 2 || count <= k) return 1;
+  const grand = total / count;
+  let ssb = 0;
+  let ssw = 0;
+  let sumSq = 0;
+  for (const [n, s1, s2] of sums.values()) {
+    const mean = s1 / n;
+    ssb += n * (mean - grand) ** 2;
+    ssw += Math.max(0, s2 - n * mean * mean);
+    sumSq += n * n;
+  }
+  const msb = ssb / (k - 1);
+  const msw = ssw / (count - k);
+  const m0 = (count - sumSq / count) / (k - 1);
+  const denom = msb + (m0 - 1) * msw;
+  if (!(denom > 0)) return msb > 0 ? Math.max(1, count / k) : 1;
+  const rho = Math.min(1, Math.max(0, (msb - msw) / denom));
+  return 1 + (count / k - 1) * rho;
+}
+
 export async function groupDrift(key: string, digest: Digest, reference: Sample | null, cur: Sample, s: DriftSettings, allFeatures = false): Promise<GroupDrift> {
   const names = digest.doc.names;
   const width = names.length;
   const n = cur.episodes.length;
   const nEpisodes = new Set(cur.episodes).size;
-  const nNew = s.unit === "episode" ? nEpisodes : n;
-  const nRef = s.unit === "episode" ? digest.doc.n_episodes : digest.doc.n_windows;
+  const sizes = (f: number, finiteNew: number, ref: { n: number }): [number, number] => {
+    if (s.unit === "window") return [ref.n, finiteNew];
+    if (s.unit === "episode") return [digest.doc.n_episodes * (ref.n / Math.max(1, digest.doc.n_windows)), nEpisodes * (finiteNew / Math.max(1, n))];
+    const deffNew = designEffect(cur.x, width, f, cur.episodes);
+    const deffRef = reference ? designEffect(reference.x, width, f, reference.episodes) : deffNew;
+    return [ref.n / deffRef, finiteNew / deffNew];
+  };
+  // Missingness is mostly a property of a whole episode (a source absent): counted per episode unless --unit window.
+  const nNew = s.unit === "window" ? n : nEpisodes;
+  const nRef = s.unit === "window" ? digest.doc.n_windows : digest.doc.n_episodes;
   const level = s.alpha / (2 * width);
   const features: FeatureDrift[] = names.map((name, f) => {
     const ref = digest.features[f];
     const sorted = finiteColumn(cur.x, n, width, f);
     const q = digest.quantiles[f];
     const ks = ref.n > 0 && sorted.length > 0 ? ksAgainstQuantiles(sorted, q) : 0;
-    const ksP = ref.n > 0 && sorted.length > 0 ? ksPValue(ks, nRef * (1 - ref.missing_fraction), nNew * (sorted.length / Math.max(1, n))) : 1;
+    const [effRef, effNew] = sizes(f, sorted.length, ref);
+    const ksP = ref.n > 0 && sorted.length > 0 ? ksPValue(ks, effRef, effNew) : 1;
     const missingNew = n === 0 ? 0 : 1 - sorted.length / n;
     const missingP = proportionPValue(ref.missing_fraction, nRef, missingNew, nNew);
     const psi = psiAgainstQuantiles(sorted, n - sorted.length, q, ref.missing_fraction);
@@ -143,7 +196,7 @@ export async function groupDrift(key: string, digest: Digest, reference: Sample 
   const byKs = features.reduce<FeatureDrift | null>((a, f) => (a === null || f.ks > a.ks ? f : a), null);
   const reasons: string[] = [];
   if (drifted.length >= s.minDriftedFeatures && drifted.length > 0) {
-    reasons.push(`${drifted.length} of ${width} features drifted (KS or missing fraction, Bonferroni alpha ${s.alpha}/${2 * width}, n = ${nNew} ${s.unit}s): ${drifted.slice(0, 5).map((f) => f.name).join(", ")}${drifted.length > 5 ? ", ..." : ""}`);
+    reasons.push(`${drifted.length} of ${width} features drifted (KS or missing fraction, Bonferroni alpha ${s.alpha}/${2 * width}, ${s.unit} sample sizes): ${drifted.slice(0, 5).map((f) => f.name).join(", ")}${drifted.length > 5 ? ", ..." : ""}`);
   }
   if (s.driftedShare > 0 && share >= s.driftedShare) reasons.push(`drifted share ${share.toFixed(3)} >= ${s.driftedShare}`);
   if (byPsi && byPsi.psi > s.psiThreshold && n >= s.psiMinWindows) reasons.push(`PSI of ${byPsi.name} is ${byPsi.psi.toFixed(3)} > ${s.psiThreshold}`);

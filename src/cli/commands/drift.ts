@@ -21,7 +21,7 @@ export class DriftCommand extends BaseCommand<DriftRunResult> {
     details: `
       The baseline is stored with each registered version: a p1..p99 quantile digest of every input feature over the training windows (plus mean, std, missing fraction) and a sample of 2,000 training windows.
 
-      Per feature: the KS distance to the digest (rank error 0.005) and a missing-fraction test, each at alpha/(2m) (Bonferroni over the m features; sample size counted in episodes by default, since windows of one episode are correlated); PSI over bins cut at the reference deciles plus a missing bin (< 0.1 stable, 0.1-0.25 moderate, > 0.25 major). Whole set: the share of drifted features, and a domain classifier (XGBoost, reference sample vs new windows, ${d.domainFolds}-fold grouped by episode) with its out-of-fold ROC AUC and an episode-bootstrap 95% interval.
+      Per feature: the KS distance to the digest (rank error 0.005) and a missing-fraction test, each at alpha/(2m) (Bonferroni over the m features; windows of one episode are correlated, so the KS sample size is the windows divided by the feature's design effect 1 + (m-1) rho, and the missing-fraction test counts episodes); PSI over bins cut at the reference deciles plus a missing bin (< 0.1 stable, 0.1-0.25 moderate, > 0.25 major). Whole set: the share of drifted features, and a domain classifier (XGBoost, reference sample vs new windows, ${d.domainFolds}-fold grouped by episode) with its out-of-fold ROC AUC and an episode-bootstrap 95% interval.
 
       A group is drifted, with the reasons listed, when: at least --min-features (${d.minDriftedFeatures}) features drift; or the drifted share reaches --share (off by default); or a PSI exceeds --psi (${d.psiThreshold}) in a group of at least --psi-min-windows (${d.psiMinWindows}) windows; or the domain AUC interval lies above --auc (${d.domainAuc}).
 
@@ -40,7 +40,7 @@ export class DriftCommand extends BaseCommand<DriftRunResult> {
   split = Option.String("--split", { description: "Only episodes of --sides of this split assignment" });
   sides = Option.String("--sides", { validator: isListOf(SIDES), description: "Split sides to read with --split (default val,test)" });
   alpha = Option.String("--alpha", { validator: isNumberInRange(0, 1), description: `Family-wise error rate per group (default ${d.alpha})` });
-  unit = Option.String("--unit", { validator: isOneOf(["episode", "window"] as const), description: "Sample size for the tests: episode (default) or window" });
+  unit = Option.String("--unit", { validator: isOneOf(["effective", "episode", "window"] as const), description: "Sample size for the KS tests: effective (default: windows / design effect), episode or window" });
   minFeatures = Option.String("--min-features", { validator: isIntegerAtLeast(1), description: `Drifted features that make a group drifted (default ${d.minDriftedFeatures})` });
   share = Option.String("--share", { validator: isNumberInRange(0, 1.000001), description: "Drifted share that makes a group drifted (default off)" });
   psi = Option.String("--psi", { validator: isNumberAtLeast(0), description: `PSI threshold (default ${d.psiThreshold})` });
