@@ -1,6 +1,6 @@
 // The drift baseline stored with a model version: per input feature, the
 // quantiles p1..p99 (inverse empirical CDF, 1% grid) of its finite training
-// values plus mean, std, min, max and the missing fraction. Names and counts
+// values (kept to 15 mantissa bits) plus mean, std, min, max and the missing fraction. Names and counts
 // go to drift_digest.json; the numbers to drift_digest.bin, as float32 bit
 // patterns with the (sorted) quantiles delta-coded, byte-shuffled and
 // deflated: about 27 KB for the 145 realistic features, under 64 KB for the
@@ -65,6 +65,25 @@ export function finiteColumn(x: Float32Array, n: number, width: number, f: numbe
   return out.subarray(0, k).sort();
 }
 
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * A quantile kept to 15 mantissa bits (relative error below 2^-16, far inside
+ * the 1% grid): the low byte of every stored word is then zero, which keeps
+ * the digest under 64 KB for 230 features whatever their values. Rounding is
+ * monotone, so the quantiles stay sorted.
+ */
+export function roundQuantile(v: number): number {
+  if (!Number.isFinite(v)) return v;
+  f32[0] = v;
+  const b = u32[0];
+  const exponent = (b >>> 23) & 0xff;
+  if (exponent >= 0xfe) return f32[0]; // rounding could overflow to infinity
+  u32[0] = ((b + 0x80) & 0xffffff00) >>> 0;
+  return f32[0];
+}
+
 export function buildDigest(x: Float32Array, n: number, names: readonly string[], episodes: readonly string[]): Digest {
   const features: FeatureDigest[] = [];
   const quantiles: Float32Array[] = [];
@@ -75,7 +94,7 @@ export function buildDigest(x: Float32Array, n: number, names: readonly string[]
     let mean: number | null = null;
     let std: number | null = null;
     if (v.length > 0) {
-      for (let i = 0; i < GRID; i++) q[i] = quantileSorted(v, (i + 1) / 100);
+      for (let i = 0; i < GRID; i++) q[i] = roundQuantile(quantileSorted(v, (i + 1) / 100));
       let s = 0;
       for (const a of v) s += a;
       mean = s / v.length;
