@@ -215,3 +215,25 @@ describe("registry lifecycle", () => {
     expect(after.skipped).toHaveLength(1);
   });
 });
+
+describe("train --if-stale", () => {
+  it("trains when there is no version, skips a fresh one (logged), retrains past --max-age", { timeout: 180_000 }, async () => {
+    const out = join(root, "stale");
+    const base = ["train", "--model", "gbt", "--features", toy.features, "--split", toy.split, "--out", out, "--rounds", "10", "--max-depth", "2", "--threads", "1", "--if-stale"];
+    const first = await runCli([...base, "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout).results).toHaveLength(1);
+    const second = await runCli(base);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("not retrained");
+    const drift = await runCli([...base, "--drift-features", noise.features, "--json"]);
+    expect(drift.code, drift.stderr).toBe(0);
+    expect(JSON.parse(drift.stdout).results).toHaveLength(1); // other features: drifted, so it trained
+    const old = await runCli([...base, "--max-age", "0s"]);
+    expect(old.stdout).toContain("retraining: current");
+    const events = (await readDecisions(out)).decisions.map((d) => d.event);
+    expect(events).toContain("retrain-skipped");
+    expect(events.filter((e) => e === "retrain-started").length).toBe(2);
+    expect((await runCli([...base.slice(0, -1), "--max-age", "1h"])).code).toBe(2); // --max-age without --if-stale
+  });
+});

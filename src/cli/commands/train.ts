@@ -14,6 +14,7 @@ import type { GbtHyperParameters } from "../../train/gbt.js";
 import type { NeuralHyperParameters } from "../../train/neural.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES, trainModel, type TrainResult } from "../../train/run.js";
 import { registerCheckpoint, type RegisterResult } from "../../registry/api.js";
+import { checkStaleness, DEFAULT_MAX_AGE_MS, parseDuration, type Staleness } from "../../registry/stale.js";
 import { MODEL_KINDS, MODES, TrainError, isSequenceKind, type EpochRecord, type Mode, type ModelKind } from "../../train/types.js";
 
 function list<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T[] {
@@ -92,6 +93,8 @@ export class TrainCommand extends Command {
 
       Sequence models hold the train+val tensors in memory, up to \`--tensor-budget-mb\` (default 2048); beyond it they stop with a message rather than swap.
 
+      Each trained checkpoint is registered as a version of \`<model>_<mode>\` in \`--registry\` (default: \`--out\`): it becomes \`current\` only if the promotion gate passes (validation macro F1 not significantly below the current version's), else \`candidate\`; see \`cis490 registry\` and docs/registry.md. \`--if-stale\` trains a model only when its current version is older than \`--max-age\` (default 24h) or \`--drift-features\` drift against it, and otherwise says why it did nothing (exit 0); both decisions are logged.
+
       Progress (one line per epoch, with loss and validation macro F1) is drawn on stderr when it is a terminal. \`--json\` prints one JSON document.
 
       Exit codes: 0 when every requested model trained; 1 when an input is missing or inconsistent (no tensor shards, a split made from another features file, a class absent from training without \`--allow-missing-class\`...) or training failed; 2 on usage errors.
@@ -131,6 +134,10 @@ export class TrainCommand extends Command {
   allowMissingClass = Option.Boolean("--allow-missing-class", false, { description: "Train even if a val/test class never occurs in training" });
   force = Option.Boolean("--force", false, { description: "Retrain even if the checkpoint already answers this exact request (same data, hyper-parameters and seed)" });
   registry = Option.String("--registry", { description: "Model registry that gets each trained version, behind the promotion gate (default: the --out directory; docs/registry.md)" });
+  ifStale = Option.Boolean("--if-stale", false, { description: "Train only when the registry's current version is older than --max-age or --drift-features drift against it (else say why not; logged)" });
+  maxAge = Option.String("--max-age", { description: "With --if-stale: age limit of the current version, e.g. 24h (default), 30m, 7d" });
+  driftFeatures = Option.String("--drift-features", { description: "With --if-stale: new features_window.parquet tested for drift against the current version" });
+  driftThreshold = Option.String("--drift-threshold", { description: "With --if-stale: retrain when this share of features drifts (default: the drift command's decision)" });
   json = Option.Boolean("--json", false, { description: "Print one JSON document on stdout" });
 
   async execute(): Promise<number> {
@@ -181,6 +188,9 @@ export class TrainCommand extends Command {
       if (this.device !== undefined && !["auto", "cpu", "cuda"].includes(this.device)) throw new OptionError(`--device must be auto, cpu or cuda (got ${JSON.stringify(this.device)})`);
       device = this.device as TorchDevice | undefined;
       budget = (pos("--tensor-budget-mb", this.tensorBudget) ?? DEFAULT_TENSOR_BUDGET_BYTES / 2 ** 20) * 2 ** 20;
+      if (!this.ifStale && (this.maxAge !== undefined || this.driftFeatures !== undefined || this.driftThreshold !== undefined)) throw new OptionError("--max-age, --drift-features and --drift-threshold go with --if-stale");
+      if (this.maxAge !== undefined && parseDuration(this.maxAge) === null) throw new OptionError(`--max-age must be a duration like 24h, 30m, 7d (got ${JSON.stringify(this.maxAge)})`);
+      num("--drift-threshold", this.driftThreshold, (n) => n >= 0 && n <= 1, "in [0, 1]");
     } catch (error) {
       if (!(error instanceof OptionError)) throw error;
       return fail(EXIT_USAGE, error.message);
@@ -199,9 +209,30 @@ export class TrainCommand extends Command {
     const runs: Array<{ kind: ModelKind; mode: Mode }> = kinds.flatMap((kind) => modes.map((mode) => ({ kind, mode })));
     const results: Array<{ kind: ModelKind; mode: Mode; result: TrainResult; registered: RegisterResult }> = [];
     const registry = resolve(this.registry ?? out);
+    const skipped: Staleness[] = [];
     const failures: Array<{ kind: ModelKind; mode: Mode; error: string }> = [];
     for (const { kind, mode } of runs) {
       const label = `${kind} ${mode}`;
+      if (this.ifStale) {
+        try {
+          const st = await checkStaleness(registry, `${kind}_${mode}`, {
+            maxAgeMs: this.maxAge !== undefined ? parseDuration(this.maxAge)! : DEFAULT_MAX_AGE_MS,
+            driftFeatures: this.driftFeatures !== undefined ? resolve(this.driftFeatures) : undefined,
+            driftThreshold: this.driftThreshold !== undefined ? Number(this.driftThreshold) : undefined,
+          });
+          if (!st.stale) {
+            skipped.push(st);
+            if (!this.json) stdout.write(`${label}: not retrained: ${st.reasons.join("; ")}\n`);
+            continue;
+          }
+          if (!this.json) stdout.write(`${label}: retraining: ${st.reasons.join("; ")}\n`);
+        } catch (error) {
+          const message = (error as Error).message;
+          failures.push({ kind, mode, error: message });
+          writeLine(stderr, `cis490 train: ${label}: --if-stale: ${message}`);
+          continue;
+        }
+      }
       const progress = new EpochProgress(stderr as unknown as TTYish, label, kind === "gbt" ? (gbt.rounds ?? 400) : (neural.epochs ?? 60));
       try {
         const result = await trainModel({
@@ -240,6 +271,7 @@ export class TrainCommand extends Command {
         JSON.stringify({
           out,
           registry,
+          skipped,
           results: results.map(({ kind, mode, result, registered }) => ({
             model: kind,
             mode,
