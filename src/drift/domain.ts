@@ -6,6 +6,7 @@
 // from resampling episodes. AUC near 0.5: indistinguishable.
 
 import { createHash } from "node:crypto";
+import { deriveRng } from "../synth/rng.js";
 import { DEFAULT_GBT, GbtEstimator } from "../train/gbt.js";
 import { rocAuc } from "./tests.js";
 
@@ -33,17 +34,6 @@ export interface DomainResult {
 
 function foldOf(episode: string, folds: number, seed: number): number {
   return createHash("sha256").update(`${seed}\u0000${episode}`).digest().readUInt32BE(0) % folds;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Rows of `x` (row-major, width columns) for the given indices. */
@@ -98,11 +88,11 @@ export async function domainClassifier(
   const groups = new Map<string, number[]>();
   episodes.forEach((e, i) => groups.set(e, [...(groups.get(e) ?? []), i]));
   const members = [...groups.values()];
-  const rand = mulberry32(o.seed ^ 0x5bd1e995);
+  const rng = deriveRng(BigInt(o.seed), 0x5bd1e995);
   const values: number[] = [];
   for (let b = 0; b < o.resamples; b++) {
     const rows: number[] = [];
-    for (let g = 0; g < members.length; g++) rows.push(...members[Math.floor(rand() * members.length)]);
+    for (let g = 0; g < members.length; g++) rows.push(...members[rng.int(0, members.length - 1)]);
     const v = rocAuc(scores, y, rows);
     if (Number.isFinite(v)) values.push(v);
   }

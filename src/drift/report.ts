@@ -3,6 +3,7 @@
 // features, the domain classifier, and a decision with the reasons that
 // crossed thresholds (defaults in DEFAULT_DRIFT; docs/drift.md).
 
+import { deriveRng } from "../synth/rng.js";
 import { finiteColumn, type Digest } from "./digest.js";
 import { DEFAULT_DOMAIN, domainClassifier, type DomainResult } from "./domain.js";
 import { ksAgainstQuantiles, ksPValue, proportionPValue, psiAgainstQuantiles, psiReading } from "./tests.js";
@@ -93,10 +94,9 @@ export interface Sample {
 function seededSample(n: number, k: number, seed: number): number[] {
   const idx = Array.from({ length: n }, (_, i) => i);
   if (n <= k) return idx;
-  let a = (seed ^ 0x9e3779b9) >>> 0;
+  const rng = deriveRng(BigInt(seed), 0x9e3779b9);
   for (let i = 0; i < k; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    const j = i + (a % (n - i));
+    const j = rng.int(i, n - 1);
     [idx[i], idx[j]] = [idx[j], idx[i]];
   }
   return idx.slice(0, k).sort((x, y) => x - y);

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { buildDigest, type Digest } from "../drift/digest.js";
 import { readWindowMatrix, type WindowMatrix } from "../drift/read.js";
 import { SHARDS_DIR } from "../features/shards.js";
+import { deriveRng } from "../synth/rng.js";
 import { inputFeatureNames, loadCheckpoint } from "../train/checkpoint.js";
 import { argmaxRows, macroF1 } from "../train/loop.js";
 import type { CheckpointSidecar } from "../train/types.js";
@@ -102,17 +103,6 @@ export async function provenanceOf(sc: CheckpointSidecar, sourceCheckpoint: stri
   };
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function deriveVersionData(sidecarPath: string, sc: CheckpointSidecar): Promise<Derived> {
   const notes: string[] = [];
   const out: Derived = { validation: null, digest: null, reference: null, notes };
@@ -151,10 +141,10 @@ export async function deriveVersionData(sidecarPath: string, sc: CheckpointSidec
     const n = m.episodes.length;
     out.digest = buildDigest(m.x, n, names, m.episodes);
     // Seeded sample of training windows for the domain classifier.
-    const rand = mulberry(sc.seed ^ 0x2545f491);
+    const rng = deriveRng(BigInt(sc.seed), 0x2545f491);
     const idx = Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
+      const j = rng.int(0, i);
       [idx[i], idx[j]] = [idx[j], idx[i]];
     }
     const keep = idx.slice(0, REFERENCE_SAMPLE_WINDOWS).sort((a, b) => a - b);
