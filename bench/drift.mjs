@@ -9,7 +9,7 @@
 // a 2,000-window sample) and the new data are drawn independently.
 //
 //   node bench/drift.mjs [--reps 200] [--domain-reps 20] [--features 145] [--shifted 5] [--shift 0.5]
-//                        [--ref-episodes 300] [--new-episodes 100] [--m 10] [--icc 0.36]
+//                        [--ref-episodes 300] [--new-episodes 100] [--m 10] [--icc 0.36] [--unit effective|episode|window]
 //
 // The per-feature tests (KS + missing fraction, Bonferroni) run `--reps`
 // times per condition; the full decision including the domain classifier
@@ -29,6 +29,7 @@ const refEpisodes = Number(arg("ref-episodes", "300"));
 const newEpisodes = Number(arg("new-episodes", "100"));
 const M = Number(arg("m", "10"));
 const icc = Number(arg("icc", "0.36"));
+const unit = arg("unit", "effective");
 
 function rng(seed) {
   let a = seed >>> 0;
@@ -76,15 +77,17 @@ async function rate(condition, n, settings) {
   return { rate: hits / n, reps: n, seconds: (Date.now() - started) / 1000 };
 }
 
-const tests = { ...DEFAULT_DRIFT, domain: false };
-const full = { ...DEFAULT_DRIFT };
+const tests = { ...DEFAULT_DRIFT, unit, domain: false };
+const full = { ...DEFAULT_DRIFT, unit };
 const rows = [
   ["per-feature tests", "power (0.5 sigma, 5 features)", await rate("shift", reps, tests)],
   ["per-feature tests", "false alarms (same distribution)", await rate("null", reps, tests)],
-  ["full decision (with domain classifier)", "power (0.5 sigma, 5 features)", await rate("shift", domainReps, full)],
-  ["full decision (with domain classifier)", "false alarms (same distribution)", await rate("null", domainReps, full)],
 ];
-console.log(`drift: ${F} features, ${shifted} shifted by ${shift} sigma; reference ${refEpisodes} x ${M} windows, new ${newEpisodes} x ${M}, within-episode correlation ${icc}`);
+if (domainReps > 0) {
+  rows.push(["full decision (with domain classifier)", "power (0.5 sigma, 5 features)", await rate("shift", domainReps, full)]);
+  rows.push(["full decision (with domain classifier)", "false alarms (same distribution)", await rate("null", domainReps, full)]);
+}
+console.log(`drift (--unit ${unit}): ${F} features, ${shifted} shifted by ${shift} sigma; reference ${refEpisodes} x ${M} windows, new ${newEpisodes} x ${M}, within-episode correlation ${icc}`);
 console.log("what                                    | measure                            | rate   | reps | seconds");
 for (const [what, measure, r] of rows) console.log(`${what.padEnd(40)}| ${measure.padEnd(35)}| ${r.rate.toFixed(3).padStart(6)} | ${String(r.reps).padStart(4)} | ${r.seconds.toFixed(1)}`);
-console.log(JSON.stringify({ bench: "drift", features: F, shifted, shift, ref_episodes: refEpisodes, new_episodes: newEpisodes, m: M, icc, results: rows.map(([what, measure, r]) => ({ what, measure, ...r })) }));
+console.log(JSON.stringify({ bench: "drift", unit, features: F, shifted, shift, ref_episodes: refEpisodes, new_episodes: newEpisodes, m: M, icc, results: rows.map(([what, measure, r]) => ({ what, measure, ...r })) }));
