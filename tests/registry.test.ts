@@ -204,6 +204,19 @@ describe("registry lifecycle", () => {
     expect(JSON.parse((await runCli(["registry", "log", "--registry", reg(), "--since", since, "--json"])).stdout).decisions).toEqual([]);
   });
 
+  it("eval --model NAME@alias evaluates that version and stores the result with it", { timeout: 120_000 }, async () => {
+    const out = join(root, "eval");
+    const r = await runCli(["eval", "--model", "gbt_realistic@current", "--registry", reg(), "--features", toy.features, "--split", toy.split, "--out", out, "--resamples", "50", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).models).toHaveLength(1);
+    const stored = join(reg(), "models", "gbt_realistic", "versions", good1, "eval.json");
+    expect(JSON.parse(readFileSync(stored, "utf8")).model).toBe("gbt");
+    expect((await listModels(reg()))[0].versions.find((v) => v.id === good1)!.has_eval).toBe(true);
+    const events = (await readDecisions(reg())).decisions.map((d) => d.event);
+    expect(events.slice(-2)).toEqual(["loaded", "eval-attached"]);
+    expect((await runCli(["eval", "--model", "gbt_realistic@nope", "--registry", reg(), "--features", toy.features, "--split", toy.split, "--out", out])).code).toBe(1);
+  });
+
   it("a torn last journal line is skipped and the next append starts a new line", async () => {
     const j = journalPath(reg(), "gbt_realistic");
     const before = (await readJsonLines(j)).records.length;
