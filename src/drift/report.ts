@@ -4,7 +4,7 @@
 // crossed thresholds (defaults in DEFAULT_DRIFT; docs/drift.md).
 
 import { deriveRng } from "../synth/rng.js";
-import { finiteColumn, type Digest } from "./digest.js";
+import { finiteColumn, roundQuantile, type Digest } from "./digest.js";
 import { DEFAULT_DOMAIN, domainClassifier, type DomainResult } from "./domain.js";
 import { ksAgainstQuantiles, ksPValue, proportionPValue, psiAgainstQuantiles, psiReading } from "./tests.js";
 
@@ -21,7 +21,11 @@ export interface DriftSettings {
   minDriftedFeatures: number;
   /** ... or when the share of drifted features reaches this (0 disables). */
   driftedShare: number;
-  /** ... or when a feature's PSI exceeds this (the "major" reading), counted only for groups of at least psiMinWindows windows. */
+  /**
+   * ... or when a feature's bias-corrected PSI (PSI minus its expectation under no drift, about
+   * 10 (1/n_new + 1/n_ref) with the effective sizes) exceeds this (the "major" reading), in groups of
+   * at least psiMinWindows windows.
+   */
   psiThreshold: number;
   psiMinWindows: number;
   /** ... or when the domain classifier's AUC interval lies above this. */
@@ -60,6 +64,8 @@ export interface FeatureDrift {
   ks_p: number;
   psi: number;
   psi_reading: "stable" | "moderate" | "major";
+  /** PSI minus its small-sample bias under no drift (10 bins of freedom over the effective sizes); what the PSI rule reads. */
+  psi_excess: number;
   missing_reference: number;
   missing_new: number;
   missing_p: number;
@@ -166,7 +172,8 @@ export async function groupDrift(key: string, digest: Digest, reference: Sample 
   const level = s.alpha / (2 * width);
   const features: FeatureDrift[] = names.map((name, f) => {
     const ref = digest.features[f];
-    const sorted = finiteColumn(cur.x, n, width, f);
+    // New values rounded as the digest's quantiles were, so that an atom (a count, a constant) lands exactly on its quantile.
+    const sorted = finiteColumn(cur.x, n, width, f).map(roundQuantile);
     const q = digest.quantiles[f];
     const ks = ref.n > 0 && sorted.length > 0 ? ksAgainstQuantiles(sorted, q) : 0;
     const [effRef, effNew] = sizes(f, sorted.length, ref);
@@ -183,6 +190,7 @@ export async function groupDrift(key: string, digest: Digest, reference: Sample 
       ks_p: ksP,
       psi,
       psi_reading: psiReading(psi),
+      psi_excess: psi - 10 * (1 / Math.max(1, effNew) + 1 / Math.max(1, effRef)),
       missing_reference: ref.missing_fraction,
       missing_new: missingNew,
       missing_p: missingP,
@@ -193,13 +201,16 @@ export async function groupDrift(key: string, digest: Digest, reference: Sample 
   const drifted = features.filter((f) => f.drifted);
   const share = width === 0 ? 0 : drifted.length / width;
   const byPsi = features.reduce<FeatureDrift | null>((a, f) => (a === null || f.psi > a.psi ? f : a), null);
+  const byExcess = features.reduce<FeatureDrift | null>((a, f) => (a === null || f.psi_excess > a.psi_excess ? f : a), null);
   const byKs = features.reduce<FeatureDrift | null>((a, f) => (a === null || f.ks > a.ks ? f : a), null);
   const reasons: string[] = [];
   if (drifted.length >= s.minDriftedFeatures && drifted.length > 0) {
     reasons.push(`${drifted.length} of ${width} features drifted (KS or missing fraction, Bonferroni alpha ${s.alpha}/${2 * width}, ${s.unit} sample sizes): ${drifted.slice(0, 5).map((f) => f.name).join(", ")}${drifted.length > 5 ? ", ..." : ""}`);
   }
   if (s.driftedShare > 0 && share >= s.driftedShare) reasons.push(`drifted share ${share.toFixed(3)} >= ${s.driftedShare}`);
-  if (byPsi && byPsi.psi > s.psiThreshold && n >= s.psiMinWindows) reasons.push(`PSI of ${byPsi.name} is ${byPsi.psi.toFixed(3)} > ${s.psiThreshold}`);
+  if (byExcess && byExcess.psi_excess > s.psiThreshold && n >= s.psiMinWindows) {
+    reasons.push(`PSI of ${byExcess.name} is ${byExcess.psi.toFixed(3)} (${byExcess.psi_excess.toFixed(3)} above its no-drift bias) > ${s.psiThreshold}`);
+  }
   let domain: DomainResult | null = null;
   if (s.domain && reference && reference.episodes.length > 0 && n > 0) {
     const r = subset(reference, seededSample(reference.episodes.length, s.domainSample, s.seed), width);
