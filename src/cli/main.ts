@@ -17,6 +17,14 @@ import { PublishPerfCommand } from "./commands/publish-perf.js";
 import { ExportCommand } from "./commands/export.js";
 import { DetectCommand } from "./commands/detect.js";
 import { DoctorCommand } from "./commands/doctor.js";
+import { DriftCommand } from "./commands/drift.js";
+import { RegistryListCommand } from "./commands/registry-list.js";
+import { RegistryShowCommand } from "./commands/registry-show.js";
+import { RegistryPromoteCommand } from "./commands/registry-promote.js";
+import { RegistryRollbackCommand } from "./commands/registry-rollback.js";
+import { RegistryPurgeCommand } from "./commands/registry-purge.js";
+import { RegistryHistoryCommand } from "./commands/registry-history.js";
+import { RegistryLogCommand } from "./commands/registry-log.js";
 
 export function buildCli(enableColors = colourWanted(process.stdout)): Cli {
   const cli = new Cli({ binaryLabel: "cis490", binaryName: "cis490", binaryVersion: "0.1.0", enableColors });
@@ -37,6 +45,8 @@ export function buildCli(enableColors = colourWanted(process.stdout)): Cli {
   cli.register(ExportCommand);
   cli.register(DetectCommand);
   cli.register(DoctorCommand);
+  for (const c of [RegistryListCommand, RegistryShowCommand, RegistryPromoteCommand, RegistryRollbackCommand, RegistryPurgeCommand, RegistryHistoryCommand, RegistryLogCommand]) cli.register(c);
+  cli.register(DriftCommand);
   return cli;
 }
 

@@ -25,6 +25,8 @@ export class EvalError extends Error {}
 
 export interface EvalRunOptions extends EvalSettings {
   artifacts: string;
+  /** Evaluate exactly these checkpoint sidecars instead of every one in `artifacts` (e.g. resolved NAME@alias references). */
+  checkpoints?: string[];
   features: string;
   tensors: string | null;
   split: string;
@@ -130,7 +132,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRunResult> {
   const schema = await readFeatureSchema(schemaPath).catch((error: Error) => {
     throw new EvalError(`cannot read the feature schema ${schemaPath}: ${error.message}`);
   });
-  const checkpoints = await listCheckpoints(o.artifacts);
+  const checkpoints = o.checkpoints ?? (await listCheckpoints(o.artifacts));
   if (checkpoints.length === 0) throw new EvalError(`no checkpoints (*${CHECKPOINT_SUFFIX}) in ${o.artifacts}; run \`cis490 train\` first`);
   const splitInfo = await readSplitSummary(o.split);
   const splitSha = await sha256OfFile(o.split).catch((error: Error) => {

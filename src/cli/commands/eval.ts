@@ -5,6 +5,9 @@ import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
 import { formatTable } from "../../io/table.js";
 import { EvalError, runEval } from "../../eval/run.js";
+import { attachEval } from "../../registry/api.js";
+import { DEFAULT_REGISTRY, resolveModelRef, type ResolvedModel } from "../../registry/refs.js";
+import { CliError } from "../../util/errors.js";
 import { fmtInterval, fmtPercent } from "../../eval/report/format.js";
 
 export class EvalCommand extends Command {
@@ -20,6 +23,8 @@ export class EvalCommand extends Command {
       - \`comparison.md\`, \`comparison.html\` (charts as inline SVG, opens offline) and \`comparison.json\`, with a paired-bootstrap significance matrix between models.
 
       Macro F1 averages over one fixed class list for every model compared: the union of the phases the evaluated models were trained on (recorded in each checkpoint). A listed phase with no test window and no prediction scores 0, as in scikit-learn's \`f1_score(labels=...)\`. \`--labels union\` uses scikit-learn's default instead, the phases present in truth or each model's predictions, which can differ between the models of one comparison.
+
+      \`--model NAME[@alias|@version]\` (repeatable) evaluates registered versions instead of the whole \`--artifacts\` directory (see \`cis490 registry\`); each one's \`<model>_<mode>_eval.json\` is also stored with its version in the registry.
 
       The resampling unit defaults to the episode: windows of one episode are correlated, and resampling windows gives intervals that are too narrow. \`--unit window\` is there to compare with tools that do it that way.
 
@@ -37,6 +42,8 @@ export class EvalCommand extends Command {
   unit = Option.String("--unit", "episode", { description: "Resampling unit: episode (default) or window" });
   seed = Option.String("--seed", "0", { description: "Bootstrap seed (default 0)" });
   labels = Option.String("--labels", "trained", { description: "Macro F1's classes: trained (default; the union of the models' trained phases) or union (scikit-learn's default)" });
+  model = Option.Array("--model", { description: "Evaluate only this model: NAME[@alias|@version] from --registry, or a checkpoint path (repeatable); results are stored with the registered version" });
+  registry = Option.String("--registry", DEFAULT_REGISTRY, { description: `Registry for --model (default ${DEFAULT_REGISTRY})` });
   json = Option.Boolean("--json", false, { description: "Print the summary table as JSON" });
 
   async execute(): Promise<number> {
@@ -58,8 +65,16 @@ export class EvalCommand extends Command {
     }
     const tensors = this.tensors ?? this.features.replace(/[^/]*$/, "tensors");
     try {
+      let resolved: ResolvedModel[] | undefined;
+      try {
+        resolved = this.model ? await Promise.all(this.model.map((m) => resolveModelRef(m, { registry: this.registry, loadedBy: "eval" }))) : undefined;
+      } catch (error) {
+        if (!(error instanceof CliError)) throw error;
+        throw new EvalError(error.message);
+      }
       const { comparison, files } = await runEval({
         artifacts: this.artifacts,
+        checkpoints: resolved?.map((r) => r.checkpoint),
         features: this.features,
         tensors,
         split: this.split,
@@ -72,6 +87,10 @@ export class EvalCommand extends Command {
           writeLine(stderr, `eval [${i + 1}/${n}] ${ckpt}`);
         },
       });
+      for (const r of resolved ?? []) {
+        const m = comparison.models.find((x) => x.checkpoint === r.checkpoint);
+        if (m && r.name && r.version) files.push(await attachEval(this.registry, r.name, r.version, m));
+      }
       const rows = comparison.models.map((m) => ({
         model: m.model,
         mode: m.mode,

@@ -8,10 +8,13 @@ import { dirname, join, relative, resolve } from "node:path";
 import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
 import { formatTable } from "../../io/table.js";
+import { CliError } from "../../util/errors.js";
 import type { TorchDevice } from "../../engines/index.js";
 import type { GbtHyperParameters } from "../../train/gbt.js";
 import type { NeuralHyperParameters } from "../../train/neural.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES, trainModel, type TrainResult } from "../../train/run.js";
+import { registerCheckpoint, type RegisterResult } from "../../registry/api.js";
+import { checkStaleness, DEFAULT_MAX_AGE_MS, parseDuration, type Staleness } from "../../registry/stale.js";
 import { MODEL_KINDS, MODES, TrainError, isSequenceKind, type EpochRecord, type Mode, type ModelKind } from "../../train/types.js";
 import { trainEif, type EifTrainResult } from "../../anomaly/train.js";
 import type { EifHyperParameters } from "../../anomaly/estimator.js";
@@ -103,6 +106,10 @@ export class TrainCommand extends Command {
 
       Sequence models hold the train+val tensors in memory, up to \`--tensor-budget-mb\` (default 2048); beyond it they stop with a message rather than swap.
 
+      Each trained checkpoint is registered as a version of \`<model>_<mode>\` in \`--registry\` (default: \`--out\`): it becomes \`current\` only if the promotion gate passes (validation macro F1 not significantly below the current version's), else \`candidate\`; see \`cis490 registry\` and docs/registry.md. \`--if-stale\` trains a model only when its current version is older than \`--max-age\` (default 24h) or \`--drift-features\` drift against it, and otherwise says why it did nothing (exit 0); both decisions are logged.
+
+      Progress (one line per epoch, with loss and validation macro F1) is drawn on stderr when it is a terminal. \`--json\` prints one JSON document.
+
       Progress goes to stderr: on a terminal, a bar per epoch and one line per epoch (loss, validation macro F1); elsewhere (logs, pipes), plain lines only: one per epoch and one per model. \`--json\` prints one JSON document.
 
       Exit codes: 0 when every requested model trained; 1 when an input is missing or inconsistent (no tensor shards, a split made from another features file, a class absent from training without \`--allow-missing-class\`...) or training failed; 2 on usage errors.
@@ -145,6 +152,11 @@ export class TrainCommand extends Command {
   tensorBudget = Option.String("--tensor-budget-mb", { description: "Most MiB of train+val tensors held in memory (default 2048)" });
   allowMissingClass = Option.Boolean("--allow-missing-class", false, { description: "Train even if a val/test class never occurs in training" });
   force = Option.Boolean("--force", false, { description: "Retrain even if the checkpoint already answers this exact request (same data, hyper-parameters and seed)" });
+  registry = Option.String("--registry", { description: "Model registry that gets each trained version, behind the promotion gate (default: the --out directory; docs/registry.md)" });
+  ifStale = Option.Boolean("--if-stale", false, { description: "Train only when the registry's current version is older than --max-age or --drift-features drift against it (else say why not; logged)" });
+  maxAge = Option.String("--max-age", { description: "With --if-stale: age limit of the current version, e.g. 24h (default), 30m, 7d" });
+  driftFeatures = Option.String("--drift-features", { description: "With --if-stale: new features_window.parquet tested for drift against the current version" });
+  driftThreshold = Option.String("--drift-threshold", { description: "With --if-stale: retrain when this share of features drifts (default: the drift command's decision)" });
   json = Option.Boolean("--json", false, { description: "Print one JSON document on stdout" });
 
   async execute(): Promise<number> {
@@ -205,6 +217,9 @@ export class TrainCommand extends Command {
       if (this.device !== undefined && !["auto", "cpu", "cuda"].includes(this.device)) throw new OptionError(`--device must be auto, cpu or cuda (got ${JSON.stringify(this.device)})`);
       device = this.device as TorchDevice | undefined;
       budget = (pos("--tensor-budget-mb", this.tensorBudget) ?? DEFAULT_TENSOR_BUDGET_BYTES / 2 ** 20) * 2 ** 20;
+      if (!this.ifStale && (this.maxAge !== undefined || this.driftFeatures !== undefined || this.driftThreshold !== undefined)) throw new OptionError("--max-age, --drift-features and --drift-threshold go with --if-stale");
+      if (this.maxAge !== undefined && parseDuration(this.maxAge) === null) throw new OptionError(`--max-age must be a duration like 24h, 30m, 7d (got ${JSON.stringify(this.maxAge)})`);
+      num("--drift-threshold", this.driftThreshold, (n) => n >= 0 && n <= 1, "in [0, 1]");
     } catch (error) {
       if (!(error instanceof OptionError)) throw error;
       return fail(EXIT_USAGE, error.message);
@@ -221,10 +236,32 @@ export class TrainCommand extends Command {
     };
 
     const runs: Array<{ kind: ModelKind; mode: Mode }> = kinds.flatMap((kind) => modes.map((mode) => ({ kind, mode })));
-    const results: Array<{ kind: ModelKind; mode: Mode; result: TrainResult }> = [];
+    const results: Array<{ kind: ModelKind; mode: Mode; result: TrainResult; registered: RegisterResult }> = [];
+    const registry = resolve(this.registry ?? out);
+    const skipped: Staleness[] = [];
     const failures: Array<{ kind: ModelKind | "eif"; mode: Mode; error: string }> = [];
     for (const { kind, mode } of runs) {
       const label = `${kind} ${mode}`;
+      if (this.ifStale) {
+        try {
+          const st = await checkStaleness(registry, `${kind}_${mode}`, {
+            maxAgeMs: this.maxAge !== undefined ? parseDuration(this.maxAge)! : DEFAULT_MAX_AGE_MS,
+            driftFeatures: this.driftFeatures !== undefined ? resolve(this.driftFeatures) : undefined,
+            driftThreshold: this.driftThreshold !== undefined ? Number(this.driftThreshold) : undefined,
+          });
+          if (!st.stale) {
+            skipped.push(st);
+            if (!this.json) stdout.write(`${label}: not retrained: ${st.reasons.join("; ")}\n`);
+            continue;
+          }
+          if (!this.json) stdout.write(`${label}: retraining: ${st.reasons.join("; ")}\n`);
+        } catch (error) {
+          const message = (error as Error).message;
+          failures.push({ kind, mode, error: message });
+          writeLine(stderr, `cis490 train: ${label}: --if-stale: ${message}`);
+          continue;
+        }
+      }
       const progress = new EpochProgress(stderr as unknown as TTYish, label, kind === "gbt" ? (gbt.rounds ?? 400) : (neural.epochs ?? 60));
       try {
         const result = await trainModel({
@@ -246,12 +283,14 @@ export class TrainCommand extends Command {
           onStep: (e, s, n, l) => progress.step(e, s, n, l),
           onEpoch: (r, b) => progress.epoch(r, b, kind === "gbt" ? "round" : "epoch"),
         });
-        results.push({ kind, mode, result });
+        progress.status("registering the version");
+        const registered = await registerCheckpoint(registry, result.sidecarPath, { commandLine: process.argv.slice(1) });
+        results.push({ kind, mode, result, registered });
         if (progress.enabled) stderr.write(`\r\x1b[K`);
         progress.done(result);
       } catch (error) {
         if (progress.enabled) stderr.write(`\r\x1b[K`);
-        const message = error instanceof TrainError ? error.message : `${(error as Error).message ?? String(error)}`;
+        const message = error instanceof TrainError || error instanceof CliError ? error.message : `${(error as Error).message ?? String(error)}`;
         failures.push({ kind, mode, error: message });
         writeLine(stderr, `cis490 train: ${label}: ${message}`);
       }
@@ -274,7 +313,9 @@ export class TrainCommand extends Command {
       stdout.write(
         JSON.stringify({
           out,
-          results: results.map(({ kind, mode, result }) => ({
+          registry,
+          skipped,
+          results: results.map(({ kind, mode, result, registered }) => ({
             model: kind,
             mode,
             checkpoint: result.sidecarPath,
@@ -289,6 +330,7 @@ export class TrainCommand extends Command {
             input_shape: result.sidecar.training.input_shape,
             engine: result.sidecar.engine,
             warnings: result.sidecar.training.warnings,
+            registered,
           })),
           anomaly: anomaly.map(({ mode, result: { sidecar: sc, sidecarPath, weightsPath, reused } }) => ({
             model: "eif",
@@ -325,6 +367,10 @@ export class TrainCommand extends Command {
       });
       if (rows.length) {
         stdout.write(formatTable(["model", "mode", "val macro F1", "best", "trained", "stopped", "seconds", "inputs", "checkpoint"], rows, ["left", "left", "right", "left", "right", "left", "right", "left", "left"]));
+      }
+      for (const { kind, mode, registered: r } of results) {
+        const what = !r.created ? "already registered" : r.alias === "candidate" ? `registered as candidate, REFUSED by the promotion gate: ${r.gate?.reason}` : r.gate ? `registered as current: ${r.gate.reason}` : "registered as current (first version)";
+        stdout.write(`registry (${kind} ${mode}): ${r.name}@${r.version} ${what}\n`);
       }
       for (const { kind, mode, result } of results) {
         for (const w of result.sidecar.training.warnings) stdout.write(`note (${kind} ${mode}): ${w}\n`);
