@@ -12,7 +12,7 @@ import { runNativeSuites as haveNative } from "./helpers/native.js";
 import { describeWith } from "./helpers/prerequisites.js";
 import { loadInspector, type BackendName } from "../src/native/backend.js";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport } from "../src/episode/report.js";
-import { inspectBytes } from "../src/reference/inspect.js";
+import { inspectBytes } from "../src/reference/inspect/inspect.js";
 import { planStore, sweepTargets } from "../src/store/sweep.js";
 
 const store = fileURLToPath(new URL("../fixtures/store-small", import.meta.url));

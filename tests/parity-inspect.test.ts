@@ -4,7 +4,7 @@
 
 import { beforeAll, expect, it } from "vitest";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport, type InspectOptions } from "../src/episode/report.js";
-import { inspectBytes } from "../src/reference/inspect.js";
+import { inspectBytes } from "../src/reference/inspect/inspect.js";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { hostileCases, paxEpisodeTar, rng, variedEpisode, zst } from "./helpers/hostile.js";

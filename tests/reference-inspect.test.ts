@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTar, tarHeader } from "../src/archive/tar-write.js";
 import { DEFAULT_INSPECT_OPTIONS, type EpisodeReport, type InspectOptions } from "../src/episode/report.js";
-import { inspectBytes, inspectFile, referenceInspector } from "../src/reference/inspect.js";
-import { listTarEntries, MAX_PAX_BYTES, PaxError, TarError } from "../src/reference/tar-read.js";
+import { inspectBytes, inspectFile, referenceInspector } from "../src/reference/inspect/inspect.js";
+import { listTarEntries, MAX_PAX_BYTES, PaxError, TarError } from "../src/reference/inspect/archive.js";
 import {
   buildEpisode,
   cut,

@@ -24,7 +24,7 @@ export interface Backend {
 export async function loadBackend(name: BackendName = "native"): Promise<Backend> {
   if (name === "reference") {
     const [{ referenceInspector }, { referenceFeaturizer }, { referenceStats }, { referenceAnomaly }] = await Promise.all([
-      import("../reference/inspect.js"),
+      import("../reference/inspect/inspect.js"),
       import("../reference/features.js"),
       import("../reference/stats.js"),
       import("../reference/eif.js"),

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { DEFAULT_INSPECT_OPTIONS, PHASES, type InspectOptions } from "../episode/report.js";
 import { CHANNELS, columnOf, N_CHANNELS, N_FEATURES, N_STATS, type Source } from "../features/channels.js";
 import type { EpisodeWindows, FeatureOptions, Featurizer } from "../features/types.js";
-import { inspectBytes } from "./inspect.js";
+import { inspectBytes } from "./inspect/inspect.js";
 
 /** More windows than this: error `limit:windows` (docs/features.md). */
 export const MAX_WINDOWS = 100_000;

@@ -1,5 +1,7 @@
-// A plain, streaming tar reader for the reference decoder (docs/inspection.md,
-// "Reading the archive"). It pulls bytes from a ByteSource chunk by chunk, so
+// The TypeScript twin of crates/cis490-core/src/archive.rs: the zstd stream
+// decoder (bounded output, window limit), the errors that stop an episode,
+// and a plain, streaming tar reader (docs/inspection.md, "Reading the
+// archive"). The tar reader pulls bytes from a ByteSource chunk by chunk, so
 // it never needs the whole decompressed archive in memory, and it never
 // touches the file system: entries are only described, never extracted.
 //
@@ -14,6 +16,102 @@
 // or the end of the stream at a header boundary. A single zero block followed
 // by anything else, a stream that ends inside a header, inside member data or
 // inside the padding after it, and a bad header checksum are TarErrors.
+
+import binding from "zstd-napi/binding.js";
+import { windowLogOf } from "./limits.js";
+
+// ---------------------------------------------------------------------------
+// Errors that stop the episode. Each carries the report's `fatal` code.
+
+export class FatalError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// zstd: a pull source over the whole compressed file, decoding one output
+// buffer at a time so that memory stays bounded whatever the ratio.
+
+const OUT_CHUNK = binding.dStreamOutSize();
+
+/** libzstd's message for ZSTD_error_frameParameter_windowTooLarge. */
+const WINDOW_TOO_LARGE = "Frame requires too much memory for decoding";
+
+export class ZstdSource implements ByteSource {
+  private readonly dctx = new binding.DCtx();
+  private readonly out = new Uint8Array(OUT_CHUNK);
+  private inPos = 0;
+  private sawFrame = false;
+  private frameOpen = false;
+  private outputFull = false;
+  /** Decoded bytes not yet handed out (a view into `out`). */
+  private pending: Uint8Array = new Uint8Array(0);
+  /** Decoded bytes handed out so far. */
+  delivered = 0;
+
+  constructor(
+    private readonly input: Uint8Array,
+    private readonly maxTotal: number,
+    private readonly maxWindow: number,
+  ) {
+    // The window is the decoder's one large allocation: a frame declaring
+    // more than max_window_bytes is refused before it is allocated.
+    this.dctx.setParameter(binding.DParameter.windowLogMax, windowLogOf(maxWindow));
+  }
+
+  /** Decodes into `out`; returns the number of bytes produced, 0 at the clean end of the stream. */
+  private decode(): number {
+    for (;;) {
+      const noInput = this.inPos >= this.input.length;
+      if (noInput && !this.outputFull) {
+        // Nothing left to feed and nothing buffered inside zstd: the stream must end on a frame boundary.
+        if (!this.sawFrame) throw new FatalError("zstd-error", "empty input: no zstd frame");
+        if (this.frameOpen) throw new FatalError("zstd-error", "zstd frame cut short");
+        return 0;
+      }
+      let ret: number, produced: number, consumed: number;
+      try {
+        [ret, produced, consumed] = this.dctx.decompressStream(this.out, this.input.subarray(this.inPos));
+      } catch (error) {
+        const message = (error as Error).message;
+        if (message === WINDOW_TOO_LARGE) throw new FatalError("limit:window-bytes", `a zstd frame declares a window larger than max_window_bytes (${this.maxWindow} bytes)`);
+        throw new FatalError("zstd-error", `zstd: ${message}`);
+      }
+      this.inPos += consumed;
+      if (consumed > 0) this.sawFrame = true;
+      // zstd answers a hint (non-zero) to a call that had nothing to do; only a call that made progress tells
+      // whether a frame is still open.
+      if (consumed > 0 || produced > 0) this.frameOpen = ret !== 0;
+      // A full output buffer may mean zstd still holds decoded bytes: call again even without input.
+      this.outputFull = produced === this.out.length;
+      if (produced > 0) return produced;
+    }
+  }
+
+  next(): Uint8Array | null {
+    if (this.pending.length === 0) {
+      const produced = this.decode();
+      if (produced === 0) return null;
+      this.pending = this.out.subarray(0, produced);
+    }
+    // The limit trips when the reader needs byte max_total_bytes + 1, wherever zstd's chunks happen to end.
+    const allowed = this.maxTotal - this.delivered;
+    if (allowed <= 0) {
+      throw new FatalError("limit:total-bytes", `more than ${this.maxTotal} decompressed bytes`);
+    }
+    const piece = this.pending.subarray(0, Math.min(allowed, this.pending.length));
+    this.pending = this.pending.subarray(piece.length);
+    this.delivered += piece.length;
+    return piece;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// tar.
 
 export class TarError extends Error {
   constructor(message: string) {
@@ -436,4 +534,18 @@ export function listTarEntries(buf: Uint8Array): TarEntryInfo[] {
   const out: TarEntryInfo[] = [];
   for (let entry = reader.nextEntry(); entry; entry = reader.nextEntry()) out.push(entry);
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Entry names.
+
+export function isUnsafeName(name: string): boolean {
+  return name.startsWith("/") || name.split("/").includes("..");
+}
+
+export function baseName(name: string): string {
+  let n = name;
+  while (n.startsWith("./")) n = n.slice(2);
+  const slash = n.lastIndexOf("/");
+  return slash < 0 ? n : n.slice(slash + 1);
 }
