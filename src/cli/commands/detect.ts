@@ -6,7 +6,7 @@ import { DEFAULT_POLICY, type AlertPolicy } from "../../deploy/alert.js";
 import type { DetectEvaluation, Interval } from "../../deploy/evaluate.js";
 import { describePolicy, renderDetectHtml, renderDetectMarkdown } from "../../deploy/report.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { DetectError, type Scorer } from "../../deploy/detect.js";
 import { detectStore } from "../../deploy/detect-store.js";
 import { WorkerScorer } from "../../deploy/inference-worker.js";

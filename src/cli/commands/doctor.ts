@@ -4,7 +4,7 @@
 
 import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK } from "../../io/command-support.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { runDoctor, type DoctorReport } from "../../system/doctor.js";
 
 export class DoctorCommand extends Command {

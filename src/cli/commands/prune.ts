@@ -15,8 +15,8 @@ import {
   storeDirProblem,
   writeLine,
 } from "../../io/command-support.js";
-import { ProgressBar, type ProgressStream } from "../../io/progress.js";
-import { formatTable } from "../../io/table.js";
+import { ProgressBar, type ProgressStream } from "../progress.js";
+import { formatTable } from "../text-table.js";
 import { defaultArchiveRoot } from "../../store/prune.js";
 import { runPruneCommand, type PruneMode, type PruneRunResult } from "../../store/prune-run.js";
 import { isQualityReason, QUALITY_REASONS, type QualityReason } from "../../store/quality.js";

@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { Command, Option } from "clipanion";
 import type { FaultMode } from "../../synth/plan.js";
 import { SynthError, synthStore, validateParams } from "../../synth/store.js";
-import { ProgressBar, type ProgressStream } from "../../io/progress.js";
+import { ProgressBar, type ProgressStream } from "../progress.js";
 
 export class SynthCommand extends Command {
   static paths = [["synth"]];

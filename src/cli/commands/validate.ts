@@ -19,8 +19,8 @@ import {
   writeLine,
 } from "../../io/command-support.js";
 import { ParquetStreamWriter } from "../../io/parquet.js";
-import { ProgressBar, type ProgressStream } from "../../io/progress.js";
-import { formatTable } from "../../io/table.js";
+import { ProgressBar, type ProgressStream } from "../progress.js";
+import { formatTable } from "../text-table.js";
 import { acceptanceSchema, acceptanceTable, type AcceptanceRow } from "../../store/acceptance.js";
 import { CLASSES } from "../../store/classify.js";
 import { planStore, sweepTargets } from "../../store/sweep.js";
