@@ -2,6 +2,7 @@
 // own validator library). A value that fails is a usage error: clipanion
 // reports "Invalid value for --flag: ..." and src/cli/main.ts exits 2.
 
+import { availableParallelism } from "node:os";
 import * as t from "typanion";
 
 function fail(state: t.ValidationState | undefined, message: string): false {
@@ -58,3 +59,11 @@ export const isNameList: t.StrictValidator<unknown, string[]> = t.makeValidator<
     return true;
   },
 });
+
+/** --jobs: a positive integer; commands fall back to jobsOrDefault(). */
+export const isJobCount = isIntegerAtLeast(1);
+
+/** The worker count when --jobs is not given: the cores this process may use. */
+export function jobsOrDefault(jobs: number | undefined): number {
+  return jobs ?? Math.max(1, availableParallelism());
+}
