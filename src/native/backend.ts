@@ -9,6 +9,7 @@ import type { Featurizer } from "../features/types.js";
 import type { StatsBackend } from "../stats/types.js";
 import { loadCis490Addon } from "./addon.js";
 import type { BackendName } from "./backend-name.js";
+import { CliError } from "../util/errors.js";
 
 export { BACKENDS, type BackendName } from "./backend-name.js";
 
@@ -52,4 +53,14 @@ export async function loadFeaturizer(name: BackendName = "native"): Promise<Feat
 
 export async function loadStatsBackend(name: BackendName = "native"): Promise<StatsBackend> {
   return (await loadBackend(name)).stats;
+}
+
+/** loadInspector for a command: a backend that does not load is a CliError (exit 1) with the fix. */
+export async function loadInspectorChecked(name: BackendName): Promise<Inspector> {
+  try {
+    return await loadInspector(name);
+  } catch (error) {
+    const hint = name === "native" ? " (build the addon with `make build`, or pass --engine reference)" : "";
+    throw new CliError(`cannot load the ${name} engine${hint}: ${(error as Error).message}`);
+  }
 }
