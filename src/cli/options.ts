@@ -67,3 +67,13 @@ export const isJobCount = isIntegerAtLeast(1);
 export function jobsOrDefault(jobs: number | undefined): number {
   return jobs ?? Math.max(1, availableParallelism());
 }
+
+/** A duration like "30s", "500ms", "2m" or plain seconds, coerced to milliseconds. */
+export const isDurationMs: t.StrictValidator<unknown, number> = t.makeValidator<unknown, number>({
+  test: (value, state): value is number => {
+    const m = typeof value === "string" ? /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim()) : null;
+    if (!m) return fail(state, "Expected a duration like 30s, 500ms or 2m");
+    coerce(state, Math.round(Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "m" ? 60_000 : 1000)));
+    return true;
+  },
+});
