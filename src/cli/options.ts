@@ -77,3 +77,10 @@ export const isDurationMs: t.StrictValidator<unknown, number> = t.makeValidator<
     return true;
   },
 });
+
+/** A finite number > min. */
+export function isNumberAbove(min: number) {
+  return t.cascade(t.isNumber(), [
+    t.makeValidator<number, number>({ test: (value, state): value is number => value > min || fail(state, `Expected a number above ${min} (got ${value})`) }),
+  ]);
+}
