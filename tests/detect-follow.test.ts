@@ -12,7 +12,7 @@ import { DEFAULT_POLICY } from "../src/deploy/alert.js";
 import { exportCheckpoint } from "../src/deploy/export.js";
 import { follow, type FollowResult } from "../src/deploy/follow.js";
 import { WorkerScorer } from "../src/deploy/inference-worker.js";
-import type { PredictionEvent, PublishClient, PublishStats } from "../src/deploy/publish-client.js";
+import type { PredictionEvent, PublishClient, PublishStats } from "../src/dashboard/publisher.js";
 import { trainModel } from "../src/train/run.js";
 import { buildEpisode, indexRow } from "./helpers/store-fixture.js";
 import { makeToy, quick } from "./helpers/train-toy.js";

@@ -24,7 +24,7 @@ import { sweepTargets } from "../store/sweep.js";
 import type { AlertPolicy } from "./alert.js";
 import { featureOptionsFor, isUsable, scoreEpisodes, type EpisodeRow, type ScoredEpisode, type Scorer, type StoreEpisode } from "./detect.js";
 import { readState, saveState, type FollowState } from "./follow-state.js";
-import type { PublishClient, PublishStats } from "./publish-client.js";
+import type { PublishClient, PublishStats } from "../dashboard/publisher.js";
 
 export interface FollowOptions {
   store: string;
