@@ -55,12 +55,15 @@ export async function loadStatsBackend(name: BackendName = "native"): Promise<St
   return (await loadBackend(name)).stats;
 }
 
-/** loadInspector for a command: a backend that does not load is a CliError (exit 1) with the fix. */
-export async function loadInspectorChecked(name: BackendName): Promise<Inspector> {
+/** A backend part for a command: one that does not load is a CliError (exit 1) with the fix. */
+async function loadChecked<T>(name: BackendName, what: string, load: (name: BackendName) => Promise<T>): Promise<T> {
   try {
-    return await loadInspector(name);
+    return await load(name);
   } catch (error) {
     const hint = name === "native" ? " (build the addon with `make build`, or pass --engine reference)" : "";
-    throw new CliError(`cannot load the ${name} engine${hint}: ${(error as Error).message}`);
+    throw new CliError(`cannot load the ${name} ${what}${hint}: ${(error as Error).message}`, { cause: error });
   }
 }
+
+export const loadInspectorChecked = (name: BackendName): Promise<Inspector> => loadChecked(name, "engine", loadInspector);
+export const loadFeaturizerChecked = (name: BackendName): Promise<Featurizer> => loadChecked(name, "featurizer", loadFeaturizer);

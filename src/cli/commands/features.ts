@@ -5,7 +5,7 @@
 import { access } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Command, Option } from "clipanion";
-import { BACKENDS, loadFeaturizer } from "../../native/backend.js";
+import { BACKENDS, loadFeaturizerChecked } from "../../native/backend.js";
 import { parseShard, WHOLE, type ShardSpec } from "../../features/plan.js";
 import { runFeatures, type FeaturesRunResult } from "../../features/run.js";
 import { FEATURES_FILE, mergeShards, type MergeOutcome } from "../../features/shards.js";
@@ -99,10 +99,7 @@ export class FeaturesCommand extends BaseCommand<FeaturesOutcome> {
     await access(acceptance).catch(() => {
       throw new CliError(`acceptance index not found: ${acceptance} (run \`cis490 validate\` first)`);
     });
-    const featurizer = await loadFeaturizer(engine).catch((error: Error) => {
-      const hint = engine === "native" ? " (build the addon with `make build`, or pass --engine reference)" : "";
-      throw new CliError(`cannot load the ${engine} featurizer${hint}: ${error.message}`, { cause: error });
-    });
+    const featurizer = await loadFeaturizerChecked(engine);
 
     let progress: Progress | null = null;
     let result: FeaturesRunResult;
