@@ -181,4 +181,20 @@ describe("detect --follow", () => {
     expect(r.episodes_scored).toBe(1);
     expect(rows().filter((x) => x.window === null && x.episode_id === "ep-7")).toHaveLength(1);
   });
+
+  it("stops by itself after --idle-exit-s without a newly decided episode", async () => {
+    const scorer = await WorkerScorer.start(modelPath);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 30_000);
+    const started = Date.now();
+    try {
+      const r = await follow(scorer, { store, out, statePath, policy: DEFAULT_POLICY, jobs: 1, pollMs: 15, signal: abort.signal, modelName: "gbt", idleExitMs: 200 });
+      expect(abort.signal.aborted).toBe(false);
+      expect(r.episodes_scored).toBe(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    } finally {
+      clearTimeout(timer);
+      await scorer.close();
+    }
+  });
 });

@@ -109,10 +109,6 @@ export class DetectCommand extends BaseCommand<DetectOutcome> {
     const stop = (): void => abort.abort();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
-    const idle = this.idleExit ?? null;
-    let lastNew = Date.now();
-    let seen = 0;
-    let errors = 0;
     try {
       const r = await follow(scorer, {
         store: this.store,
@@ -124,14 +120,8 @@ export class DetectCommand extends BaseCommand<DetectOutcome> {
         signal: abort.signal,
         modelName: basename(this.model).replace(/\.onnx$/, ""),
         publish: this.publish ? new HttpPublishClient({ url: this.publish, token }) : null,
-        onPoll: (p) => {
-          if (p.poll_errors > errors) reporter.info(`poll failed (will retry): ${p.last_error}`);
-          errors = p.poll_errors;
-          const n = p.episodes_scored + p.episodes_unscored;
-          if (n !== seen) lastNew = Date.now();
-          seen = n;
-          if (idle !== null && Date.now() - lastNew > idle * 1000) abort.abort();
-        },
+        onPollError: (m) => reporter.info(`poll failed (will retry): ${m}`),
+        idleExitMs: this.idleExit === undefined ? null : this.idleExit * 1000,
       });
       return { kind: "follow", model: this.model, store: this.store, policy, ...r };
     } catch (error) {
