@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { colourWanted } from "../src/io/colour.js";
-import { ProgressBar } from "../src/io/progress.js";
+import { colourWanted } from "../src/cli/colour.js";
+import { ProgressBar } from "../src/cli/progress.js";
 import { runNativeSuites } from "./helpers/native.js";
 import { makeToy } from "./helpers/train-toy.js";
 

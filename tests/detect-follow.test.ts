@@ -12,7 +12,7 @@ import { DEFAULT_POLICY } from "../src/deploy/alert.js";
 import { exportCheckpoint } from "../src/deploy/export.js";
 import { follow, type FollowResult } from "../src/deploy/follow.js";
 import { WorkerScorer } from "../src/deploy/inference-worker.js";
-import type { PredictionEvent, PublishClient, PublishStats } from "../src/deploy/publish-client.js";
+import type { PredictionEvent, PublishClient, PublishStats } from "../src/dashboard/publisher.js";
 import { trainModel } from "../src/train/run.js";
 import { buildEpisode, indexRow } from "./helpers/store-fixture.js";
 import { makeToy, quick } from "./helpers/train-toy.js";
@@ -180,5 +180,21 @@ describe("detect --follow", () => {
     r = await runUntil((res) => res.episodes_scored >= 1, [() => writeFileSync(tarPath(7), b7)]);
     expect(r.episodes_scored).toBe(1);
     expect(rows().filter((x) => x.window === null && x.episode_id === "ep-7")).toHaveLength(1);
+  });
+
+  it("stops by itself after --idle-exit-s without a newly decided episode", async () => {
+    const scorer = await WorkerScorer.start(modelPath);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 30_000);
+    const started = Date.now();
+    try {
+      const r = await follow(scorer, { store, out, statePath, policy: DEFAULT_POLICY, jobs: 1, pollMs: 15, signal: abort.signal, modelName: "gbt", idleExitMs: 200 });
+      expect(abort.signal.aborted).toBe(false);
+      expect(r.episodes_scored).toBe(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    } finally {
+      clearTimeout(timer);
+      await scorer.close();
+    }
   });
 });

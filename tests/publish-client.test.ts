@@ -5,7 +5,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { HttpPublishClient, type PredictionEvent } from "../src/deploy/publish-client.js";
+import { HttpPublishClient, type PredictionEvent } from "../src/dashboard/publisher.js";
 
 const event = (i: number): PredictionEvent => ({ type: "prediction", episode_id: `ep-${i}`, t_s: i, model: "gbt", probs: { clean: 1 }, predicted: "clean" });
 

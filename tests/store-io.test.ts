@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { moveFileDurable, removeStaleTemps, tempPathFor, writeFileAtomic } from "../src/io/atomic.js";
 import { readParquet, writeParquet } from "../src/io/parquet.js";
-import { ProgressBar } from "../src/io/progress.js";
-import { formatTable } from "../src/io/table.js";
+import { ProgressBar } from "../src/cli/progress.js";
+import { formatTable } from "../src/cli/text-table.js";
 import { ACCEPTANCE_COLUMNS, acceptanceTable, type AcceptanceRow } from "../src/store/acceptance.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "cis490-io-"));

@@ -99,6 +99,7 @@ function synthWithWorkers(opts: SynthOptions): void {
       ...readdirSync(join(REPO, "src/synth")).map((f) => `synth/${f}`),
       "archive/tar-write.ts",
       "episode/report.ts",
+      "util/errors.ts",
     ].filter((f) => f.endsWith(".ts"));
     for (const f of files) {
       const js = ts.transpileModule(readFileSync(join(REPO, "src", f), "utf8"), {

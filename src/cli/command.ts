@@ -44,6 +44,11 @@ export abstract class BaseCommand<Result extends object = object> extends Comman
     return result;
   }
 
+  /** Where the result goes: stderr when stdout carries the data itself (detect's rows without --out). */
+  protected resultStream(_result: Result): "stdout" | "stderr" {
+    return "stdout";
+  }
+
   /** "cis490 <path>", the prefix of every message. */
   protected get label(): string {
     return ["cis490", ...(this.path ?? [])].join(" ");
@@ -61,10 +66,11 @@ export abstract class BaseCommand<Result extends object = object> extends Comman
       if (this.json) stdout.write(JSON.stringify({ error: { message: error.message, exit_code: error.exitCode } }) + "\n");
       return error.exitCode;
     }
-    if (this.json) stdout.write(JSON.stringify(this.toJson(result)) + "\n");
+    const out = this.resultStream(result) === "stderr" ? stderr : stdout;
+    if (this.json) out.write(JSON.stringify(this.toJson(result)) + "\n");
     else {
       const text = this.render(result);
-      if (text !== "") stdout.write(text.endsWith("\n") ? text : text + "\n");
+      if (text !== "") out.write(text.endsWith("\n") ? text : text + "\n");
     }
     return this.exitCodeOf(result);
   }

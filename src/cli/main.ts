@@ -1,7 +1,7 @@
 // Entry point: registers one clipanion command per file under commands/.
 
 import { Builtins, Cli } from "clipanion";
-import { colourWanted } from "../io/colour.js";
+import { colourWanted } from "./colour.js";
 import { SynthCommand } from "./commands/synth.js";
 import { ValidateCommand } from "./commands/validate.js";
 import { PruneCommand } from "./commands/prune.js";

@@ -2,6 +2,7 @@
 // own validator library). A value that fails is a usage error: clipanion
 // reports "Invalid value for --flag: ..." and src/cli/main.ts exits 2.
 
+import { availableParallelism } from "node:os";
 import * as t from "typanion";
 
 function fail(state: t.ValidationState | undefined, message: string): false {
@@ -58,3 +59,28 @@ export const isNameList: t.StrictValidator<unknown, string[]> = t.makeValidator<
     return true;
   },
 });
+
+/** --jobs: a positive integer; commands fall back to jobsOrDefault(). */
+export const isJobCount = isIntegerAtLeast(1);
+
+/** The worker count when --jobs is not given: the cores this process may use. */
+export function jobsOrDefault(jobs: number | undefined): number {
+  return jobs ?? Math.max(1, availableParallelism());
+}
+
+/** A duration like "30s", "500ms", "2m" or plain seconds, coerced to milliseconds. */
+export const isDurationMs: t.StrictValidator<unknown, number> = t.makeValidator<unknown, number>({
+  test: (value, state): value is number => {
+    const m = typeof value === "string" ? /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim()) : null;
+    if (!m) return fail(state, "Expected a duration like 30s, 500ms or 2m");
+    coerce(state, Math.round(Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "m" ? 60_000 : 1000)));
+    return true;
+  },
+});
+
+/** A finite number > min. */
+export function isNumberAbove(min: number) {
+  return t.cascade(t.isNumber(), [
+    t.makeValidator<number, number>({ test: (value, state): value is number => value > min || fail(state, `Expected a number above ${min} (got ${value})`) }),
+  ]);
+}

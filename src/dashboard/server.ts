@@ -16,6 +16,7 @@ import { StickyCache } from "./cache.js";
 import { validateEvent, type Envelope } from "./events.js";
 import { EventLog, readRecording } from "./log.js";
 import { tokenMatches } from "./token.js";
+import { CliError } from "../util/errors.js";
 
 /** Websocket subprotocol of the page protocol; the token travels as a second subprotocol "token.<token>". */
 export const WS_PROTOCOL = "cis490.v1";
@@ -58,7 +59,7 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-export class DashboardError extends Error {}
+export class DashboardError extends CliError {}
 
 const PAGE_DIR = fileURLToPath(new URL("../../src/dashboard/page/", import.meta.url));
 const ASSETS: Record<string, string> = {

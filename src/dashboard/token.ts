@@ -5,9 +5,10 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { CliError } from "../util/errors.js";
 
 /** An unusable token file: the user can fix it. */
-export class TokenError extends Error {}
+export class TokenError extends CliError {}
 
 export function defaultTokenFile(): string {
   const base = process.env.XDG_CONFIG_HOME || join(homedir(), ".config");

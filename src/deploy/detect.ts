@@ -13,8 +13,9 @@ import { AlertState, checkPolicy, type AlertPolicy } from "./alert.js";
 import type { EpisodeTrace } from "./evaluate.js";
 import type { ModelMetadata } from "./metadata.js";
 import type { WindowBatch } from "./session.js";
+import { CliError } from "../util/errors.js";
 
-export class DetectError extends Error {}
+export class DetectError extends CliError {}
 
 /** What scores windows: an OnnxModel in this thread, or the inference worker. */
 export interface Scorer {

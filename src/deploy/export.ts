@@ -18,8 +18,9 @@ import { buildNeuralGraph, type BuiltGraph, type NeuralSpec } from "./export-neu
 import { ML_OPSET, OPSET } from "./graph.js";
 import { DataType, encodeModel, type DataTypeCode } from "./onnx-proto.js";
 import { META, type ModelMetadata } from "./metadata.js";
+import { CliError } from "../util/errors.js";
 
-export class ExportError extends Error {}
+export class ExportError extends CliError {}
 
 export interface ExportResult {
   out: string;

@@ -24,7 +24,7 @@ import { sweepTargets } from "../store/sweep.js";
 import type { AlertPolicy } from "./alert.js";
 import { featureOptionsFor, isUsable, scoreEpisodes, type EpisodeRow, type ScoredEpisode, type Scorer, type StoreEpisode } from "./detect.js";
 import { readState, saveState, type FollowState } from "./follow-state.js";
-import type { PublishClient, PublishStats } from "./publish-client.js";
+import type { PublishClient, PublishStats } from "../dashboard/publisher.js";
 
 export interface FollowOptions {
   store: string;
@@ -43,6 +43,10 @@ export interface FollowOptions {
   onScored?: (s: ScoredEpisode) => void;
   /** After each poll. */
   onPoll?: (r: FollowResult) => void;
+  /** A poll failed (it is retried next poll). */
+  onPollError?: (message: string) => void;
+  /** Stop after this long without a newly decided episode (null: run until the signal). */
+  idleExitMs?: number | null;
 }
 
 export interface FollowResult {
@@ -224,6 +228,8 @@ export async function follow(scorer: Scorer, o: FollowOptions): Promise<FollowRe
     return { ...result };
   };
 
+  let lastNew = Date.now();
+  let decided = 0;
   try {
     while (!o.signal.aborted) {
       try {
@@ -232,9 +238,14 @@ export async function follow(scorer: Scorer, o: FollowOptions): Promise<FollowRe
         // Never crash on the store's state; what was not decided is examined again next poll.
         result.poll_errors++;
         result.last_error = (error as Error).message;
+        o.onPollError?.(result.last_error);
       }
       o.onPoll?.(snapshot());
       if (o.signal.aborted) break;
+      const n = result.episodes_scored + result.episodes_unscored;
+      if (n !== decided) lastNew = Date.now();
+      decided = n;
+      if (o.idleExitMs != null && Date.now() - lastNew > o.idleExitMs) break;
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, o.pollMs ?? 250);
         function done(): void {

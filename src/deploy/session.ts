@@ -6,8 +6,9 @@ import { readFile } from "node:fs/promises";
 import { N_FEATURES } from "../features/channels.js";
 import { parseMetadata, type ModelMetadata } from "./metadata.js";
 import { OnnxFormatError, readModelMetadata } from "./onnx-proto.js";
+import { CliError } from "../util/errors.js";
 
-export class ModelLoadError extends Error {}
+export class ModelLoadError extends CliError {}
 
 export interface SessionOptions {
   /** onnxruntime intra-op threads (default 1: the Pi proxy, and it leaves cores to the featurizer). */

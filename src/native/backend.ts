@@ -9,6 +9,7 @@ import type { Featurizer } from "../features/types.js";
 import type { StatsBackend } from "../stats/types.js";
 import { loadCis490Addon } from "./addon.js";
 import type { BackendName } from "./backend-name.js";
+import { CliError } from "../util/errors.js";
 
 export { BACKENDS, type BackendName } from "./backend-name.js";
 
@@ -53,3 +54,16 @@ export async function loadFeaturizer(name: BackendName = "native"): Promise<Feat
 export async function loadStatsBackend(name: BackendName = "native"): Promise<StatsBackend> {
   return (await loadBackend(name)).stats;
 }
+
+/** A backend part for a command: one that does not load is a CliError (exit 1) with the fix. */
+async function loadChecked<T>(name: BackendName, what: string, load: (name: BackendName) => Promise<T>): Promise<T> {
+  try {
+    return await load(name);
+  } catch (error) {
+    const hint = name === "native" ? " (build the addon with `make build`, or pass --engine reference)" : "";
+    throw new CliError(`cannot load the ${name} ${what}${hint}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export const loadInspectorChecked = (name: BackendName): Promise<Inspector> => loadChecked(name, "engine", loadInspector);
+export const loadFeaturizerChecked = (name: BackendName): Promise<Featurizer> => loadChecked(name, "featurizer", loadFeaturizer);

@@ -5,6 +5,7 @@
 
 import { promises as fsp } from "node:fs";
 import { join } from "node:path";
+import { CliError } from "../util/errors.js";
 
 export const INDEX_FILE = "index.jsonl";
 export const TARBALL_SUFFIX = ".tar.zst";
@@ -57,4 +58,18 @@ export async function listStore(store: string): Promise<StoreListing> {
   tarballs.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   ignored.sort();
   return { tarballs, ignored };
+}
+
+/** Throws a CliError (exit 1) unless `dir` is a readable directory. */
+export async function assertStoreDir(dir: string): Promise<void> {
+  let problem: string | null = null;
+  try {
+    const st = await fsp.stat(dir);
+    if (!st.isDirectory()) problem = `store is not a directory: ${dir}`;
+    else await fsp.readdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    problem = code === "ENOENT" ? `store not found: ${dir}` : `store unreadable: ${dir} (${(error as Error).message})`;
+  }
+  if (problem) throw new CliError(problem);
 }

@@ -151,3 +151,41 @@ export async function runPruneCommand(o: PruneRunOptions): Promise<PruneRunResul
     await lock?.release();
   }
 }
+
+/** The --json document of a prune run (snake_case, flagged episodes listed). */
+export function pruneRunJson(r: PruneRunResult): unknown {
+  const executed = r.executed;
+  return {
+    mode: r.mode,
+    status: r.status,
+    reason: r.reason,
+    writers: r.writers,
+    store: r.store,
+    archive_root: r.archiveRoot,
+    scanned: r.scanned,
+    candidates: r.candidates,
+    flagged: r.flagged.length,
+    kept: r.scanned - r.flagged.length + r.conflicts.length,
+    by_reason: r.byReason,
+    flagged_episodes: r.flagged.map((f) => ({
+      host: f.host_id,
+      episode: f.episode_id,
+      size_bytes: f.size_bytes,
+      reasons: f.reasons,
+      sample: f.sample_name,
+      module: f.module_name,
+      class: f.class,
+    })),
+    conflicts: r.conflicts.map((c) => `${c.host_id}/${c.episode_id}`),
+    result: executed && {
+      moved: executed.moved,
+      deleted: executed.deleted,
+      already_done: executed.already_done,
+      missing: executed.missing,
+      index_rows_dropped: executed.index?.dropped ?? 0,
+      index_status: executed.index?.status ?? null,
+      appended_bytes_carried: executed.index?.carriedBytes ?? 0,
+    },
+    recovered_journal: r.recovered ? { mode: r.recovered.journal.mode, episodes: r.recovered.journal.actions.length } : null,
+  };
+}

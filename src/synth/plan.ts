@@ -10,7 +10,8 @@ import { fleetHosts, type HostSpec } from "./hosts.js";
 import { EXPLOIT_WEIGHTS, SAMPLES, samplesOf } from "./profiles.js";
 import { deriveRng, tagOf } from "./rng.js";
 
-export type FaultMode = "none" | "standard";
+export const FAULT_MODES = ["none", "standard"] as const;
+export type FaultMode = (typeof FAULT_MODES)[number];
 
 export interface SynthParams {
   episodes: number;

@@ -14,6 +14,7 @@ import { TEMP_MARK, writeFileAtomicSync as writeFileAtomic } from "../io/atomic.
 import { buildPlan, type EpisodePlan, type SynthParams } from "./plan.js";
 import { deriveRng, parseSeed, tagOf } from "./rng.js";
 import { SAMPLES } from "./profiles.js";
+import { CliError } from "../util/errors.js";
 
 export const MANIFEST_FILE = ".synth.json";
 export const INDEX_FILE = "index.jsonl";
@@ -74,7 +75,7 @@ export interface Manifest {
   episodes?: ManifestEpisode[];
 }
 
-export class SynthError extends Error {}
+export class SynthError extends CliError {}
 
 export function validateParams(params: SynthParams): string | null {
   if (!Number.isInteger(params.episodes) || params.episodes < 1 || params.episodes > 10_000_000) return "--episodes must be an integer >= 1";

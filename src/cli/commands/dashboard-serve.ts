@@ -1,17 +1,21 @@
 // `cis490 dashboard serve`: the live dashboard (src/dashboard/server.ts) until SIGINT/SIGTERM.
 
 import { Command, Option } from "clipanion";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
-import { DEFAULT_MAX_BODY, DEFAULT_PORT, DashboardError, isLoopback, startDashboard } from "../../dashboard/server.js";
-import { defaultTokenFile, loadOrCreateToken, TokenError } from "../../dashboard/token.js";
+import * as t from "typanion";
+import { DEFAULT_MAX_BODY, DEFAULT_PORT, isLoopback, startDashboard } from "../../dashboard/server.js";
+import { defaultTokenFile, loadOrCreateToken } from "../../dashboard/token.js";
+import { CliError, UsageError } from "../../util/errors.js";
+import { BaseCommand, type Reporter } from "../command.js";
 
-function parseInteger(flag: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new OptionError(`${flag} must be an integer in ${min}..${max} (got ${JSON.stringify(value)})`);
-  return n;
+const isIntegerIn = (min: number, max: number) => t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(min, max)]);
+
+interface ServeResult {
+  accepted: number;
+  rejected: number;
+  dropped_clients: number;
 }
 
-export class DashboardServeCommand extends Command {
+export class DashboardServeCommand extends BaseCommand<ServeResult> {
   static paths = [["dashboard", "serve"]];
 
   static usage = Command.Usage({
@@ -32,59 +36,55 @@ export class DashboardServeCommand extends Command {
   });
 
   host = Option.String("--host", "127.0.0.1", { description: "Address to bind (default 127.0.0.1)" });
-  port = Option.String("--port", String(DEFAULT_PORT), { description: `Port (default ${DEFAULT_PORT}; 0 = any free port)` });
+  port = Option.String("--port", { validator: isIntegerIn(0, 65535), description: `Port (default ${DEFAULT_PORT}; 0 = any free port)` });
   tokenFile = Option.String("--token-file", { description: "Bearer token file (default ~/.config/cis490/dashboard.token)" });
   log = Option.String("--log", { description: "Append every accepted event to this JSONL file" });
   replay = Option.String("--replay", { description: "Serve this recorded JSONL session (publishing off)" });
-  maxBody = Option.String("--max-body", String(DEFAULT_MAX_BODY), { description: `Largest accepted POST body in bytes (default ${DEFAULT_MAX_BODY})` });
+  maxBody = Option.String("--max-body", { validator: isIntegerIn(64, 64 * 1024 * 1024), description: `Largest accepted POST body in bytes (default ${DEFAULT_MAX_BODY})` });
 
-  async execute(): Promise<number> {
-    const { stdout, stderr } = this.context;
-    let port: number;
-    let maxBody: number;
-    try {
-      port = parseInteger("--port", this.port, 0, 65535);
-      maxBody = parseInteger("--max-body", this.maxBody, 64, 64 * 1024 * 1024);
-      if (this.log && this.replay) throw new OptionError("--log and --replay exclude each other (a replay accepts no events)");
-    } catch (error) {
-      writeLine(stderr, `cis490 dashboard serve: ${(error as Error).message}`);
-      return EXIT_USAGE;
-    }
+  /** Serves until SIGINT/SIGTERM; the announcement goes to stdout at once (people and scripts wait for the URL). */
+  protected async run(reporter: Reporter): Promise<ServeResult> {
+    if (this.log && this.replay) throw new UsageError("--log and --replay exclude each other (a replay accepts no events)");
+    const say = (line: string) => void this.context.stdout.write(line + "\n");
     const tokenFile = this.tokenFile ?? defaultTokenFile();
+    let server: Awaited<ReturnType<typeof startDashboard>>;
+    let created: boolean;
     try {
-      const { token, created } = await loadOrCreateToken(tokenFile);
-      if (!isLoopback(this.host)) writeLine(stderr, `warning: binding ${this.host}, not loopback: anyone who can reach it and holds the token can publish and watch; the token is the only protection`);
-      const server = await startDashboard({
+      const loaded = await loadOrCreateToken(tokenFile);
+      created = loaded.created;
+      if (!isLoopback(this.host)) reporter.warn(`binding ${this.host}, not loopback: anyone who can reach it and holds the token can publish and watch; the token is the only protection`);
+      server = await startDashboard({
         host: this.host,
-        port,
-        token,
+        port: this.port ?? DEFAULT_PORT,
+        token: loaded.token,
         logPath: this.log ?? null,
         replayPath: this.replay ?? null,
-        maxBody,
-        onWarning: (m) => writeLine(stderr, `warning: ${m}`),
+        maxBody: this.maxBody ?? DEFAULT_MAX_BODY,
+        onWarning: (m) => reporter.warn(m),
       });
-      for (const s of server.skipped.slice(0, 10)) writeLine(stderr, `recording: skipped ${s}`);
-      if (server.skipped.length > 10) writeLine(stderr, `recording: skipped ${server.skipped.length - 10} more line(s)`);
-      writeLine(stdout, `dashboard (${server.mode}) on ${server.url}`);
-      writeLine(stdout, `token ${created ? "created in" : "read from"} ${tokenFile} (mode 0600)`);
-      writeLine(stdout, `open ${server.url}#token=<the token>, e.g. xdg-open "${server.url}#token=$(cat ${tokenFile})"`);
-      if (server.mode === "replay") writeLine(stdout, `replaying ${server.stats().recording_events} event(s) from ${this.replay}`);
-      if (this.log) writeLine(stdout, `logging accepted events to ${this.log}`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
-      await server.close();
-      const s = server.stats();
-      writeLine(stdout, `stopped: ${s.accepted} event(s) accepted, ${s.rejected} rejected, ${s.dropped_clients} slow client(s) dropped`);
-      return EXIT_OK;
     } catch (error) {
-      if (error instanceof DashboardError || error instanceof TokenError || (error as NodeJS.ErrnoException).code !== undefined) {
-        writeLine(stderr, `cis490 dashboard serve: ${(error as Error).message}`);
-        return EXIT_FAILURE;
-      }
-      throw error;
+      // A port in use or an unreadable file is the machine's state, not a bug.
+      if (error instanceof CliError || (error as NodeJS.ErrnoException).code === undefined) throw error;
+      throw new CliError((error as Error).message, { cause: error });
     }
+    for (const s of server.skipped.slice(0, 10)) reporter.info(`recording: skipped ${s}`);
+    if (server.skipped.length > 10) reporter.info(`recording: skipped ${server.skipped.length - 10} more line(s)`);
+    say(`dashboard (${server.mode}) on ${server.url}`);
+    say(`token ${created ? "created in" : "read from"} ${tokenFile} (mode 0600)`);
+    say(`open ${server.url}#token=<the token>, e.g. xdg-open "${server.url}#token=$(cat ${tokenFile})"`);
+    if (server.mode === "replay") say(`replaying ${server.stats().recording_events} event(s) from ${this.replay}`);
+    if (this.log) say(`logging accepted events to ${this.log}`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    await server.close();
+    const s = server.stats();
+    return { accepted: s.accepted, rejected: s.rejected, dropped_clients: s.dropped_clients };
+  }
+
+  protected render(s: ServeResult): string {
+    return `stopped: ${s.accepted} event(s) accepted, ${s.rejected} rejected, ${s.dropped_clients} slow client(s) dropped`;
   }
 }

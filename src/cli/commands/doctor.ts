@@ -2,12 +2,12 @@
 // with (src/system/doctor.ts). This file prints the report and picks the
 // exit code.
 
-import { Command, Option } from "clipanion";
-import { EXIT_FAILURE, EXIT_OK } from "../../io/command-support.js";
-import { formatTable } from "../../io/table.js";
+import { Command } from "clipanion";
+import { BaseCommand, EXIT_FAILURE, EXIT_OK } from "../command.js";
+import { formatTable } from "../text-table.js";
 import { runDoctor, type DoctorReport } from "../../system/doctor.js";
 
-export class DoctorCommand extends Command {
+export class DoctorCommand extends BaseCommand<DoctorReport> {
   static paths = [["doctor"]];
 
   static usage = Command.Usage({
@@ -25,11 +25,15 @@ export class DoctorCommand extends Command {
     ],
   });
 
-  json = Option.Boolean("--json", false, { description: "Print one JSON document on stdout" });
+  protected async run(): Promise<DoctorReport> {
+    return runDoctor();
+  }
 
-  async execute(): Promise<number> {
-    const report = runDoctor();
-    this.context.stdout.write(this.json ? JSON.stringify(report) + "\n" : render(report));
+  protected render(report: DoctorReport): string {
+    return render(report);
+  }
+
+  protected exitCodeOf(report: DoctorReport): number {
     return report.ok ? EXIT_OK : EXIT_FAILURE;
   }
 }

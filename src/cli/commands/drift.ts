@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../command.js";
 import { isIntegerAtLeast, isListOf, isNumberAtLeast, isNumberInRange, isOneOf } from "../options.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { runDrift, type DriftRunResult } from "../../drift/run.js";
 import { DEFAULT_DRIFT } from "../../drift/report.js";
 import { SIDES } from "../../train/windows.js";

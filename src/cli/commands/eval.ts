@@ -3,7 +3,7 @@
 
 import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { EvalError, runEval } from "../../eval/run.js";
 import { attachEval } from "../../registry/api.js";
 import { DEFAULT_REGISTRY, resolveModelRef, type ResolvedModel } from "../../registry/refs.js";

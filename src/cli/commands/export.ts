@@ -3,10 +3,10 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Command, Option } from "clipanion";
-import { EXIT_FAILURE, EXIT_OK, writeLine } from "../../io/command-support.js";
-import { ExportError, exportCheckpoint } from "../../deploy/export.js";
+import { BaseCommand } from "../command.js";
+import { exportCheckpoint, type ExportResult } from "../../deploy/export.js";
 
-export class ExportCommand extends Command {
+export class ExportCommand extends BaseCommand<ExportResult> {
   static paths = [["export"]];
 
   static usage = Command.Usage({
@@ -21,20 +21,12 @@ export class ExportCommand extends Command {
 
   checkpoint = Option.String("--checkpoint", { required: true, description: "Checkpoint sidecar (<model>_<mode>.ckpt.json)" });
   out = Option.String("--out", { required: true, description: "ONNX file to write (atomically)" });
-  json = Option.Boolean("--json", false, { description: "Print the result as JSON" });
+  protected async run(): Promise<ExportResult> {
+    await mkdir(dirname(this.out), { recursive: true });
+    return exportCheckpoint(this.checkpoint, this.out);
+  }
 
-  async execute(): Promise<number> {
-    const { stdout, stderr } = this.context;
-    try {
-      await mkdir(dirname(this.out), { recursive: true });
-      const r = await exportCheckpoint(this.checkpoint, this.out);
-      if (this.json) writeLine(stdout, JSON.stringify(r));
-      else writeLine(stdout, `Exported ${r.kind} (${r.mode}) to ${r.out}: ${r.bytes} bytes, ${r.nodes} nodes, inputs ${r.inputs.join(", ")}, schema ${r.metadata.feature_schema_hash.slice(0, 12)}`);
-      return EXIT_OK;
-    } catch (error) {
-      if (!(error instanceof ExportError)) throw error;
-      writeLine(stderr, `cis490 export: ${error.message}`);
-      return EXIT_FAILURE;
-    }
+  protected render(r: ExportResult): string {
+    return `Exported ${r.kind} (${r.mode}) to ${r.out}: ${r.bytes} bytes, ${r.nodes} nodes, inputs ${r.inputs.join(", ")}, schema ${r.metadata.feature_schema_hash.slice(0, 12)}`;
   }
 }

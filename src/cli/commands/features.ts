@@ -1,33 +1,28 @@
 // `cis490 features`: acceptance index -> features_window.parquet,
 // feature_schema.json and (with --tensors) tensor shards. The sweep lives in
-// src/features/run.ts; this file parses options, reports, and picks the exit code.
+// src/features/run.ts; this file parses options and renders the result.
 
 import { access } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Command, Option } from "clipanion";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, parseJobs, storeDirProblem, writeLine } from "../../io/command-support.js";
-import { ProgressBar, type ProgressStream } from "../../io/progress.js";
-import { formatTable } from "../../io/table.js";
-import { loadFeaturizer, type BackendName } from "../../native/backend.js";
+import { BACKENDS, loadFeaturizerChecked } from "../../native/backend.js";
 import { parseShard, WHOLE, type ShardSpec } from "../../features/plan.js";
 import { runFeatures, type FeaturesRunResult } from "../../features/run.js";
-import { FEATURE_SCHEMA_FILE } from "../../features/schema.js";
 import { FEATURES_FILE, mergeShards, type MergeOutcome } from "../../features/shards.js";
-import type { FeaturesCounts } from "../../features/summary.js";
+import { mergeJson, summaryJson } from "../../features/summary-json.js";
 import { DEFAULT_FEATURE_OPTIONS, type FeatureOptions } from "../../features/types.js";
+import { assertStoreDir } from "../../store/layout.js";
+import { CliError, UsageError } from "../../util/errors.js";
+import { BaseCommand, EXIT_FAILURE, EXIT_OK, type Reporter } from "../command.js";
+import { isJobCount, isNumberAbove, isOneOf, jobsOrDefault } from "../options.js";
+import type { Progress } from "../progress.js";
+import { formatTable } from "../text-table.js";
 
-function positive(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new OptionError(`${flag} must be a positive number (got ${JSON.stringify(value)})`);
-  return n;
-}
+type FeaturesOutcome =
+  | { kind: "merge"; out: string; outcome: MergeOutcome; doc: Record<string, unknown> }
+  | { kind: "run"; result: FeaturesRunResult; doc: Record<string, unknown> };
 
-function peakRssBytes(): number {
-  return process.resourceUsage().maxRSS * 1024;
-}
-
-export class FeaturesCommand extends Command {
+export class FeaturesCommand extends BaseCommand<FeaturesOutcome> {
   static paths = [["features"]];
 
   static usage = Command.Usage({
@@ -59,82 +54,54 @@ export class FeaturesCommand extends Command {
   acceptance = Option.String("--acceptance", { description: "Acceptance index Parquet (from cis490 validate)" });
   out = Option.String("--out", { description: "Output directory (default: data/processed)" });
   tensors = Option.Boolean("--tensors", false, { description: "Also write 10 Hz tensor shards (.npz)" });
-  window = Option.String("--window", { description: "Window length in seconds (default 10)" });
-  stride = Option.String("--stride", { description: "Window stride in seconds (default 5)" });
-  hz = Option.String("--hz", { description: "Tensor grid rate (default 10)" });
-  jobs = Option.String("--jobs", { description: "Featurizer threads (default: available CPUs)" });
+  window = Option.String("--window", { validator: isNumberAbove(0), description: "Window length in seconds (default 10)" });
+  stride = Option.String("--stride", { validator: isNumberAbove(0), description: "Window stride in seconds (default 5)" });
+  hz = Option.String("--hz", { validator: isNumberAbove(0), description: "Tensor grid rate (default 10)" });
+  jobs = Option.String("--jobs", { validator: isJobCount, description: "Featurizer threads (default: available CPUs)" });
   shard = Option.String("--shard", { description: "i/n: featurise the i-th of n blocks (default 0/1)" });
-  engine = Option.String("--engine", { description: "native (default) or reference" });
+  engine = Option.String("--engine", { validator: isOneOf(BACKENDS), description: "native (default) or reference" });
   merge = Option.Boolean("--merge", false, { description: "Only merge finished shards in --out" });
   force = Option.Boolean("--force", false, { description: "Recompute a finished shard; with --merge, break a merge lock" });
-  json = Option.Boolean("--json", false, { description: "Print one JSON document on stdout" });
 
-  async execute(): Promise<number> {
-    const { stdout, stderr } = this.context;
-    const fail = (code: number, message: string): number => {
-      writeLine(stderr, `cis490 features: ${message}`);
-      return code;
-    };
+  protected async run(reporter: Reporter): Promise<FeaturesOutcome> {
     const out = resolve(this.out ?? "data/processed");
-
     if (this.merge) {
       let outcome: MergeOutcome;
       try {
         outcome = await mergeShards(out, { force: this.force });
       } catch (error) {
-        return fail(EXIT_FAILURE, `merge failed: ${(error as Error).message}`);
+        throw new CliError(`merge failed: ${(error as Error).message}`, { cause: error });
       }
-      if (this.json) stdout.write(JSON.stringify({ out, merge: mergeJson(outcome) }) + "\n");
-      else stdout.write(renderMerge(outcome, out) + "\n");
-      return outcome.status === "merged" || outcome.status === "already-merged" ? EXIT_OK : EXIT_FAILURE;
+      return { kind: "merge", out, outcome, doc: { out, merge: mergeJson(outcome) } };
     }
 
-    let options: FeatureOptions;
-    let jobs: number;
+    if (this.store === undefined) throw new UsageError("--store is required (or --merge)");
+    if (this.acceptance === undefined) throw new UsageError("--acceptance is required (or --merge)");
+    const options: FeatureOptions = {
+      window_s: this.window ?? DEFAULT_FEATURE_OPTIONS.window_s,
+      stride_s: this.stride ?? DEFAULT_FEATURE_OPTIONS.stride_s,
+      hz: this.hz ?? DEFAULT_FEATURE_OPTIONS.hz,
+      tensors: this.tensors,
+    };
+    if (Math.round(options.window_s * options.hz) < 1) throw new UsageError("--window x --hz must give at least one tensor grid point");
+    const jobs = jobsOrDefault(this.jobs);
     let shard: ShardSpec;
-    let engineName: BackendName;
     try {
-      if (this.store === undefined) throw new OptionError("--store is required (or --merge)");
-      if (this.acceptance === undefined) throw new OptionError("--acceptance is required (or --merge)");
-      options = {
-        window_s: positive("--window", this.window, DEFAULT_FEATURE_OPTIONS.window_s),
-        stride_s: positive("--stride", this.stride, DEFAULT_FEATURE_OPTIONS.stride_s),
-        hz: positive("--hz", this.hz, DEFAULT_FEATURE_OPTIONS.hz),
-        tensors: this.tensors,
-      };
-      if (Math.round(options.window_s * options.hz) < 1) throw new OptionError("--window x --hz must give at least one tensor grid point");
-      jobs = parseJobs(this.jobs);
-      try {
-        shard = this.shard === undefined ? WHOLE : parseShard(this.shard);
-      } catch (error) {
-        throw new OptionError((error as Error).message);
-      }
-      const name = this.engine ?? "native";
-      if (name !== "native" && name !== "reference") throw new OptionError(`--engine must be "native" or "reference" (got ${JSON.stringify(name)})`);
-      engineName = name;
+      shard = this.shard === undefined ? WHOLE : parseShard(this.shard);
     } catch (error) {
-      if (!(error instanceof OptionError)) throw error;
-      return fail(EXIT_USAGE, error.message);
+      throw new UsageError((error as Error).message);
     }
+    const engine = this.engine ?? "native";
 
     const store = resolve(this.store);
     const acceptance = resolve(this.acceptance);
-    const problem = await storeDirProblem(store);
-    if (problem) return fail(EXIT_FAILURE, problem);
-    try {
-      await access(acceptance);
-    } catch {
-      return fail(EXIT_FAILURE, `acceptance index not found: ${acceptance} (run \`cis490 validate\` first)`);
-    }
-    let featurizer;
-    try {
-      featurizer = await loadFeaturizer(engineName);
-    } catch (error) {
-      const hint = engineName === "native" ? " (build the addon with `make build`, or pass --engine reference)" : "";
-      return fail(EXIT_FAILURE, `cannot load the ${engineName} featurizer${hint}: ${(error as Error).message}`);
-    }
+    await assertStoreDir(store);
+    await access(acceptance).catch(() => {
+      throw new CliError(`acceptance index not found: ${acceptance} (run \`cis490 validate\` first)`);
+    });
+    const featurizer = await loadFeaturizerChecked(engine);
 
-    let progress: ProgressBar | null = null;
+    let progress: Progress | null = null;
     let result: FeaturesRunResult;
     try {
       result = await runFeatures({
@@ -146,34 +113,28 @@ export class FeaturesCommand extends Command {
         jobs,
         shard,
         force: this.force,
-        onStart: (total) => {
-          progress = new ProgressBar(stderr as unknown as ProgressStream, total, `features ${shard.index}/${shard.count}`);
-        },
+        onStart: (total) => (progress = reporter.progress(`features ${shard.index}/${shard.count}`, total)),
         onProgress: (n) => progress?.tick(n),
       });
     } catch (error) {
-      return fail(EXIT_FAILURE, (error as Error).message);
+      throw error instanceof CliError ? error : new CliError((error as Error).message, { cause: error });
     } finally {
-      (progress as ProgressBar | null)?.finish();
+      (progress as Progress | null)?.finish();
     }
-
-    const doc = summaryJson(result, { store, acceptance, out, engine: engineName, jobs, options });
-    if (this.json) stdout.write(JSON.stringify(doc) + "\n");
-    else stdout.write(renderSummary(result, doc));
-    return EXIT_OK;
+    return { kind: "run", result, doc: summaryJson(result, { store, acceptance, out, engine, jobs, options }) };
   }
-}
 
-function mergeJson(m: MergeOutcome): Record<string, unknown> {
-  switch (m.status) {
-    case "merged":
-      return { status: m.status, parts: m.parts, rows: m.record.rows, feature_schema_hash: m.record.feature_schema_hash };
-    case "already-merged":
-      return { status: m.status, rows: m.record.rows, feature_schema_hash: m.record.feature_schema_hash };
-    case "waiting":
-      return { status: m.status, shards_finished: m.have, shards: m.need };
-    case "locked":
-      return { status: m.status, holder: m.holder };
+  protected toJson(r: FeaturesOutcome): unknown {
+    return r.doc;
+  }
+
+  protected exitCodeOf(r: FeaturesOutcome): number {
+    if (r.kind === "run") return EXIT_OK;
+    return r.outcome.status === "merged" || r.outcome.status === "already-merged" ? EXIT_OK : EXIT_FAILURE;
+  }
+
+  protected render(r: FeaturesOutcome): string {
+    return r.kind === "merge" ? renderMerge(r.outcome, r.out) + "\n" : renderSummary(r.result, r.doc);
   }
 }
 
@@ -190,62 +151,6 @@ function renderMerge(m: MergeOutcome, out: string): string {
     case "locked":
       return `Another process is merging (${m.holder}); pass --force to break the lock if it died.`;
   }
-}
-
-interface RunContext {
-  store: string;
-  acceptance: string;
-  out: string;
-  engine: string;
-  jobs: number;
-  options: FeatureOptions;
-}
-
-function countsJson(c: FeaturesCounts): Record<string, unknown> {
-  return {
-    episodes_planned: c.episodes_planned,
-    episodes_used: c.episodes_used,
-    episodes_degraded: c.episodes_degraded,
-    episodes_skipped: c.skipped.length,
-    windows: c.windows,
-    phases: c.phases,
-    hosts: c.hosts,
-    skipped_reasons: c.skipped_reasons,
-    skipped: c.skipped,
-  };
-}
-
-function summaryJson(r: FeaturesRunResult, ctx: RunContext): Record<string, unknown> {
-  const merged = r.merge.status === "merged" || r.merge.status === "already-merged" ? r.merge.record : null;
-  return {
-    store: ctx.store,
-    acceptance: ctx.acceptance,
-    out: ctx.out,
-    engine: ctx.engine,
-    jobs: ctx.jobs,
-    options: ctx.options,
-    shard: r.shard,
-    reused: r.reused,
-    params_hash: r.params_hash,
-    feature_schema_hash: r.schema.hash,
-    features: r.schema.features.length,
-    acceptance_classes: r.acceptance_classes,
-    ...countsJson(r.counts),
-    rows: r.rows,
-    tensor_files: r.tensor_files,
-    seconds: r.seconds,
-    episodes_per_s: r.reused || r.seconds <= 0 ? null : r.counts.episodes_planned / r.seconds,
-    peak_rss_bytes: peakRssBytes(),
-    merge: mergeJson(r.merge),
-    files: merged
-      ? {
-          features: join(ctx.out, FEATURES_FILE),
-          schema: join(ctx.out, FEATURE_SCHEMA_FILE),
-          tensors_index: ctx.options.tensors ? join(ctx.out, "tensors", "index.json") : null,
-        }
-      : null,
-    total: merged ? countsJson(merged.counts) : null,
-  };
 }
 
 function renderSummary(r: FeaturesRunResult, doc: Record<string, unknown>): string {

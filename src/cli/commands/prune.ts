@@ -4,32 +4,18 @@
 
 import { resolve } from "node:path";
 import { Command, Option } from "clipanion";
-import {
-  EXIT_FAILURE,
-  EXIT_OK,
-  EXIT_USAGE,
-  OptionError,
-  loadEngineChecked,
-  parseEngine,
-  parseJobs,
-  storeDirProblem,
-  writeLine,
-} from "../../io/command-support.js";
-import { ProgressBar, type ProgressStream } from "../../io/progress.js";
-import { formatTable } from "../../io/table.js";
+import { BACKENDS, loadInspectorChecked } from "../../native/backend.js";
+import { assertStoreDir } from "../../store/layout.js";
 import { defaultArchiveRoot } from "../../store/prune.js";
-import { runPruneCommand, type PruneMode, type PruneRunResult } from "../../store/prune-run.js";
+import { pruneRunJson, runPruneCommand, type PruneMode, type PruneRunResult } from "../../store/prune-run.js";
 import { isQualityReason, QUALITY_REASONS, type QualityReason } from "../../store/quality.js";
+import { CliError, UsageError } from "../../util/errors.js";
+import { BaseCommand, EXIT_FAILURE, EXIT_OK, type Reporter } from "../command.js";
+import { isDurationMs, isJobCount, isOneOf, jobsOrDefault } from "../options.js";
+import type { Progress } from "../progress.js";
+import { formatTable } from "../text-table.js";
 
-/** "30s", "500ms", "2m" or plain seconds, as milliseconds. */
-function parseDuration(flag: string, value: string | undefined, fallbackMs: number): number {
-  if (value === undefined) return fallbackMs;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!m) throw new OptionError(`${flag} must be a duration like 30s, 500ms or 2m (got ${JSON.stringify(value)})`);
-  return Math.round(Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "m" ? 60_000 : 1000));
-}
-
-export class PruneCommand extends Command {
+export class PruneCommand extends BaseCommand<PruneRunResult> {
   static paths = [["prune"]];
 
   static usage = Command.Usage({
@@ -57,111 +43,66 @@ export class PruneCommand extends Command {
   archive = Option.Boolean("--archive", false, { description: "Move flagged tarballs to the archive root" });
   archiveRoot = Option.String("--archive-root", { description: "Archive root (default: <store>-archive)" });
   delete = Option.Boolean("--delete", false, { description: "Delete flagged tarballs" });
-  json = Option.Boolean("--json", false, { description: "Print one JSON document on stdout" });
-  jobs = Option.String("--jobs", { description: "Decoder threads (default: available CPUs)" });
-  engine = Option.String("--engine", { description: "native (default) or reference" });
-  waitForWriters = Option.String("--wait-for-writers", { description: "How long to wait for other processes to close index.jsonl (default 10s)" });
+  jobs = Option.String("--jobs", { validator: isJobCount, description: "Decoder threads (default: available CPUs)" });
+  engine = Option.String("--engine", { validator: isOneOf(BACKENDS), description: "native (default) or reference" });
+  waitForWriters = Option.String("--wait-for-writers", { validator: isDurationMs, description: "How long to wait for other processes to close index.jsonl (default 10s)" });
   assumeNoHiddenWriters = Option.Boolean("--assume-no-hidden-writers", false, {
     description: "Go ahead when some processes' open files cannot be inspected (their rows could be lost if one of them keeps the index open)",
   });
 
-  async execute(): Promise<number> {
-    const { stderr } = this.context;
-    const fail = (message: string, code: number): number => {
-      writeLine(stderr, `cis490 prune: ${message}`);
-      return code;
-    };
-    let jobs: number;
-    let engineName;
-    let selected: Set<QualityReason>;
-    let waitMs: number;
-    try {
-      jobs = parseJobs(this.jobs);
-      engineName = parseEngine(this.engine);
-      waitMs = parseDuration("--wait-for-writers", this.waitForWriters, 10_000);
-      if (this.archive && this.delete) throw new OptionError("--archive and --delete are mutually exclusive");
-      if (this.archiveRoot !== undefined && !this.archive) throw new OptionError("--archive-root needs --archive");
-      const reasons = this.reason ?? [...QUALITY_REASONS];
-      for (const r of reasons) if (!isQualityReason(r)) throw new OptionError(`unknown --reason ${JSON.stringify(r)} (one of ${QUALITY_REASONS.join(", ")})`);
-      selected = new Set(reasons as QualityReason[]);
-    } catch (error) {
-      if (!(error instanceof OptionError)) throw error;
-      return fail(error.message, EXIT_USAGE);
-    }
+  protected async run(reporter: Reporter): Promise<PruneRunResult> {
+    if (this.archive && this.delete) throw new UsageError("--archive and --delete are mutually exclusive");
+    if (this.archiveRoot !== undefined && !this.archive) throw new UsageError("--archive-root needs --archive");
+    const reasons = this.reason ?? [...QUALITY_REASONS];
+    for (const r of reasons) if (!isQualityReason(r)) throw new UsageError(`unknown --reason ${JSON.stringify(r)} (one of ${QUALITY_REASONS.join(", ")})`);
     const mode: PruneMode = this.archive ? "archive" : this.delete ? "delete" : "dry-run";
     const store = resolve(this.store);
     const archiveRoot = mode === "archive" ? resolve(this.archiveRoot ?? defaultArchiveRoot(store)) : null;
     if (archiveRoot !== null && (archiveRoot === store || archiveRoot.startsWith(store + "/"))) {
-      return fail("--archive-root must be outside the store (a sweep would see it as a host)", EXIT_USAGE);
+      throw new UsageError("--archive-root must be outside the store (a sweep would see it as a host)");
     }
-
-    const problem = await storeDirProblem(store);
-    if (problem) return fail(problem, EXIT_FAILURE);
+    await assertStoreDir(store);
 
     let result: PruneRunResult;
     try {
-      const engine = await loadEngineChecked(engineName);
-      let progress: ProgressBar | null = null;
+      const engine = await loadInspectorChecked(this.engine ?? "native");
+      let progress: Progress | null = null;
       result = await runPruneCommand({
         store,
         mode,
         archiveRoot,
         host: this.host,
-        selected,
+        selected: new Set(reasons as QualityReason[]),
         engine,
-        jobs,
-        waitForWritersMs: waitMs,
+        jobs: jobsOrDefault(this.jobs),
+        waitForWritersMs: this.waitForWriters ?? 10_000,
         assumeNoHiddenWriters: this.assumeNoHiddenWriters,
-        onPlanned: (n) => (progress = new ProgressBar(stderr as unknown as ProgressStream, n, "prune")),
+        onPlanned: (n) => (progress = reporter.progress("prune", n)),
         onProgress: (n) => progress?.tick(n),
       });
-      (progress as ProgressBar | null)?.finish();
+      (progress as Progress | null)?.finish();
     } catch (error) {
-      return fail(`${(error as Error).message}${mode === "dry-run" ? "" : " (rerun the same command to complete the prune)"}`, EXIT_FAILURE);
+      // Whatever stopped the prune, the journal lets a rerun finish it.
+      throw new CliError(`${(error as Error).message}${mode === "dry-run" ? "" : " (rerun the same command to complete the prune)"}`, { cause: error });
     }
-    for (const w of result.warnings) writeLine(stderr, `cis490 prune: warning: ${w}`);
-    if (this.json) this.context.stdout.write(JSON.stringify(toJson(result)) + "\n");
-    else this.context.stdout.write(renderText(result));
-    if (result.status !== "ok") return fail(result.reason ?? result.status, EXIT_FAILURE);
-    return EXIT_OK;
+    for (const w of result.warnings) reporter.warn(w);
+    return result;
   }
-}
 
-function toJson(r: PruneRunResult): unknown {
-  const executed = r.executed;
-  return {
-    mode: r.mode,
-    status: r.status,
-    reason: r.reason,
-    writers: r.writers,
-    store: r.store,
-    archive_root: r.archiveRoot,
-    scanned: r.scanned,
-    candidates: r.candidates,
-    flagged: r.flagged.length,
-    kept: r.scanned - r.flagged.length + r.conflicts.length,
-    by_reason: r.byReason,
-    flagged_episodes: r.flagged.map((f) => ({
-      host: f.host_id,
-      episode: f.episode_id,
-      size_bytes: f.size_bytes,
-      reasons: f.reasons,
-      sample: f.sample_name,
-      module: f.module_name,
-      class: f.class,
-    })),
-    conflicts: r.conflicts.map((c) => `${c.host_id}/${c.episode_id}`),
-    result: executed && {
-      moved: executed.moved,
-      deleted: executed.deleted,
-      already_done: executed.already_done,
-      missing: executed.missing,
-      index_rows_dropped: executed.index?.dropped ?? 0,
-      index_status: executed.index?.status ?? null,
-      appended_bytes_carried: executed.index?.carriedBytes ?? 0,
-    },
-    recovered_journal: r.recovered ? { mode: r.recovered.journal.mode, episodes: r.recovered.journal.actions.length } : null,
-  };
+  /** A prune that stopped short (a writer, a lock) prints its result, then says why and exits 1. */
+  protected exitCodeOf(r: PruneRunResult): number {
+    if (r.status === "ok") return EXIT_OK;
+    this.context.stderr.write(`${this.label}: ${r.reason ?? r.status}\n`);
+    return EXIT_FAILURE;
+  }
+
+  protected toJson(r: PruneRunResult): unknown {
+    return pruneRunJson(r);
+  }
+
+  protected render(r: PruneRunResult): string {
+    return renderText(r);
+  }
 }
 
 function renderText(r: PruneRunResult): string {

@@ -1,12 +1,13 @@
 // `cis490 publish metrics`: model_metric events from `cis490 eval` outputs.
 
 import { Command, Option } from "clipanion";
-import { EXIT_FAILURE, EXIT_OK, writeLine } from "../../io/command-support.js";
 import { metricsFromReports } from "../../dashboard/producers/metrics.js";
 import { sendAll } from "../../dashboard/producers/send.js";
-import { publishOptions, report, target } from "./publish-support.js";
+import { CliError } from "../../util/errors.js";
+import type { Reporter } from "../command.js";
+import { PublishCommand, type PublishOutcome } from "./publish-support.js";
 
-export class PublishMetricsCommand extends Command {
+export class PublishMetricsCommand extends PublishCommand {
   static paths = [["publish", "metrics"]];
 
   static usage = Command.Usage({
@@ -16,33 +17,13 @@ export class PublishMetricsCommand extends Command {
     `,
     examples: [["Publish the evaluation", "$0 publish metrics --reports reports/eval"]],
   });
-
   reports = Option.String("--reports", "reports/eval", { description: "Directory of <model>_<mode>_eval.json (default reports/eval)" });
-  o = publishOptions();
-  url = this.o.url;
-  tokenFile = this.o.tokenFile;
-  dryRun = this.o.dryRun;
-  json = this.o.json;
 
-  async execute(): Promise<number> {
-    const { stdout, stderr } = this.context;
-    try {
-      const { events, skipped } = await metricsFromReports(this.reports);
-      for (const s of skipped) writeLine(stderr, `skipped ${s}`);
-      if (events.length === 0) {
-        writeLine(stderr, `cis490 publish metrics: no usable <model>_<mode>_eval.json in ${this.reports}`);
-        return EXIT_FAILURE;
-      }
-      if (this.dryRun) {
-        for (const e of events) writeLine(stdout, JSON.stringify(e));
-        return EXIT_OK;
-      }
-      const r = await sendAll(await target(this.url, this.tokenFile), events);
-      report(stdout, this.json, "model_metric", r, { skipped });
-      return r.fatal || r.rejected.length ? EXIT_FAILURE : EXIT_OK;
-    } catch (error) {
-      writeLine(stderr, `cis490 publish metrics: ${(error as Error).message}`);
-      return EXIT_FAILURE;
-    }
+  protected async publish(reporter: Reporter): Promise<PublishOutcome> {
+    const { events, skipped } = await metricsFromReports(this.reports);
+    for (const s of skipped) reporter.info(`skipped ${s}`);
+    if (events.length === 0) throw new CliError(`no usable <model>_<mode>_eval.json in ${this.reports}`);
+    if (this.dryRun) return this.printEvents("model_metric", events);
+    return { what: "model_metric", sent: await sendAll(await this.target(), events), extra: { skipped } };
   }
 }

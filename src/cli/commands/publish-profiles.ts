@@ -1,12 +1,14 @@
 // `cis490 publish profiles`: attack_profile events, one representative accepted episode per profile.
 
 import { Command, Option } from "clipanion";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, parseJobs, parseNonNegative, writeLine } from "../../io/command-support.js";
 import { profilesFromStore } from "../../dashboard/producers/profiles.js";
 import { sendAll } from "../../dashboard/producers/send.js";
-import { publishOptions, report, target } from "./publish-support.js";
+import { CliError } from "../../util/errors.js";
+import type { Reporter } from "../command.js";
+import { isIntegerAtLeast, isJobCount, isNumberAtLeast, jobsOrDefault } from "../options.js";
+import { PublishCommand, type PublishOutcome } from "./publish-support.js";
 
-export class PublishProfilesCommand extends Command {
+export class PublishProfilesCommand extends PublishCommand {
   static paths = [["publish", "profiles"]];
 
   static usage = Command.Usage({
@@ -18,32 +20,15 @@ export class PublishProfilesCommand extends Command {
     `,
     examples: [["Publish once", "$0 publish profiles --store data/corpus --acceptance data/acceptance.parquet"]],
   });
-
   store = Option.String("--store", { required: true, description: "Episode store directory" });
   acceptance = Option.String("--acceptance", { required: true, description: "acceptance.parquet from cis490 validate" });
-  interval = Option.String("--interval", "0", { description: "Re-publish every S seconds (0 = once, the default)" });
-  candidates = Option.String("--candidates", "12", { description: "Accepted episodes considered per profile (default 12)" });
-  jobs = Option.String("--jobs", { description: "Featurizer threads (default: all cores)" });
-  o = publishOptions();
-  url = this.o.url;
-  tokenFile = this.o.tokenFile;
-  dryRun = this.o.dryRun;
-  json = this.o.json;
+  interval = Option.String("--interval", { validator: isNumberAtLeast(0), description: "Re-publish every S seconds (0 = once, the default)" });
+  candidates = Option.String("--candidates", { validator: isIntegerAtLeast(1), description: "Accepted episodes considered per profile (default 12)" });
+  jobs = Option.String("--jobs", { validator: isJobCount, description: "Featurizer threads (default: all cores)" });
 
-  async execute(): Promise<number> {
-    const { stdout, stderr } = this.context;
-    let interval: number;
-    let candidates: number;
-    let jobs: number;
-    try {
-      interval = parseNonNegative("--interval", this.interval, 0);
-      candidates = parseNonNegative("--candidates", this.candidates, 12);
-      if (!Number.isInteger(candidates) || candidates < 1) throw new OptionError("--candidates must be a positive integer");
-      jobs = parseJobs(this.jobs);
-    } catch (error) {
-      writeLine(stderr, `cis490 publish profiles: ${(error as Error).message}`);
-      return EXIT_USAGE;
-    }
+  /** Publishes once, or every --interval seconds until SIGINT/SIGTERM; the result is the last round's. */
+  protected async publish(reporter: Reporter): Promise<PublishOutcome> {
+    const interval = this.interval ?? 0;
     let stop = false;
     let wake: () => void = () => {};
     const onSignal = () => {
@@ -53,22 +38,15 @@ export class PublishProfilesCommand extends Command {
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
     try {
-      const t = this.dryRun ? null : await target(this.url, this.tokenFile);
+      const t = this.dryRun ? null : await this.target();
       for (;;) {
-        const { events, outcomes } = await profilesFromStore({ store: this.store, acceptance: this.acceptance, candidates, jobs });
-        for (const o of outcomes) if (o.reason) writeLine(stderr, `${o.profile}: not published (${o.reason})`);
-        if (events.length === 0) {
-          writeLine(stderr, "cis490 publish profiles: no profile has a curve");
-          return EXIT_FAILURE;
-        }
-        if (!t) {
-          for (const e of events) writeLine(stdout, JSON.stringify(e));
-          return EXIT_OK;
-        }
-        const r = await sendAll(t, events);
-        report(stdout, this.json, "attack_profile", r, { outcomes });
-        if (r.fatal) return EXIT_FAILURE;
-        if (interval === 0 || stop) return r.rejected.length ? EXIT_FAILURE : EXIT_OK;
+        const { events, outcomes } = await profilesFromStore({ store: this.store, acceptance: this.acceptance, candidates: this.candidates ?? 12, jobs: jobsOrDefault(this.jobs) });
+        for (const o of outcomes) if (o.reason) reporter.info(`${o.profile}: not published (${o.reason})`);
+        if (events.length === 0) throw new CliError("no profile has a curve");
+        if (!t) return this.printEvents("attack_profile", events);
+        const outcome: PublishOutcome = { what: "attack_profile", sent: await sendAll(t, events), extra: { outcomes } };
+        if (outcome.sent!.fatal || interval === 0 || stop) return outcome;
+        reporter.info(`published ${outcome.sent!.published} attack_profile event(s); again in ${interval} s`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, interval * 1000);
           wake = () => {
@@ -76,11 +54,8 @@ export class PublishProfilesCommand extends Command {
             resolve();
           };
         });
-        if (stop) return EXIT_OK;
+        if (stop) return outcome;
       }
-    } catch (error) {
-      writeLine(stderr, `cis490 publish profiles: ${(error as Error).message}`);
-      return EXIT_FAILURE;
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

@@ -1,13 +1,14 @@
 // `cis490 publish replay`: one episode's ground truth and a model's per-window predictions, on the episode's clock.
 
 import { Command, Option } from "clipanion";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
+import * as t from "typanion";
 import { loadInferenceModel } from "../../dashboard/producers/inference.js";
 import { planReplay, runSchedule } from "../../dashboard/producers/replay.js";
 import { sendOne, type SendResult } from "../../dashboard/producers/send.js";
-import { publishOptions, report, target } from "./publish-support.js";
+import type { Reporter } from "../command.js";
+import { PublishCommand, type PublishOutcome } from "./publish-support.js";
 
-export class PublishReplayCommand extends Command {
+export class PublishReplayCommand extends PublishCommand {
   static paths = [["publish", "replay"]];
 
   static usage = Command.Usage({
@@ -21,25 +22,12 @@ export class PublishReplayCommand extends Command {
     `,
     examples: [["Replay at 10x", "$0 publish replay --episode data/corpus/lab-r740/ep-0001.tar.zst --model artifacts/gbt_realistic.ckpt.json --speed 10"]],
   });
-
   episode = Option.String("--episode", { required: true, description: "Episode tarball (.tar.zst)" });
   model = Option.String("--model", { required: true, description: "Checkpoint sidecar (<model>_<mode>.ckpt.json)" });
-  speed = Option.String("--speed", "1", { description: "Playback speed: 1 = wall clock (default), 10 = ten times faster, 0 = no waiting" });
-  o = publishOptions();
-  url = this.o.url;
-  tokenFile = this.o.tokenFile;
-  dryRun = this.o.dryRun;
-  json = this.o.json;
+  speed = Option.String("--speed", { validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0, 10_000)]), description: "Playback speed: 1 = wall clock (default), 10 = ten times faster, 0 = no waiting" });
 
-  async execute(): Promise<number> {
-    const { stdout, stderr } = this.context;
-    const speed = Number(this.speed);
-    try {
-      if (this.speed.trim() === "" || !Number.isFinite(speed) || speed < 0 || speed > 10_000) throw new OptionError(`--speed must be a number in 0..10000 (got ${JSON.stringify(this.speed)})`);
-    } catch (error) {
-      writeLine(stderr, `cis490 publish replay: ${(error as Error).message}`);
-      return EXIT_USAGE;
-    }
+  protected async publish(reporter: Reporter): Promise<PublishOutcome> {
+    const speed = this.speed ?? 1;
     const abort = new AbortController();
     const onSignal = () => abort.abort();
     process.once("SIGINT", onSignal);
@@ -47,19 +35,17 @@ export class PublishReplayCommand extends Command {
     try {
       const m = await loadInferenceModel(this.model);
       const plan = await planReplay(this.episode, m);
-      if (this.dryRun) {
-        for (const s of plan.schedule) writeLine(stdout, JSON.stringify({ due_s: s.due_s, ...s.event }));
-        return EXIT_OK;
-      }
-      const t = await target(this.url, this.tokenFile);
-      if (!this.json) writeLine(stdout, `replaying ${plan.episode_id} (${plan.duration_s.toFixed(1)} s, ${plan.windows} windows) with ${m.name} at ${speed === 0 ? "full speed" : `${speed}x`}`);
+      if (this.dryRun) return this.printEvents("phase/prediction", plan.schedule.map((s) => ({ due_s: s.due_s, ...s.event })));
+      const target = await this.target();
+      reporter.info(`replaying ${plan.episode_id} (${plan.duration_s.toFixed(1)} s, ${plan.windows} windows) with ${m.name} at ${speed === 0 ? "full speed" : `${speed}x`}`);
       const r: SendResult = { published: 0, rejected: [], fatal: null };
-      await runSchedule(plan.schedule, speed, (s) => sendOne(t, s.event, r), abort.signal);
-      report(stdout, this.json, "phase/prediction", r, { episode_id: plan.episode_id, model: m.name, windows: plan.windows, interrupted: abort.signal.aborted });
-      return r.fatal || r.rejected.length || abort.signal.aborted ? EXIT_FAILURE : EXIT_OK;
-    } catch (error) {
-      writeLine(stderr, `cis490 publish replay: ${(error as Error).message}`);
-      return EXIT_FAILURE;
+      await runSchedule(plan.schedule, speed, (s) => sendOne(target, s.event, r), abort.signal);
+      return {
+        what: "phase/prediction",
+        sent: r,
+        extra: { episode_id: plan.episode_id, model: m.name, windows: plan.windows, interrupted: abort.signal.aborted },
+        failed: abort.signal.aborted,
+      };
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

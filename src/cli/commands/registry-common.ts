@@ -1,7 +1,7 @@
 // Shared by the `cis490 registry ...` commands: the --registry option and the text rendering of a model.
 
 import { Option } from "clipanion";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { DEFAULT_REGISTRY } from "../../registry/refs.js";
 import type { ModelView } from "../../registry/types.js";
 

@@ -2,7 +2,7 @@
 
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../command.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { history } from "../../registry/api.js";
 import type { AliasMove } from "../../registry/types.js";
 import { registryOption } from "./registry-common.js";

@@ -2,7 +2,7 @@
 
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../command.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { readDecisions, type Decision } from "../../registry/decisions.js";
 import { UsageError } from "../../util/errors.js";
 import { registryOption } from "./registry-common.js";

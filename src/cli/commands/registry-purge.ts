@@ -3,7 +3,7 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../command.js";
 import { isIntegerAtLeast } from "../options.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { purge, type PurgeResult } from "../../registry/api.js";
 import { registryOption } from "./registry-common.js";
 

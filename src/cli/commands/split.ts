@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../command.js";
 import { isNameList, isNumberInRange, isOneOf } from "../options.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { RECIPES } from "../../split/recipes.js";
 import type { SplitSummary } from "../../split/assign.js";
 import { runSplit, summaryPathFor } from "../../split/run.js";

@@ -1,13 +1,15 @@
 // `cis490 synth`: writes the deterministic synthetic episode store that the
 // demo and the tests run on. Parsing and reporting only; the work is in src/synth.
 
-import { availableParallelism } from "node:os";
 import { Command, Option } from "clipanion";
-import type { FaultMode } from "../../synth/plan.js";
-import { SynthError, synthStore, validateParams } from "../../synth/store.js";
-import { ProgressBar, type ProgressStream } from "../../io/progress.js";
+import { BaseCommand, type Reporter } from "../command.js";
+import { isIntegerAtLeast, isJobCount, isOneOf, jobsOrDefault } from "../options.js";
+import type { Progress } from "../progress.js";
+import { FAULT_MODES, type FaultMode } from "../../synth/plan.js";
+import { synthStore, validateParams, type SynthSummary } from "../../synth/store.js";
+import { UsageError } from "../../util/errors.js";
 
-export class SynthCommand extends Command {
+export class SynthCommand extends BaseCommand<SynthSummary & { seed: string }> {
   static paths = [["synth"]];
 
   static usage = Command.Usage({
@@ -31,68 +33,43 @@ export class SynthCommand extends Command {
   });
 
   out = Option.String("--out", { required: true, description: "store directory to write" });
-  episodes = Option.String("--episodes", { required: true, description: "number of episodes" });
+  episodes = Option.String("--episodes", { required: true, validator: isIntegerAtLeast(1), description: "number of episodes" });
   seed = Option.String("--seed", { required: true, description: "seed (non-negative integer)" });
-  faults = Option.String("--faults", "standard", { description: "none | standard (default: standard)" });
-  hosts = Option.String("--hosts", "3", { description: "number of lab hosts, 1-8 (default: 3)" });
-  jobs = Option.String("--jobs", { description: "worker threads (default: available cores)" });
+  faults = Option.String("--faults", { validator: isOneOf(FAULT_MODES), description: "none | standard (default: standard)" });
+  hosts = Option.String("--hosts", { validator: isIntegerAtLeast(1), description: "number of lab hosts, 1-8 (default: 3)" });
+  jobs = Option.String("--jobs", { validator: isJobCount, description: "worker threads (default: available cores)" });
   force = Option.Boolean("--force", false, { description: "regenerate even if the store is already there" });
-  json = Option.Boolean("--json", false, { description: "print a JSON summary on stdout" });
 
-  async execute(): Promise<number> {
-    const params = {
-      episodes: toInt(this.episodes),
-      seed: this.seed,
-      faults: this.faults as FaultMode,
-      hosts: toInt(this.hosts),
-    };
-    const jobs = this.jobs === undefined ? availableParallelism() : toInt(this.jobs);
-    const problem = validateParams(params) ?? (Number.isInteger(jobs) && jobs >= 1 ? null : "--jobs must be an integer >= 1");
-    if (problem) {
-      this.context.stderr.write(`cis490 synth: ${problem}\n`);
-      return 2;
-    }
+  protected async run(reporter: Reporter): Promise<SynthSummary & { seed: string }> {
+    const params = { episodes: this.episodes, seed: this.seed, faults: this.faults ?? ("standard" as FaultMode), hosts: this.hosts ?? 3 };
+    const problem = validateParams(params);
+    if (problem) throw new UsageError(problem);
 
-    // One bar, created at the first callback (the total is known only then).
-    let progress: ProgressBar | null = null;
+    // One display, created at the first callback (the total is known only then).
+    let progress: Progress | null = null;
     let reported = 0;
     const onProgress = (done: number, total: number): void => {
-      progress ??= new ProgressBar(this.context.stderr as unknown as ProgressStream, total, "synth");
+      progress ??= reporter.progress("synth", total);
       progress.tick(done - reported);
       reported = done;
       if (done === total) progress.finish();
     };
-
-    let summary;
-    try {
-      summary = await synthStore({ ...params, out: this.out, jobs, force: this.force, onProgress });
-    } catch (error) {
-      if (error instanceof SynthError) {
-        this.context.stderr.write(`cis490 synth: ${error.message}\n`);
-        return 1;
-      }
-      throw error;
-    }
-
-    if (this.json) {
-      this.context.stdout.write(JSON.stringify(summary) + "\n");
-    } else if (summary.reused) {
-      this.context.stdout.write(
-        `synth: ${summary.out} already holds this store (${summary.episodes} episodes, seed ${params.seed}); nothing to do (--force regenerates)\n`,
-      );
-    } else {
-      const faulted = Object.values(summary.faults).reduce((a, b) => a + b, 0);
-      const hosts = Object.entries(summary.hosts).map(([h, n]) => `${h} ${n}`).join(", ");
-      const classes = Object.entries(summary.classes).map(([c, n]) => `${c} ${n}`).join(", ");
-      this.context.stdout.write(
-        `synth: wrote ${summary.episodes} episodes to ${summary.out} in ${summary.seconds.toFixed(1)} s (${summary.jobs} jobs)\n` +
-          `  hosts: ${hosts}\n  expected classes: ${classes}\n  injected faults: ${faulted} (see ${summary.out}/.synth.json)\n`,
-      );
-    }
-    return 0;
+    const summary = await synthStore({ ...params, out: this.out, jobs: jobsOrDefault(this.jobs), force: this.force, onProgress });
+    return { ...summary, seed: params.seed };
   }
-}
 
-function toInt(text: string): number {
-  return /^\s*[0-9]+\s*$/.test(text) ? Number(text) : NaN;
+  protected toJson({ seed: _seed, ...summary }: SynthSummary & { seed: string }): unknown {
+    return summary;
+  }
+
+  protected render(s: SynthSummary & { seed: string }): string {
+    if (s.reused) return `synth: ${s.out} already holds this store (${s.episodes} episodes, seed ${s.seed}); nothing to do (--force regenerates)`;
+    const faulted = Object.values(s.faults).reduce((a, b) => a + b, 0);
+    const hosts = Object.entries(s.hosts).map(([h, n]) => `${h} ${n}`).join(", ");
+    const classes = Object.entries(s.classes).map(([c, n]) => `${c} ${n}`).join(", ");
+    return (
+      `synth: wrote ${s.episodes} episodes to ${s.out} in ${s.seconds.toFixed(1)} s (${s.jobs} jobs)\n` +
+      `  hosts: ${hosts}\n  expected classes: ${classes}\n  injected faults: ${faulted} (see ${s.out}/.synth.json)\n`
+    );
+  }
 }

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { Command, Option } from "clipanion";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { CliError } from "../../util/errors.js";
 import type { TorchDevice } from "../../engines/index.js";
 import type { GbtHyperParameters } from "../../train/gbt.js";
