@@ -107,6 +107,9 @@ describe("EIF export parity: onnxruntime vs the native scorer", () => {
     expect(ok.code, ok.stderr).toBe(0);
     const doc = JSON.parse(ok.stdout) as { kind: string; mode: string; metadata: { anomaly: { n_trees: number } } };
     expect([doc.kind, doc.mode, doc.metadata.anomaly.n_trees]).toEqual(["eif", "oracle", 8]);
+    const detect = await runCli(["detect", "--model", join(out, "m.onnx"), "--store", toy.dir, "--out", join(out, "det.jsonl")]);
+    expect(detect.code).toBe(1);
+    expect(detect.stderr).toMatch(/anomaly detector/);
     const { writeFileSync, readFileSync } = await import("node:fs");
     writeFileSync(r.weightsPath, readFileSync(r.weightsPath, "utf8").replace(/"threshold":/, '"threshold": '));
     const bad = await runCli(["export", "--checkpoint", r.sidecarPath, "--out", join(out, "bad.onnx")]);
