@@ -97,6 +97,7 @@ function r6(v: number): number {
 export async function scoreEpisodes(scorer: Scorer, episodes: StoreEpisode[], o: ScoreOptions): Promise<ScoredEpisode[]> {
   if (episodes.length === 0) return [];
   const meta = scorer.meta;
+  if (meta.anomaly) throw new DetectError(`the model is an anomaly detector (${meta.kind}); detect runs phase classifiers`);
   checkPolicy(o.policy, meta.classes);
   const options = featureOptionsFor(meta);
   const featurizer = o.featurizer ?? nativeFeaturizer;

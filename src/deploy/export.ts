@@ -7,12 +7,14 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { TorchModel, type TorchConfig } from "../engines/index.js";
-import { CHANNELS, FEATURE_NAMES } from "../features/channels.js";
+import { ANOMALY_CHECKPOINT_FORMAT, loadEifCheckpoint } from "../anomaly/train.js";
+import { CHANNELS, channelIndices, FEATURE_NAMES } from "../features/channels.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { packageRoot } from "../native/addon.js";
 import { sha256OfFile } from "../io/hash.js";
 import { inputChannels, validateSidecar } from "../train/checkpoint.js";
 import { isSequenceKind, type CheckpointSidecar } from "../train/types.js";
+import { buildEifGraph } from "./export-eif.js";
 import { buildGbtGraph } from "./export-gbt.js";
 import { buildNeuralGraph, type BuiltGraph, type NeuralSpec } from "./export-neural.js";
 import { ML_OPSET, OPSET } from "./graph.js";
@@ -36,7 +38,7 @@ export function cis490Version(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
 }
 
-async function readCheckpoint(path: string): Promise<{ sc: CheckpointSidecar; sha: string }> {
+async function readCheckpointJson(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -49,15 +51,29 @@ async function readCheckpoint(path: string): Promise<{ sc: CheckpointSidecar; sh
   } catch (error) {
     throw new ExportError(`checkpoint ${path} is not valid JSON: ${(error as Error).message}`);
   }
-  try {
-    return { sc: validateSidecar(doc, path), sha: await sha256OfFile(path) };
-  } catch (error) {
-    throw new ExportError((error as Error).message);
+  return doc;
+}
+
+function checkFeatureLayout(checkpoint: string, schema: { features?: string[]; channels?: Array<{ name: string }> }): void {
+  const features = schema.features ?? [];
+  const channels = (schema.channels ?? []).map((c) => c.name);
+  // The graph input is the feature core's vector/tensor: the trained schema must be this build's layout.
+  if (features.join("\n") !== FEATURE_NAMES.join("\n") || channels.join("\n") !== CHANNELS.map((c) => c.name).join("\n")) {
+    throw new ExportError(`checkpoint ${checkpoint} was trained on a feature layout this build's feature core does not produce (channels or features differ): retrain it`);
   }
 }
 
+/** Any checkpoint: a supervised `<model>_<mode>.ckpt.json` or an anomaly `eif_<mode>.anomaly-ckpt.json`. */
 export async function exportCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
-  const { sc, sha } = await readCheckpoint(checkpoint);
+  const doc = await readCheckpointJson(checkpoint);
+  if ((doc as { format?: unknown } | null)?.format === ANOMALY_CHECKPOINT_FORMAT) return exportEifCheckpoint(checkpoint, out);
+  let sc: CheckpointSidecar;
+  try {
+    sc = validateSidecar(doc, checkpoint);
+  } catch (error) {
+    throw new ExportError((error as Error).message);
+  }
+  const sha = await sha256OfFile(checkpoint);
   const weightsPath = join(dirname(checkpoint), sc.weights_file);
   const weightsSha = await sha256OfFile(weightsPath).catch((error: NodeJS.ErrnoException) => {
     throw new ExportError(`checkpoint ${checkpoint}: weights file ${weightsPath} is missing or unreadable (${error.code ?? error.message})`);
@@ -66,12 +82,8 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
     throw new ExportError(`checkpoint ${checkpoint}: weights file ${weightsPath} has sha256 ${weightsSha}, the sidecar expects ${sc.weights_sha256}`);
   }
   const schema = sc.feature_schema as { tensor_len: number; window_s: number; stride_s: number; hz: number; features: string[]; channels: Array<{ name: string }>; phases: string[] };
-  const schemaFeatures = schema.features ?? [];
-  const schemaChannels = (schema.channels ?? []).map((c) => c.name);
-  // The graph input is the feature core's vector/tensor: the trained schema must be this build's layout.
-  if (schemaFeatures.join("\n") !== FEATURE_NAMES.join("\n") || schemaChannels.join("\n") !== CHANNELS.map((c) => c.name).join("\n")) {
-    throw new ExportError(`checkpoint ${checkpoint} was trained on a feature layout this build's feature core does not produce (channels or features differ): retrain it`);
-  }
+  checkFeatureLayout(checkpoint, schema);
+  const schemaChannels = schema.channels.map((c) => c.name);
   const seq = isSequenceKind(sc.kind);
   let built: BuiltGraph;
   try {
@@ -109,6 +121,62 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
   });
   await writeFileAtomic(out, bytes);
   return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: built.g.nodes.length, inputs: built.inputs.map((i) => i.name), metadata };
+}
+
+/** An EIF detector: outputs `score` and `alert` (src/deploy/export-eif.ts). */
+async function exportEifCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
+  let ck: Awaited<ReturnType<typeof loadEifCheckpoint>>;
+  try {
+    ck = await loadEifCheckpoint(checkpoint);
+  } catch (error) {
+    throw new ExportError(`checkpoint ${checkpoint}: ${(error as Error).message}`);
+  }
+  const { sidecar: sc, detector, columns } = ck;
+  const state = detector.state!;
+  checkFeatureLayout(checkpoint, sc.feature_schema);
+  // The forest's column j is the mode's kept[j]-th feature.
+  const modeFeatures = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
+  const inputs = state.kept.map((k) => modeFeatures[k]);
+  let built;
+  try {
+    built = buildEifGraph({ inputs, inputWidth: FEATURE_NAMES.length, threshold: state.threshold }, state);
+  } catch (error) {
+    throw new ExportError(`checkpoint ${checkpoint}: cannot export the eif model: ${(error as Error).message}`);
+  }
+  const schema = sc.feature_schema;
+  const channels = schema.channels.map((c) => c.name);
+  const metadata: ModelMetadata = {
+    format: "cis490-onnx/1",
+    kind: sc.kind,
+    mode: sc.mode,
+    feature_schema_hash: sc.feature_schema_hash,
+    classes: [],
+    input: "summary",
+    channels,
+    model_channels: channelIndices(sc.mode).map((i) => channels[i]),
+    window: { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensor_len: schema.tensor_len },
+    checkpoint_sha256: await sha256OfFile(checkpoint),
+    weights_sha256: sc.weights_sha256,
+    cis490_version: cis490Version(),
+    anomaly: { threshold: state.threshold, inputs: state.kept.map((k) => columns[k]), n_trees: state.model.n_trees, subsample: state.model.subsample, max_depth: built.depth },
+  };
+  const bytes = encodeModel({
+    graphName: `cis490_eif_${sc.mode}`,
+    nodes: built.g.nodes,
+    initializers: built.g.initializers,
+    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", FEATURE_NAMES.length] }],
+    outputs: [
+      { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
+      { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
+    ],
+    opsets: [{ domain: "", version: OPSET }],
+    producerName: "cis490",
+    producerVersion: cis490Version(),
+    docString: `cis490 eif (${sc.mode}) exported from ${checkpoint}`,
+    metadata: { [META]: JSON.stringify(metadata) },
+  });
+  await writeFileAtomic(out, bytes);
+  return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: built.g.nodes.length, inputs: ["features"], metadata };
 }
 
 async function neuralGraph(sc: CheckpointSidecar, weightsPath: string, seq: boolean): Promise<BuiltGraph> {

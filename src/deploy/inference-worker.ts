@@ -78,6 +78,7 @@ export class WorkerScorer implements Scorer {
     const probe = await OnnxModel.load(path, options); // validates format, metadata and that onnxruntime accepts it
     const meta = probe.meta;
     await probe.close();
+    if (meta.anomaly) throw new ModelLoadError(`${path} is an anomaly detector (${meta.kind}: outputs score and alert); detect runs phase classifiers`);
     const ortPath = createRequire(import.meta.url).resolve("onnxruntime-node");
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, threads: options.threads ?? 1, ort: ortPath } });
     await new Promise<void>((resolve, reject) => {

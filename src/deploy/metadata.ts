@@ -21,6 +21,16 @@ export interface ModelMetadata {
   checkpoint_sha256: string;
   weights_sha256: string;
   cis490_version: string;
+  /** Anomaly detectors only (kind "eif"; `classes` is empty): outputs `score` double [batch] and `alert` bool [batch] instead of probabilities. */
+  anomaly?: {
+    /** alert = score > threshold (calibrated on clean windows). */
+    threshold: number;
+    /** The summary features the forest reads, in order (the mode's mask less the dropped near-zero-variance ones). */
+    inputs: string[];
+    n_trees: number;
+    subsample: number;
+    max_depth: number;
+  };
 }
 
 export function parseMetadata(map: Record<string, string> | undefined, path: string): ModelMetadata {

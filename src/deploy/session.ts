@@ -75,6 +75,7 @@ export class OnnxModel {
 
   /** Class probabilities, row-major [n, classes]. */
   async predict(b: WindowBatch): Promise<Float32Array> {
+    if (this.meta.anomaly) throw new Error(`${this.path} is an anomaly detector (${this.meta.kind}): it gives a score and an alert, not class probabilities`);
     if (b.n === 0) return new Float32Array(0);
     const T = this.rt.Tensor;
     const feeds: Record<string, InstanceType<typeof T>> = {};
@@ -91,6 +92,15 @@ export class OnnxModel {
     }
     const out = await this.session.run(feeds, ["probabilities"]);
     return out.probabilities.data as Float32Array;
+  }
+
+  /** An anomaly detector's scores and alerts (score > the calibrated threshold) of [n, 230] summary vectors. */
+  async scoreAnomaly(features: Float32Array, n: number): Promise<{ score: Float64Array; alert: Uint8Array }> {
+    if (!this.meta.anomaly) throw new Error(`${this.path} is a ${this.meta.kind} classifier, not an anomaly detector`);
+    if (features.length !== n * N_FEATURES) throw new Error(`${this.path}: needs features [${n}, ${N_FEATURES}]`);
+    if (n === 0) return { score: new Float64Array(0), alert: new Uint8Array(0) };
+    const out = await this.session.run({ features: new this.rt.Tensor("float32", features, [n, N_FEATURES]) }, ["score", "alert"]);
+    return { score: out.score.data as Float64Array, alert: Uint8Array.from(out.alert.data as ArrayLike<number | boolean>, Number) };
   }
 
   async close(): Promise<void> {
