@@ -100,6 +100,7 @@ function synthWithWorkers(opts: SynthOptions): void {
       "archive/tar-write.ts",
       "episode/report.ts",
       "util/errors.ts",
+      "io/atomic.ts",
     ].filter((f) => f.endsWith(".ts"));
     for (const f of files) {
       const js = ts.transpileModule(readFileSync(join(REPO, "src", f), "utf8"), {
