@@ -9,7 +9,7 @@
 // same statistics, the same order, hence the same weights for a seed.
 
 import { join } from "node:path";
-import { readTensorIndex, readTensorShard } from "../features/tensor-reader.js";
+import { readTensorIndex, readTensorShardRaw, ShardReadBuffer } from "../features/tensor-reader.js";
 import { TENSORS_DIR, type TensorFileEntry } from "../features/tensor-shards.js";
 import { Standardiser, StreamingStats, type InputTransform } from "./standardise.js";
 import { shardReadError, TensorRowPicker, tensorsRoot, type TensorTarget } from "./tensors.js";
@@ -93,9 +93,10 @@ export async function prepareSequenceData(o: SequenceDataOptions): Promise<Prepa
     if (index.feature_schema_hash !== o.schemaHash) {
       throw new TrainError(`tensor shards in ${root} were made under feature schema ${index.feature_schema_hash}, expected ${o.schemaHash}`);
     }
+    const buffer = new ShardReadBuffer();
     for (const entry of index.files) {
       if (!picker.hosts.has(entry.host)) continue;
-      const shard = await readTensorShard(join(root, TENSORS_DIR, entry.path), entry);
+      const shard = await readTensorShardRaw(join(root, TENSORS_DIR, entry.path), entry, buffer);
       const picked = picker.pick(shard, true);
       for (let ti = 0; ti < 2; ti++) {
         const p = picked[ti];
@@ -117,6 +118,19 @@ export async function prepareSequenceData(o: SequenceDataOptions): Promise<Prepa
     // Reading one file again for this target alone: every hit, then only the rows the first pass kept.
     const one = new TensorRowPicker([target], o.channels, o.tensorLen, o.nChannelsInFile);
     const io = { seconds: 0, bytes: 0, chunks: 0 };
+    // Streaming: one file buffer, and two chunk slots used in turn: the
+    // consumer holds chunk k while chunk k + 1 is read (src/train/loop.ts
+    // asks for k + 2 only once it is done with k).
+    const buffer = new ShardReadBuffer();
+    const maxRows = side.reduce((m, p) => Math.max(m, p.rows.length), 0);
+    const slots: Array<{ x: Float32Array; mask: Uint8Array } | null> = [null, null];
+    let loads = 0;
+    const alloc = (rows: number): { x: Float32Array; mask: Uint8Array } => {
+      const k = loads++ % 2;
+      const want = Math.max(rows, maxRows) * rowLen;
+      if (!slots[k] || slots[k]!.x.length < want) slots[k] = { x: new Float32Array(want), mask: new Uint8Array(want) };
+      return slots[k]!;
+    };
     return {
       n: target.episode_id.length,
       rowLen,
@@ -129,9 +143,9 @@ export async function prepareSequenceData(o: SequenceDataOptions): Promise<Prepa
         const t0 = performance.now();
         let p;
         try {
-          const shard = await readTensorShard(join(root, TENSORS_DIR, plan.entry.path), plan.entry);
-          io.bytes += shard.x.byteLength + shard.mask.byteLength;
-          p = one.pick(shard, false)[0];
+          const shard = await readTensorShardRaw(join(root, TENSORS_DIR, plan.entry.path), plan.entry, buffer);
+          io.bytes += shard.xBytes.byteLength + shard.maskBytes.byteLength;
+          p = one.pick(shard, false, alloc)[0];
         } catch (error) {
           throw shardReadError(root, error);
         }

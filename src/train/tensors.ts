@@ -6,7 +6,7 @@
 
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { streamTensorShards, type TensorShard } from "../features/tensor-reader.js";
+import { streamTensorShards, type RawTensorShard, type TensorShard } from "../features/tensor-reader.js";
 import { TENSOR_INDEX_FILE, TENSORS_DIR } from "../features/tensor-shards.js";
 import { TrainError } from "./types.js";
 import { windowKey, type WindowSet } from "./windows.js";
@@ -53,7 +53,11 @@ export class TensorRowPicker {
    * values and mask (fresh arrays). `once`: a window already seen in an
    * earlier shard is skipped (the first pass); otherwise every hit counts.
    */
-  pick(shard: TensorShard, once = true): Array<{ rows: Int32Array; x: Float32Array; mask: Uint8Array } | null> {
+  pick(
+    shard: TensorShard | RawTensorShard,
+    once = true,
+    alloc: (rows: number, target: number) => { x: Float32Array; mask: Uint8Array } = (rows) => ({ x: new Float32Array(rows * this.per), mask: new Uint8Array(rows * this.per) }),
+  ): Array<{ rows: Int32Array; x: Float32Array; mask: Uint8Array } | null> {
     if (shard.channels !== this.nChannelsInFile || shard.tensorLen !== this.tensorLen) {
       throw new TrainError(`${shard.entry.path}: tensors are [n, ${shard.channels}, ${shard.tensorLen}], the feature schema says [n, ${this.nChannelsInFile}, ${this.tensorLen}]`);
     }
@@ -75,21 +79,24 @@ export class TensorRowPicker {
       }
       picked[ti].push([i, row]);
     }
-    return picked.map((list) => {
+    // Byte copies: a raw shard's arrays may sit unaligned in its file buffer.
+    const srcX = "xBytes" in shard ? shard.xBytes : new Uint8Array(shard.x.buffer, shard.x.byteOffset, shard.x.byteLength);
+    const srcM = "maskBytes" in shard ? shard.maskBytes : shard.mask;
+    return picked.map((list, ti) => {
       if (list.length === 0) return null;
-      const x = new Float32Array(list.length * per);
-      const mask = new Uint8Array(list.length * per);
+      const { x, mask } = alloc(list.length, ti);
+      const dstX = new Uint8Array(x.buffer, x.byteOffset, list.length * per * 4);
       const rows = new Int32Array(list.length);
       list.forEach(([i, row], k) => {
         rows[k] = row;
         for (let c = 0; c < C; c++) {
           const from = (i * nChannelsInFile + channels[c]) * tensorLen;
           const to = (k * C + c) * tensorLen;
-          x.set(shard.x.subarray(from, from + tensorLen), to);
-          mask.set(shard.mask.subarray(from, from + tensorLen), to);
+          dstX.set(srcX.subarray(from * 4, (from + tensorLen) * 4), to * 4);
+          mask.set(srcM.subarray(from, from + tensorLen), to);
         }
       });
-      return { rows, x, mask };
+      return { rows, x: x.subarray(0, list.length * per), mask: mask.subarray(0, list.length * per) };
     });
   }
 
