@@ -12,7 +12,7 @@ SPLIT := $(PROCESSED)/split_host.parquet
 # Demo training budget: a few minutes on 2 cores.
 DEMO_EPOCHS ?= 20
 
-.PHONY: all setup build native engines ts demo test test-rust test-ts bench clean
+.PHONY: all setup build native engines ts demo test test-rust test-ts bench bench-scale clean
 
 all: build
 
@@ -54,6 +54,12 @@ bench: build
 	$(NODE) bench/features.mjs
 	$(NODE) bench/stats.mjs
 	$(NODE) bench/engines.mjs
+
+# The pipeline at corpus scale (issue 10): per stage wall time, throughput,
+# peak RSS and disk. Full size is 76,660 episodes; SCALE_EPISODES=5000 for a look.
+SCALE_EPISODES ?= 76660
+bench-scale: build
+	$(NODE) bench/scale.mjs --episodes $(SCALE_EPISODES)
 
 clean:
 	rm -rf dist native/*.node target engines/build $(DATA) artifacts reports
