@@ -35,7 +35,7 @@ export const CLASS_WEIGHT_CLIP: [number, number] = [0.1, 10];
  * --tensor-budget-mb. Beyond it epochs stream from the shard files, so this
  * is a speed/memory trade, never a refusal.
  */
-export const DEFAULT_TENSOR_BUDGET_BYTES = 512 * 1024 ** 2;
+export const DEFAULT_TENSOR_BUDGET_BYTES = 256 * 1024 ** 2;
 
 export interface TrainOptions {
   kind: ModelKind;

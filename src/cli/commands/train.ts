@@ -88,7 +88,7 @@ export class TrainCommand extends Command {
 
       Neural models share one loop: standardisation (after a signed log1p) fitted on the training slice, class-weighted cross-entropy (inverse-frequency weights, clipped to [0.1, 10]), AdamW, warm-up over 5% of the steps then cosine to 0, gradient-norm clipping, early stopping on validation macro F1 (\`--patience\`), best epoch kept. \`gbt\` is XGBoost (hist, NaN native, class weights as sample weights, early stopping on the validation mlogloss). Same \`--seed\`, same machine and threads: same weights.
 
-      Sequence models keep the train+val tensors in memory when they fit \`--tensor-budget-mb\` (default 512); beyond it every epoch streams them from the shard files (the same weights for a seed either way), through a shuffle buffer of \`--shuffle-buffer\` windows (default 8192, recorded in the checkpoint).
+      Sequence models keep the train+val tensors in memory when they fit \`--tensor-budget-mb\` (default 256); beyond it every epoch streams them from the shard files (the same weights for a seed either way), through a shuffle buffer of \`--shuffle-buffer\` windows (default 8192, recorded in the checkpoint).
 
       Progress (one line per epoch, with loss and validation macro F1) is drawn on stderr when it is a terminal. \`--json\` prints one JSON document.
 
@@ -125,7 +125,7 @@ export class TrainCommand extends Command {
   earlyStopping = Option.String("--early-stopping-rounds", { description: "GBT: rounds without a better val mlogloss before stopping (default 20)" });
   threads = Option.String("--threads", { description: "Engine threads (default: available cores)" });
   device = Option.String("--device", { description: "Neural: auto (default; CUDA when this libtorch has it), cpu or cuda" });
-  tensorBudget = Option.String("--tensor-budget-mb", { description: "Sequence models: cache train+val tensors in memory when they fit this many MiB, else stream them (default 512)" });
+  tensorBudget = Option.String("--tensor-budget-mb", { description: "Sequence models: cache train+val tensors in memory when they fit this many MiB, else stream them (default 256)" });
   shuffleBuffer = Option.String("--shuffle-buffer", { description: "Sequence models: windows in the training shuffle buffer (default 8192)" });
   allowMissingClass = Option.Boolean("--allow-missing-class", false, { description: "Train even if a val/test class never occurs in training" });
   force = Option.Boolean("--force", false, { description: "Retrain even if the checkpoint already answers this exact request (same data, hyper-parameters and seed)" });
