@@ -125,7 +125,7 @@ export class TrainCommand extends Command {
   earlyStopping = Option.String("--early-stopping-rounds", { description: "GBT: rounds without a better val mlogloss before stopping (default 20)" });
   threads = Option.String("--threads", { description: "Engine threads (default: available cores)" });
   device = Option.String("--device", { description: "Neural: auto (default; CUDA when this libtorch has it), cpu or cuda" });
-  tensorBudget = Option.String("--tensor-budget-mb", { description: "Sequence models: cache train+val tensors in memory when they fit this many MiB, else stream them (default 256)" });
+  tensorBudget = Option.String("--tensor-budget-mb", { description: "Sequence models: cache train+val tensors in memory when they fit this many MiB, else stream them; 0 = always stream (default 256)" });
   shuffleBuffer = Option.String("--shuffle-buffer", { description: "Sequence models: windows in the training shuffle buffer (default 8192)" });
   allowMissingClass = Option.Boolean("--allow-missing-class", false, { description: "Train even if a val/test class never occurs in training" });
   force = Option.Boolean("--force", false, { description: "Retrain even if the checkpoint already answers this exact request (same data, hyper-parameters and seed)" });
@@ -179,7 +179,7 @@ export class TrainCommand extends Command {
       threads = int("--threads", this.threads, 1);
       if (this.device !== undefined && !["auto", "cpu", "cuda"].includes(this.device)) throw new OptionError(`--device must be auto, cpu or cuda (got ${JSON.stringify(this.device)})`);
       device = this.device as TorchDevice | undefined;
-      budget = (pos("--tensor-budget-mb", this.tensorBudget) ?? DEFAULT_TENSOR_BUDGET_BYTES / 2 ** 20) * 2 ** 20;
+      budget = (nonneg("--tensor-budget-mb", this.tensorBudget) ?? DEFAULT_TENSOR_BUDGET_BYTES / 2 ** 20) * 2 ** 20;
     } catch (error) {
       if (!(error instanceof OptionError)) throw error;
       return fail(EXIT_USAGE, error.message);
