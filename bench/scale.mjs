@@ -100,7 +100,10 @@ console.log(`\nscale bench: ${episodes} episodes, ${windows ?? "?"} windows, ${h
 console.log(`${pad("stage", 20)} ${lpad("wall s", 8)} ${lpad("per s", 9)} ${pad(" unit", 15)} ${lpad("peak RSS MiB", 13)} ${lpad("disk MiB", 9)}`);
 for (const r of rows) {
   console.log(`${pad(r.stage, 20)} ${lpad(r.wall_s, 8)} ${lpad(r.per_s, 9)} ${pad(" " + r.unit, 15)} ${lpad(r.peak_rss_mib, 13)} ${lpad(r.disk_mib, 9)}${r.ok ? "" : "  FAILED: " + r.error}`);
-  if (r.tensor_io) console.log(`${pad("", 20)} tensors ${r.tensor_io.source}: waited ${r.tensor_io.wait_s} s for chunks, ${r.tensor_io.step_s} s in engine steps, reads at ${r.tensor_io.read_mib_s} MiB/s; ${r.epoch_ms_per_window} ms/window/epoch`);
+  if (r.tensor_io) {
+    const reads = r.tensor_io.read_mib_s === null ? "" : `, reads at ${r.tensor_io.read_mib_s} MiB/s`;
+    console.log(`${pad("", 20)} tensors from ${r.tensor_io.source}: waited ${r.tensor_io.wait_s} s for chunks, ${r.tensor_io.step_s} s in engine steps${reads}; ${r.epoch_ms_per_window} ms/window/epoch`);
+  }
 }
 console.log("@@scale-bench " + JSON.stringify({ episodes, windows, hosts: Number(hosts), threads: Number(threads), stages: rows }));
 if (!flag("keep") && existsSync(dir) && rows.every((r) => r.ok)) rmSync(dir, { recursive: true, force: true });
