@@ -17,7 +17,7 @@ REPORTS ?= reports
 DEMO_EPOCHS ?= 20
 MODEL_EPOCHS ?= 20
 
-.PHONY: all setup build native engines ts doctor corpus demo test test-rust test-ts bench bench-models bench-demo clean
+.PHONY: all setup build native engines ts doctor corpus demo test test-rust test-ts bench bench-models bench-demo bench-scale clean
 
 all: build
 
@@ -93,6 +93,12 @@ bench-demo: build
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; start=$$(date +%s); \
 	$(MAKE) --no-print-directory demo DATA=$$tmp/data ARTIFACTS=$$tmp/artifacts REPORTS=$$tmp/reports && \
 	echo "bench-demo: make demo took $$(( $$(date +%s) - start )) s from an empty data directory ($(EPISODES) episodes, GRU $(DEMO_EPOCHS) epochs)"
+
+# The pipeline at corpus scale (issue 10): per stage wall time, throughput,
+# peak RSS and disk. Full size is 76,660 episodes; SCALE_EPISODES=5000 for a look.
+SCALE_EPISODES ?= 76660
+bench-scale: build
+	$(NODE) bench/scale.mjs --episodes $(SCALE_EPISODES)
 
 clean:
 	rm -rf dist native/*.node target engines/build $(DATA) $(ARTIFACTS) $(REPORTS)

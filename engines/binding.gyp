@@ -9,8 +9,10 @@
       "sources": ["src/addon.cc", "src/torch_model.cc", "src/gbt.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        # Debian's libtorch-dev puts the C++ frontend (torch/torch.h) here.
-        "/usr/include/torch/csrc/api/include"
+        # Debian's libtorch-dev puts the C++ frontend (torch/torch.h) under
+        # /usr/include/torch/csrc/api/include; LIBTORCH=/path picks another
+        # libtorch (scripts/torch-flags.sh, docs/scale.md).
+        "<!@(bash ../scripts/torch-flags.sh include)"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=1"],
       # libtorch needs exceptions and RTTI; node-gyp turns both off by default.
@@ -20,7 +22,7 @@
       # --no-as-needed: libtorch.so registers the CPU operators from static
       # initialisers; without it the linker drops it and every op is missing.
       "ldflags": ["-Wl,--no-as-needed"],
-      "libraries": ["-Wl,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10", "-lxgboost", "-ldl"]
+      "libraries": ["<!@(bash ../scripts/torch-flags.sh libs)", "-lxgboost", "-ldl"]
     }
   ]
 }

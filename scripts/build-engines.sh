@@ -7,13 +7,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dst=native/engines.node
-sources=(engines/binding.gyp engines/src scripts/build-engines.sh)
-if [ "${FORCE:-0}" != 1 ] && [ -f "$dst" ] && [ -z "$(find "${sources[@]}" -newer "$dst" -print -quit)" ]; then
+# Which libtorch the installed addon was built against ("" = Debian's): a
+# different LIBTORCH=/path (docs/scale.md) means a rebuild.
+stamp=native/.engines-libtorch
+sources=(engines/binding.gyp engines/src scripts/build-engines.sh scripts/torch-flags.sh)
+if [ "${FORCE:-0}" != 1 ] && [ -f "$dst" ] && [ -z "$(find "${sources[@]}" -newer "$dst" -print -quit)" ] &&
+  [ "$(cat "$stamp" 2>/dev/null || true)" = "${LIBTORCH:-}" ]; then
   exit 0
 fi
 
-for f in /usr/include/torch/csrc/api/include/torch/torch.h /usr/include/xgboost/c_api.h; do
-  [ -f "$f" ] || { echo "build-engines: $f missing; install libtorch-dev libxgboost-dev (scripts/setup.sh)" >&2; exit 1; }
+torch_header=/usr/include/torch/csrc/api/include/torch/torch.h
+if [ -n "${LIBTORCH:-}" ]; then
+  torch_header="$LIBTORCH/include/torch/csrc/api/include/torch/torch.h"
+  [ -f "$LIBTORCH/lib/libtorch.so" ] || { echo "build-engines: LIBTORCH=$LIBTORCH has no lib/libtorch.so (unpack a libtorch zip from pytorch.org there)" >&2; exit 1; }
+fi
+for f in "$torch_header" /usr/include/xgboost/c_api.h; do
+  [ -f "$f" ] || { echo "build-engines: $f missing; install libtorch-dev libxgboost-dev (scripts/setup.sh), or point LIBTORCH at a libtorch distribution" >&2; exit 1; }
 done
 [ -d node_modules/node-addon-api ] || { echo "build-engines: node-addon-api missing; run npm ci" >&2; exit 1; }
 
@@ -53,4 +62,5 @@ cp engines/build/Release/engines.node "$tmp"
 chmod 755 "$tmp"
 mv -f "$tmp" "$dst"
 trap - EXIT
+printf '%s' "${LIBTORCH:-}" > "$stamp"
 echo "build-engines: installed $dst"

@@ -1,6 +1,9 @@
 // Module entry of native/engines.node: TorchModel (libtorch) and the GBT
 // functions (libxgboost C API). The TypeScript side is src/engines/.
+#include <malloc.h>
 #include <napi.h>
+
+#include <cstdlib>
 
 #include "engines.h"
 
@@ -31,7 +34,19 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Engine calls run on libuv's pool threads, a different one each time, and
+// glibc gives each thread its own malloc arena: libtorch's per-step buffers
+// then sit cached in up to 8 x cores arenas (a GRU step of batch 256 held
+// ~890 MiB of RSS, ~450 MiB with two arenas; bench in docs/scale.md). Two
+// arenas, unless the user chose with MALLOC_ARENA_MAX.
+void LimitMallocArenas() {
+#ifdef M_ARENA_MAX
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  LimitMallocArenas();
   // Before any BLAS call: see LimitOpenBlasThreads.
   engines::LimitOpenBlasThreads();
   engines::InitTorch(env, exports);

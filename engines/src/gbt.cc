@@ -8,9 +8,18 @@
 // sliced to rounds [0, bestIteration], so every consumer of the JSON (ours,
 // xgboost-python, the ONNX exporter) sees the selected model without needing
 // an iteration range.
+//
+// The training matrix is, by default, a QuantileDMatrix built through
+// XGBoost's callback iterator (XGQuantileDMatrixCreateFromCallback): batches
+// of rows are handed to XGBoost as views into the caller's Float32Array (no
+// copy), sketched, and kept only as the quantised histogram index (about one
+// byte per value) instead of a full float copy plus XGBoost's CSR copy.
+// `matrix: "dense"` keeps the older XGDMatrixCreateFromMat path (a copy).
 #include <xgboost/c_api.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <sstream>
 
@@ -35,8 +44,49 @@ struct Booster {
 
 struct Split {
   std::vector<float> x, y, w;
+  // Quantile mode: the caller's values, read in place (the worker keeps the array alive).
+  const float* xp = nullptr;
   int64_t rows = 0;
 };
+
+// Feeds a Split to XGBoost's iterator callbacks, `batch` rows at a time.
+struct BatchIter {
+  const Split* s = nullptr;
+  int64_t cols = 0, batch = 0, at = 0;
+  DMatrixHandle proxy = nullptr;
+  std::string iface;
+};
+
+extern "C" void BatchReset(DataIterHandle h) { static_cast<BatchIter*>(h)->at = 0; }
+
+extern "C" int BatchNext(DataIterHandle h) {
+  auto* it = static_cast<BatchIter*>(h);
+  const Split& s = *it->s;
+  if (it->at >= s.rows) return 0;
+  const int64_t n = std::min(it->batch, s.rows - it->at);
+  std::ostringstream a;
+  a << "{\"data\": [" << reinterpret_cast<uintptr_t>(s.xp + it->at * it->cols) << ", true], \"shape\": [" << n << ", "
+    << it->cols << "], \"typestr\": \"<f4\", \"version\": 3}";
+  it->iface = a.str();
+  if (XGProxyDMatrixSetDataDense(it->proxy, it->iface.c_str()) != 0) return -1;
+  if (XGDMatrixSetFloatInfo(it->proxy, "label", s.y.data() + it->at, n) != 0) return -1;
+  if (!s.w.empty() && XGDMatrixSetFloatInfo(it->proxy, "weight", s.w.data() + it->at, n) != 0) return -1;
+  it->at += n;
+  return 1;
+}
+
+void MakeQuantileDMatrix(DMatrix& d, const Split& s, int64_t cols, int nthread, int max_bin, int64_t batch) {
+  DMatrix proxy;
+  Check(XGProxyDMatrixCreate(&proxy.h), "creating the proxy DMatrix");
+  BatchIter it;
+  it.s = &s;
+  it.cols = cols;
+  it.batch = batch;
+  it.proxy = proxy.h;
+  std::string cfg = "{\"missing\": NaN, \"nthread\": " + std::to_string(nthread) + ", \"max_bin\": " + std::to_string(max_bin) + "}";
+  Check(XGQuantileDMatrixCreateFromCallback(&it, proxy.h, nullptr, BatchReset, BatchNext, cfg.c_str(), &d.h),
+        "creating QuantileDMatrix from batches");
+}
 
 void MakeDMatrix(DMatrix& d, const Split& s, int64_t cols, int nthread) {
   Check(XGDMatrixCreateFromMat_omp(s.x.data(), s.rows, cols, std::numeric_limits<float>::quiet_NaN(), &d.h, nthread),
@@ -69,7 +119,7 @@ std::string ParamString(Napi::Env env, const Napi::Value& v, const std::string& 
 
 // Reads one split (x, y, optional weights) from the options object.
 Split ReadSplit(Napi::Env env, Napi::Object o, const char* xk, const char* nk, const char* yk, const char* wk,
-                int64_t cols, int64_t num_class) {
+                int64_t cols, int64_t num_class, bool copy_x = true) {
   Split s;
   s.rows = IntArg(env, o.Get(nk), nk, 1, int64_t{1} << 40);
   auto x = TypedArg<float>(env, o.Get(xk), xk, "Float32Array");
@@ -94,7 +144,8 @@ Split ReadSplit(Napi::Env env, Napi::Object o, const char* xk, const char* nk, c
       if (!(w >= 0 && std::isfinite(w))) ThrowRange(env, std::string(wk) + " must be finite and >= 0");
     }
   }
-  s.x = CopyTyped(x);  // copied: training outlives this call; NaN stays NaN (= missing)
+  if (copy_x) s.x = CopyTyped(x);  // copied: training outlives this call; NaN stays NaN (= missing)
+  else s.xp = x.Data();
   return s;
 }
 
@@ -111,7 +162,16 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
   Napi::Value esv = o.Get("earlyStoppingRounds");
   const int64_t es = (esv.IsUndefined() || esv.IsNull()) ? 0 : IntArg(env, esv, "earlyStoppingRounds", 0, 1 << 20);
 
-  auto train = std::make_shared<Split>(ReadSplit(env, o, "x", "nRows", "y", "weights", cols, num_class));
+  bool quantile = true;
+  Napi::Value mv = o.Get("matrix");
+  if (!mv.IsUndefined() && !mv.IsNull()) {
+    std::string m = mv.IsString() ? mv.As<Napi::String>().Utf8Value() : "";
+    if (m != "quantile" && m != "dense") ThrowType(env, "trainGbt: matrix must be \"quantile\" or \"dense\"");
+    quantile = m == "quantile";
+  }
+  Napi::Value bv = o.Get("batchRows");
+  const int64_t batch_rows = (bv.IsUndefined() || bv.IsNull()) ? 65536 : IntArg(env, bv, "batchRows", 1, int64_t{1} << 40);
+  auto train = std::make_shared<Split>(ReadSplit(env, o, "x", "nRows", "y", "weights", cols, num_class, !quantile));
   auto val = std::make_shared<Split>();
   const bool has_val = !o.Get("xVal").IsUndefined() && !o.Get("xVal").IsNull();
   if (has_val) *val = ReadSplit(env, o, "xVal", "nValRows", "yVal", "wVal", cols, num_class);
@@ -123,6 +183,7 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
       {"objective", "multi:softprob"}, {"num_class", std::to_string(num_class)}, {"eval_metric", "mlogloss"},
       {"tree_method", "hist"}};
   int nthread = 0;
+  int max_bin = 256;
   Napi::Value pv = o.Get("params");
   if (!pv.IsUndefined() && !pv.IsNull()) {
     if (!pv.IsObject()) ThrowType(env, "trainGbt: params must be an object");
@@ -135,6 +196,7 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
       }
       std::string v = ParamString(env, po.Get(k), k);
       if (k == "nthread") nthread = std::atoi(v.c_str());
+      if (k == "max_bin") max_bin = std::atoi(v.c_str());
       if (k == "tree_method") params[3].second = v;
       else params.emplace_back(k, v);
     }
@@ -150,9 +212,10 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
 
   auto* w = new PromiseWorker(
       env,
-      [train, val, has_val, cols, rounds, es, params, nthread, out]() {
+      [train, val, has_val, cols, rounds, es, params, nthread, max_bin, quantile, batch_rows, out]() {
         DMatrix dtrain, dval;
-        MakeDMatrix(dtrain, *train, cols, nthread);
+        if (quantile) MakeQuantileDMatrix(dtrain, *train, cols, nthread, max_bin, batch_rows);
+        else MakeDMatrix(dtrain, *train, cols, nthread);
         if (has_val) MakeDMatrix(dval, *val, cols, nthread);
         // The raw copies are no longer needed once the DMatrices exist.
         std::vector<float>().swap(train->x);
@@ -167,6 +230,7 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
         Check(XGBoosterCreate(mats, n_mats, &b.h), "creating booster");
         for (const auto& kv : params) Check(XGBoosterSetParam(b.h, kv.first.c_str(), kv.second.c_str()), ("setting " + kv.first).c_str());
 
+        if (quantile && params[3].second != "hist") throw std::runtime_error("xgboost: the quantile matrix needs tree_method hist");
         for (int it = 0; it < rounds; it++) {
           Check(XGBoosterUpdateOneIter(b.h, it, dtrain.h), "training a round");
           const char* evs = nullptr;
@@ -222,6 +286,7 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
         r.Set("history", h);
         return r;
       });
+  if (quantile) w->Keep(o.Get("x").As<Napi::Object>());
   return w->Run();
 }
 

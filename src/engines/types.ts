@@ -72,6 +72,15 @@ export interface GbtTrainOptions {
   rounds: number;
   /** Stop after this many rounds without a lower validation mlogloss (needs xVal). 0 = never. */
   earlyStoppingRounds?: number;
+  /**
+   * How XGBoost holds the training rows: "quantile" (default) streams x to
+   * XGBoost's callback iterator in `batchRows` batches, read in place (do not
+   * modify x until the Promise settles), and keeps only the quantised index;
+   * "dense" copies x and builds a regular DMatrix (hist needs its sketch too).
+   */
+  matrix?: "quantile" | "dense";
+  /** Quantile matrix: rows per batch handed to XGBoost (default 65536). */
+  batchRows?: number;
 }
 
 export interface GbtHistoryRow {

@@ -2,9 +2,9 @@
 // files exist, with their host and sizes, so a consumer streams them one at a
 // time without listing directories and never holds more than one shard.
 
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { decodeNpz } from "../io/npz.js";
+import { decodeNpy, decodeNpz, npyView, npzMembers } from "../io/npz.js";
 import { TENSOR_INDEX_FILE, TENSORS_DIR, type TensorFileEntry, type TensorIndex } from "./tensor-shards.js";
 
 export interface TensorShard {
@@ -50,6 +50,61 @@ export async function readTensorShard(path: string, entry?: TensorFileEntry): Pr
     window: arrays.window.data as Int32Array,
     t_center_s: arrays.t_center_s.data as Float64Array,
     episode_id: arrays.episode_id.data as string[],
+  };
+}
+
+/**
+ * A shard whose big arrays (x, mask) stay as raw little-endian bytes inside
+ * the file buffer (views, possibly unaligned): a consumer copies the rows it
+ * wants straight out of them, with no decoded copy of the whole shard.
+ */
+export type RawTensorShard = Omit<TensorShard, "x" | "mask"> & { xBytes: Uint8Array; maskBytes: Uint8Array };
+
+/** One growable buffer that shard files are read into, again and again (no garbage per file). */
+export class ShardReadBuffer {
+  private buf = new Uint8Array(0);
+
+  async read(path: string): Promise<Uint8Array> {
+    const fh = await open(path, "r");
+    try {
+      const size = (await fh.stat()).size;
+      if (this.buf.length < size) this.buf = new Uint8Array(Math.ceil(size * 1.25));
+      let at = 0;
+      while (at < size) {
+        const { bytesRead } = await fh.read(this.buf, at, size - at, at);
+        if (bytesRead === 0) throw new Error(`${path}: file shrank while reading`);
+        at += bytesRead;
+      }
+      return this.buf.subarray(0, size);
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** Reads a shard into `buffer` (valid until its next read), decoding only the small arrays. */
+export async function readTensorShardRaw(path: string, entry: TensorFileEntry, buffer: ShardReadBuffer): Promise<RawTensorShard> {
+  const members = npzMembers(await buffer.read(path));
+  for (const name of ["x", "mask", "y", "window", "t_center_s", "episode_id"]) {
+    if (!members[name]) throw new Error(`${path}: no ${name}.npy`);
+  }
+  const x = npyView(members.x);
+  const mask = npyView(members.mask);
+  const y = decodeNpy(members.y);
+  const [n, channels, tensorLen] = x.shape;
+  if (x.dtype !== "<f4" || (mask.dtype !== "|b1" && mask.dtype !== "|u1")) throw new Error(`${path}: x must be <f4 and mask bool (got ${x.dtype}, ${mask.dtype})`);
+  if (x.shape.length !== 3 || mask.shape.join() !== x.shape.join() || y.shape[0] !== n) throw new Error(`${path}: inconsistent shapes`);
+  return {
+    entry,
+    n,
+    channels,
+    tensorLen,
+    xBytes: x.body,
+    maskBytes: mask.body,
+    y: y.data as Int8Array,
+    window: decodeNpy(members.window).data as Int32Array,
+    t_center_s: decodeNpy(members.t_center_s).data as Float64Array,
+    episode_id: decodeNpy(members.episode_id).data as string[],
   };
 }
 

@@ -160,7 +160,14 @@ export function encodeNpy(a: NpyArray): Uint8Array[] {
   return [npyHeader(a.dtype, a.shape), npyBody(a)];
 }
 
-export function decodeNpy(bytes: Uint8Array): NpyArray {
+/** An .npy member's dtype and shape, and its raw little-endian body (a view: unaligned, shares the input's memory). */
+export interface NpyView {
+  dtype: NpyDtype;
+  shape: number[];
+  body: Uint8Array;
+}
+
+export function npyView(bytes: Uint8Array): NpyView {
   for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) throw new Error("npy: bad magic");
   const major = bytes[6];
   let headerLen: number;
@@ -191,8 +198,14 @@ export function decodeNpy(bytes: Uint8Array): NpyArray {
   const offset = start + headerLen;
   const size = itemSize(dtype);
   if (bytes.length < offset + n * size) throw new Error("npy: truncated data");
+  return { dtype, shape, body: bytes.subarray(offset, offset + n * size) };
+}
+
+export function decodeNpy(bytes: Uint8Array): NpyArray {
+  const { dtype, shape, body: view } = npyView(bytes);
+  const n = elementCount(shape);
   // Copy so the result is aligned and independent of the zip buffer.
-  const body = bytes.slice(offset, offset + n * size);
+  const body = view.slice();
   const width = unicodeWidth(dtype);
   if (width !== null) {
     const codes = new Uint32Array(body.buffer);
@@ -221,7 +234,7 @@ export function decodeNpy(bytes: Uint8Array): NpyArray {
     case "|u1":
       return { dtype, shape, data: new Uint8Array(body.buffer) };
     default:
-      throw new Error(`npy: unsupported dtype ${descr}`);
+      throw new Error(`npy: unsupported dtype ${dtype}`);
   }
 }
 
@@ -334,6 +347,13 @@ export function encodeNpz(arrays: Record<string, NpyArray | NpyPieces>): Uint8Ar
 
 /** Reads a stored-zip .npz (what encodeNpz writes; also numpy's np.savez), checking each CRC. */
 export function decodeNpz(bytes: Uint8Array): Record<string, NpyArray> {
+  const out: Record<string, NpyArray> = {};
+  for (const [name, data] of Object.entries(npzMembers(bytes))) out[name] = decodeNpy(data);
+  return out;
+}
+
+/** The .npy bytes of each member of a stored-zip .npz (views into `bytes`), by name without `.npy`, each CRC checked. */
+export function npzMembers(bytes: Uint8Array): Record<string, Uint8Array> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let eocd = -1;
   for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
@@ -345,7 +365,7 @@ export function decodeNpz(bytes: Uint8Array): Record<string, NpyArray> {
   if (eocd < 0) throw new Error("npz: no end of central directory");
   const count = view.getUint16(eocd + 10, true);
   let at = view.getUint32(eocd + 16, true);
-  const out: Record<string, NpyArray> = {};
+  const out: Record<string, Uint8Array> = {};
   for (let k = 0; k < count; k++) {
     if (view.getUint32(at, true) !== 0x02014b50) throw new Error("npz: bad central directory entry");
     const method = view.getUint16(at + 10, true);
@@ -363,7 +383,7 @@ export function decodeNpz(bytes: Uint8Array): Record<string, NpyArray> {
     const data = bytes.subarray(dataAt, dataAt + size);
     if (data.length !== size) throw new Error(`npz: member ${name} truncated`);
     if (crc32(data) !== crc) throw new Error(`npz: CRC mismatch in ${name}`);
-    out[name.replace(/\.npy$/, "")] = decodeNpy(data);
+    out[name.replace(/\.npy$/, "")] = data;
   }
   return out;
 }

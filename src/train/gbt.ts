@@ -23,6 +23,13 @@ export interface GbtHyperParameters {
   nthread: number;
   /** Validation macro F1 is recorded every this many rounds (history rows). */
   history_every: number;
+  /**
+   * How XGBoost holds the training rows: "quantile" streams them through its
+   * callback iterator (no copy; only the quantised index is kept), "dense"
+   * copies them into a regular DMatrix. Same model on the same data
+   * (tests/gbt-quantile.test.ts); quantile needs far less memory.
+   */
+  matrix: "quantile" | "dense";
 }
 
 export const DEFAULT_GBT: Omit<GbtHyperParameters, "nthread"> = {
@@ -36,6 +43,7 @@ export const DEFAULT_GBT: Omit<GbtHyperParameters, "nthread"> = {
   lambda: 1,
   max_bin: 256,
   history_every: 10,
+  matrix: "quantile",
 };
 
 export interface Matrix {
@@ -99,6 +107,7 @@ export class GbtEstimator {
       params: this.engineParams(),
       rounds: this.params.rounds,
       earlyStoppingRounds: this.params.early_stopping_rounds,
+      matrix: this.params.matrix ?? "quantile",
     });
     const boostSeconds = (Date.now() - started) / 1000;
     this.modelJson = r.modelJson;

@@ -8,6 +8,7 @@
 import { f1Scores } from "../stats/metrics.js";
 import { deriveRng, tagOf } from "../synth/rng.js";
 import { warmupCosine } from "./schedule.js";
+import type { ChunkedData, SequenceChunk } from "./sequence-data.js";
 import type { EpochRecord } from "./types.js";
 
 /** What the loop needs from a model (TorchModel has it; tests may wrap it). */
@@ -41,6 +42,12 @@ export interface LoopOptions {
   classWeights: Float32Array;
   /** Where the best epoch's weights are saved (the caller moves them into place). */
   bestPath: string;
+  /**
+   * Chunked data only: rows held in the shuffle buffer (bounded memory).
+   * Each epoch shuffles the chunk order and the rows within a chunk, then
+   * draws from a buffer of this many rows (tf.data-style); default 8192.
+   */
+  shuffleBuffer?: number;
   onStep?: (epoch: number, step: number, steps: number, meanLoss: number) => void;
   onEpoch?: (record: EpochRecord, best: { epoch: number; val_macro_f1: number }) => void;
 }
@@ -52,7 +59,11 @@ export interface LoopResult {
   /** Steps the engine skipped (non-finite loss or gradient). */
   skipped_steps: number;
   seconds: number;
+  /** Chunked data: seconds the loop waited for a chunk (I/O not hidden behind engine steps) and seconds inside engine steps. */
+  io?: { wait_seconds: number; step_seconds: number; chunks_read: number; bytes_read: number; read_seconds: number };
 }
+
+export const DEFAULT_SHUFFLE_BUFFER = 8192;
 
 const PREDICT_CHUNK = 1024;
 
@@ -88,7 +99,58 @@ export function stepsPerEpoch(n: number, batchSize: number): number {
   return full + (rest >= 2 ? 1 : 0);
 }
 
-export async function runTrainingLoop(model: StepModel, train: LoopData, val: LoopData, o: LoopOptions): Promise<LoopResult> {
+function isChunked(d: LoopData | ChunkedData): d is ChunkedData {
+  return "load" in d;
+}
+
+function shuffleInPlace(a: Int32Array, rng: { next(): number }): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}
+
+/** Chunks in `order`, each loaded while the caller works on the previous one (one prefetch in flight). */
+async function* prefetched(d: ChunkedData, order: ArrayLike<number>, wait: { seconds: number }): AsyncGenerator<SequenceChunk> {
+  let next: Promise<SequenceChunk> | null = order.length > 0 ? d.load(order[0]) : null;
+  for (let k = 0; k < order.length; k++) {
+    const t0 = performance.now();
+    const chunk = await next!;
+    wait.seconds += (performance.now() - t0) / 1000;
+    next = k + 1 < order.length ? d.load(order[k + 1]) : null;
+    // Keep a failed prefetch from being an unhandled rejection if the consumer stops early.
+    next?.catch(() => undefined);
+    yield chunk;
+  }
+}
+
+/** Validation (or any) predictions over chunked rows: true labels and argmax, in chunk order. */
+export async function predictChunked(model: Pick<StepModel, "predictProba">, d: ChunkedData, classes: number, wait = { seconds: 0 }): Promise<{ y: Int32Array; pred: Int32Array }> {
+  const y = new Int32Array(d.n);
+  const pred = new Int32Array(d.n);
+  let at = 0;
+  const order = Array.from({ length: d.chunkCount }, (_, i) => i);
+  for await (const chunk of prefetched(d, order, wait)) {
+    const p = await predictRows(model, { n: chunk.n, rowLen: d.rowLen, x: chunk.x, mask: chunk.mask }, classes);
+    y.set(chunk.y, at);
+    pred.set(argmaxRows(p, chunk.n, classes), at);
+    at += chunk.n;
+  }
+  if (at !== d.n) throw new Error(`chunked data yielded ${at} rows, expected ${d.n}`);
+  return { y, pred };
+}
+
+export async function runTrainingLoop(model: StepModel, train: LoopData | ChunkedData, val: LoopData | ChunkedData, o: LoopOptions): Promise<LoopResult> {
+  if (isChunked(train) || isChunked(val)) {
+    if (!isChunked(train) || !isChunked(val)) throw new Error("runTrainingLoop: train and val must both be chunked or both in memory");
+    return runChunkedLoop(model, train, val, o);
+  }
+  return runInMemoryLoop(model, train, val, o);
+}
+
+async function runInMemoryLoop(model: StepModel, train: LoopData, val: LoopData, o: LoopOptions): Promise<LoopResult> {
   const started = Date.now();
   const steps = stepsPerEpoch(train.n, o.batchSize);
   if (steps === 0) throw new Error(`too few training windows (${train.n}) for one batch`);
@@ -160,4 +222,117 @@ export async function runTrainingLoop(model: StepModel, train: LoopData, val: Lo
     }
   }
   return { history, best, stopped, skipped_steps: skipped, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * The same loop over chunked rows (sequence models): per epoch, the chunk
+ * order and the rows within each chunk are shuffled, and rows pass through a
+ * bounded shuffle buffer; the next chunk is read while the engine steps.
+ * Whether the chunks come from memory or from disk, the order (hence the
+ * weights) depends only on the seed, the chunks and the buffer size.
+ */
+async function runChunkedLoop(model: StepModel, train: ChunkedData, val: ChunkedData, o: LoopOptions): Promise<LoopResult> {
+  const started = Date.now();
+  const rowLen = train.rowLen;
+  const steps = stepsPerEpoch(train.n, o.batchSize);
+  if (steps === 0) throw new Error(`too few training windows (${train.n}) for one batch`);
+  const cap = Math.max(1, Math.min(o.shuffleBuffer ?? DEFAULT_SHUFFLE_BUFFER, train.n));
+  const schedule = warmupCosine(o.lr, steps * o.epochs, o.warmupFraction);
+  const bufX = new Float32Array(cap * rowLen);
+  const bufM = new Uint8Array(cap * rowLen);
+  const bufY = new Int32Array(cap);
+  const bx = new Float32Array(o.batchSize * rowLen);
+  const bm = new Uint8Array(o.batchSize * rowLen);
+  const history: EpochRecord[] = [];
+  let best = { epoch: 0, val_macro_f1: Number.NEGATIVE_INFINITY };
+  let stopped: LoopResult["stopped"] = "max-epochs";
+  let skipped = 0;
+  let globalStep = 0;
+  const wait = { seconds: 0 };
+  let stepSeconds = 0;
+
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    const epochStart = Date.now();
+    const rng = deriveRng(BigInt(o.seed >>> 0), tagOf("train-shuffle"), epoch);
+    const chunkOrder = new Int32Array(train.chunkCount);
+    for (let i = 0; i < chunkOrder.length; i++) chunkOrder[i] = i;
+    shuffleInPlace(chunkOrder, rng);
+    let lossSum = 0;
+    let lossSteps = 0;
+    let lr = 0;
+    let inBatch = 0;
+    let step = 0;
+    const by = new Int32Array(o.batchSize);
+    const flush = async (): Promise<void> => {
+      const size = inBatch;
+      inBatch = 0;
+      if (size < 2 || step >= steps) return; // stepsPerEpoch drops a last batch of one
+      lr = schedule.at(globalStep++);
+      const t0 = performance.now();
+      const r = await model.trainStep(bx.subarray(0, size * rowLen), bm.subarray(0, size * rowLen), by.slice(0, size), o.classWeights, lr, o.clipNorm);
+      stepSeconds += (performance.now() - t0) / 1000;
+      step++;
+      if (r.skipped) skipped++;
+      else {
+        lossSum += r.loss;
+        lossSteps++;
+      }
+      o.onStep?.(epoch, step, steps, lossSteps > 0 ? lossSum / lossSteps : Number.NaN);
+    };
+    const emit = async (x: Float32Array, m: Uint8Array, y: number, at: number): Promise<void> => {
+      bx.set(x.subarray(at * rowLen, (at + 1) * rowLen), inBatch * rowLen);
+      bm.set(m.subarray(at * rowLen, (at + 1) * rowLen), inBatch * rowLen);
+      by[inBatch++] = y;
+      if (inBatch === o.batchSize) await flush();
+    };
+    let fill = 0;
+    for await (const chunk of prefetched(train, chunkOrder, wait)) {
+      const rows = new Int32Array(chunk.n);
+      for (let i = 0; i < rows.length; i++) rows[i] = i;
+      shuffleInPlace(rows, rng);
+      for (const r of rows) {
+        let slot: number;
+        if (fill < cap) slot = fill++;
+        else {
+          slot = Math.floor(rng.next() * cap);
+          await emit(bufX, bufM, bufY[slot], slot);
+        }
+        bufX.set(chunk.x.subarray(r * rowLen, (r + 1) * rowLen), slot * rowLen);
+        bufM.set(chunk.mask.subarray(r * rowLen, (r + 1) * rowLen), slot * rowLen);
+        bufY[slot] = chunk.y[r];
+      }
+    }
+    const rest = new Int32Array(fill);
+    for (let i = 0; i < fill; i++) rest[i] = i;
+    shuffleInPlace(rest, rng);
+    for (const slot of rest) await emit(bufX, bufM, bufY[slot], slot);
+    await flush();
+    if (step !== steps) throw new Error(`epoch ${epoch}: ${step} steps, expected ${steps} (the chunks hold other rows than the first pass counted)`);
+
+    const { y, pred } = await predictChunked(model, val, o.nClasses, wait);
+    const f1 = macroF1(y, pred);
+    const record: EpochRecord = { epoch, train_loss: lossSteps > 0 ? lossSum / lossSteps : Number.NaN, val_macro_f1: f1, lr, seconds: (Date.now() - epochStart) / 1000 };
+    history.push(record);
+    if (f1 > best.val_macro_f1 || best.epoch === 0) {
+      best = { epoch, val_macro_f1: f1 };
+      await model.save(o.bestPath);
+    }
+    o.onEpoch?.(record, best);
+    if (o.patience > 0 && epoch - best.epoch >= o.patience) {
+      stopped = "early-stopping";
+      break;
+    }
+    if (o.maxMinutes > 0 && (Date.now() - started) / 60000 >= o.maxMinutes && epoch < o.epochs) {
+      stopped = "max-minutes";
+      break;
+    }
+  }
+  const io = {
+    wait_seconds: wait.seconds,
+    step_seconds: stepSeconds,
+    chunks_read: train.io.chunks + val.io.chunks,
+    bytes_read: train.io.bytes + val.io.bytes,
+    read_seconds: train.io.seconds + val.io.seconds,
+  };
+  return { history, best, stopped, skipped_steps: skipped, seconds: (Date.now() - started) / 1000, io };
 }

@@ -6,7 +6,8 @@
 
 import { availableParallelism } from "node:os";
 import { TorchModel, type ResolvedTorchConfig, type TorchConfig, type TorchDevice, type TorchKind } from "../engines/index.js";
-import { runTrainingLoop, predictRows, type LoopData, type LoopResult, type StepModel } from "./loop.js";
+import { DEFAULT_SHUFFLE_BUFFER, runTrainingLoop, predictRows, type LoopData, type LoopResult, type StepModel } from "./loop.js";
+import type { PreparedSequenceData } from "./sequence-data.js";
 import { Standardiser, type InputTransform, type StandardisationStats } from "./standardise.js";
 import type { EpochRecord } from "./types.js";
 
@@ -28,6 +29,8 @@ export interface NeuralHyperParameters {
   dropout: number;
   heads: number;
   input_transform: InputTransform;
+  /** Sequence models: rows in the training shuffle buffer (src/train/loop.ts). */
+  shuffle_buffer: number;
 }
 
 export const DEFAULT_NEURAL: NeuralHyperParameters = {
@@ -44,6 +47,7 @@ export const DEFAULT_NEURAL: NeuralHyperParameters = {
   dropout: 0.1,
   heads: 4,
   input_transform: "symlog",
+  shuffle_buffer: DEFAULT_SHUFFLE_BUFFER,
 };
 
 /** Input layout: [features] for the mlp, [channels, steps] (+ mask) for the sequence models. */
@@ -139,9 +143,35 @@ export class NeuralEstimator {
     this.scaler = new Standardiser(this.hp.input_transform).fit(train.x, train.mask, this.width, this.steps);
     this.scaler.apply(train.x, train.mask, this.steps);
     this.scaler.apply(val.x, val.mask, this.steps);
-    this.build();
     const loopTrain: LoopData = { n: train.n, rowLen: this.rowLen, x: train.x, mask: train.mask, y: train.y };
     const loopVal: LoopData = { n: val.n, rowLen: this.rowLen, x: val.x, mask: val.mask, y: val.y };
+    return this.runLoop(loopTrain, loopVal, classWeights, bestPath, hooks);
+  }
+
+  /**
+   * Sequence models over chunked (streamed or cached) tensors: the scaler
+   * comes from the data's streaming statistics pass, chunks arrive scaled.
+   */
+  async fitChunked(
+    data: PreparedSequenceData,
+    classWeights: Float32Array,
+    bestPath: string,
+    hooks: Pick<Parameters<typeof runTrainingLoop>[3], "onStep" | "onEpoch"> = {},
+  ): Promise<LoopResult & { all_missing_inputs: number[] }> {
+    if (this.kind === "mlp") throw new Error("the mlp reads summary features, not tensor chunks");
+    if (data.train.rowLen !== this.rowLen || data.val.rowLen !== this.rowLen) throw new Error(`chunked rows of ${data.train.rowLen} values, the model reads ${this.rowLen}`);
+    this.scaler = data.scaler;
+    return this.runLoop(data.train, data.val, classWeights, bestPath, hooks);
+  }
+
+  private async runLoop(
+    loopTrain: Parameters<typeof runTrainingLoop>[1],
+    loopVal: Parameters<typeof runTrainingLoop>[2],
+    classWeights: Float32Array,
+    bestPath: string,
+    hooks: Pick<Parameters<typeof runTrainingLoop>[3], "onStep" | "onEpoch">,
+  ): Promise<LoopResult & { all_missing_inputs: number[] }> {
+    this.build();
     const result = await runTrainingLoop(this.stepModel!, loopTrain, loopVal, {
       epochs: this.hp.epochs,
       batchSize: this.hp.batch_size,
@@ -154,11 +184,12 @@ export class NeuralEstimator {
       nClasses: this.nClasses,
       classWeights,
       bestPath,
+      shuffleBuffer: this.hp.shuffle_buffer,
       ...hooks,
     });
     // Back to the best epoch's weights (the loop ends on the last epoch's).
     await this.model!.load(bestPath);
-    return { ...result, all_missing_inputs: this.scaler.allMissing };
+    return { ...result, all_missing_inputs: this.scaler!.allMissing };
   }
 
   /** Restores learned state from a checkpoint. */

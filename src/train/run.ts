@@ -23,14 +23,19 @@ import { DEFAULT_GBT, GbtEstimator, type GbtHyperParameters } from "./gbt.js";
 import type { LoopOptions } from "./loop.js";
 import { DEFAULT_NEURAL, NeuralEstimator, type NeuralHyperParameters, type RuntimeOptions } from "./neural.js";
 import { infinitiesToNaN } from "./standardise.js";
-import { loadTensorRows, tensorsRoot } from "./tensors.js";
+import { prepareSequenceData } from "./sequence-data.js";
+import { tensorsRoot } from "./tensors.js";
 import { CHECKPOINT_FORMAT, CHECKPOINT_SUFFIX, isSequenceKind, TrainError, type CheckpointSidecar, type WrittenSidecar, type EpochRecord, type Mode, type ModelKind, type TrainingInfo } from "./types.js";
 import { readSplitSides, requireFile, scanWindows, type WindowSet } from "./windows.js";
 
 /** Class weights: scikit-learn's "balanced" n / (k * n_c) over the classes present in training (mean 1 over training windows), clipped to this range. */
 export const CLASS_WEIGHT_CLIP: [number, number] = [0.1, 10];
-/** Train + val tensors held in memory at most (default); see --tensor-budget-mb. */
-export const DEFAULT_TENSOR_BUDGET_BYTES = 2 * 1024 ** 3;
+/**
+ * Train + val tensors kept in memory when they fit (default); see
+ * --tensor-budget-mb. Beyond it epochs stream from the shard files, so this
+ * is a speed/memory trade, never a refusal.
+ */
+export const DEFAULT_TENSOR_BUDGET_BYTES = 256 * 1024 ** 2;
 
 export interface TrainOptions {
   kind: ModelKind;
@@ -135,6 +140,7 @@ export function resolveNeural(p: Partial<NeuralHyperParameters> = {}): NeuralHyp
   posInt("layers");
   posInt("heads");
   posInt("patience", 0);
+  posInt("shuffle_buffer");
   if (!(hp.lr > 0 && Number.isFinite(hp.lr))) throw new TrainError(`lr must be a positive number (got ${hp.lr})`);
   if (!(hp.dropout >= 0 && hp.dropout < 1)) throw new TrainError(`dropout must be in [0, 1) (got ${hp.dropout})`);
   if (!(hp.max_minutes >= 0)) throw new TrainError(`max_minutes must be >= 0 (got ${hp.max_minutes})`);
@@ -234,6 +240,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   let inputs: string[];
   let device = "cpu";
   let gbtInfo: TrainingInfo["gbt"];
+  let tensorIo: TrainingInfo["tensor_io"];
   try {
     if (kind === "gbt") {
       const xTrain = scan.x.get("train")!;
@@ -260,28 +267,43 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       // Boosting ran inside XGBoost: one progress line for the kept model.
       o.onEpoch?.(history[history.length - 1], best);
     } else {
-      let trainData;
-      let valData;
-      let shape;
-      if (sequence) {
-        status(`loading tensors of ${train.label.length + val.label.length} train/val windows (${channels.length} channels)`);
-        const [t, v] = await loadTensorRows(o.tensors!, schema.hash, [train, val], channels, schema.tensor_len, schema.channels.length, o.tensorBudgetBytes ?? DEFAULT_TENSOR_BUDGET_BYTES);
-        trainData = { n: train.label.length, x: t.x, mask: t.mask, y: train.label };
-        valData = { n: val.label.length, x: v.x, mask: v.mask, y: val.label };
-        shape = { channels: channels.length, steps: schema.tensor_len };
-        inputShape = [channels.length, schema.tensor_len];
-        inputs = channels.map((c) => schema.channels[c].name);
-      } else {
-        trainData = { n: train.label.length, x: scan.x.get("train")!, mask: null, y: train.label };
-        valData = { n: val.label.length, x: scan.x.get("val")!, mask: null, y: val.label };
-        shape = { features: featureCols.length };
-        inputShape = [featureCols.length];
-        inputs = featureCols;
-      }
-      status(`training ${kind} on ${train.label.length} windows (val ${val.label.length})`);
-      const est = new NeuralEstimator(kind as TorchKind, neuralHp!, shape, K, o.seed, { threads, device: o.device, wrap: o.wrapModel });
+      const est = new NeuralEstimator(kind as TorchKind, neuralHp!, sequence ? { channels: channels.length, steps: schema.tensor_len } : { features: featureCols.length }, K, o.seed, {
+        threads,
+        device: o.device,
+        wrap: o.wrapModel,
+      });
       try {
-        const r = await est.fit(trainData, valData, cw, tmpWeights, { onStep: o.onStep, onEpoch: o.onEpoch });
+        let r;
+        if (sequence) {
+          status(`checking the tensors of ${train.label.length + val.label.length} train/val windows (${channels.length} channels) and their statistics`);
+          const data = await prepareSequenceData({
+            path: o.tensors!,
+            schemaHash: schema.hash,
+            train,
+            val,
+            channels,
+            tensorLen: schema.tensor_len,
+            nChannelsInFile: schema.channels.length,
+            transform: neuralHp!.input_transform,
+            cacheBudgetBytes: o.tensorBudgetBytes ?? DEFAULT_TENSOR_BUDGET_BYTES,
+          });
+          inputShape = [channels.length, schema.tensor_len];
+          inputs = channels.map((c) => schema.channels[c].name);
+          status(`training ${kind} on ${train.label.length} windows (val ${val.label.length}; tensors ${data.cached ? "cached in memory" : "streamed from the shards"})`);
+          r = await est.fitChunked(data, cw, tmpWeights, { onStep: o.onStep, onEpoch: o.onEpoch });
+          tensorIo = { source: data.cached ? "memory" : "stream", shuffle_buffer: neuralHp!.shuffle_buffer, first_pass_seconds: data.first_pass_seconds, ...r.io! };
+        } else {
+          inputShape = [featureCols.length];
+          inputs = featureCols;
+          status(`training ${kind} on ${train.label.length} windows (val ${val.label.length})`);
+          r = await est.fit(
+            { n: train.label.length, x: scan.x.get("train")!, mask: null, y: train.label },
+            { n: val.label.length, x: scan.x.get("val")!, mask: null, y: val.label },
+            cw,
+            tmpWeights,
+            { onStep: o.onStep, onEpoch: o.onEpoch },
+          );
+        }
         for (const i of r.all_missing_inputs) warnings.push(`${sequence ? "channel" : "feature"} ${inputs[i]} has no finite observed value in the training windows: it is fed as missing (0, mask 0) everywhere`);
         if (r.skipped_steps > 0) warnings.push(`${r.skipped_steps} training step(s) skipped by the engine (non-finite loss or gradient)`);
         hyper = { ...neuralHp!, torch_config: { ...est.config, threads: undefined, device: undefined } };
@@ -328,6 +350,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         total_seconds: (Date.now() - started) / 1000,
         warnings,
         ...(gbtInfo ? { gbt: gbtInfo } : {}),
+        ...(tensorIo ? { tensor_io: tensorIo } : {}),
       },
     };
     await commitTempFile(tmpWeights, weightsPath);

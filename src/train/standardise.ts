@@ -105,6 +105,15 @@ export class Standardiser {
     return this;
   }
 
+  /** Statistics merged from a StreamingStats pass (the same rules as fit). */
+  fitStreaming(acc: StreamingStats): this {
+    const { mean, std, allMissing } = acc.finish();
+    this.mean = mean;
+    this.std = std;
+    this.allMissing = allMissing;
+    return this;
+  }
+
   /** Scales in place; missing values -> 0 (and mask 0). */
   apply(x: Float32Array, mask: Uint8Array | null, steps: number): void {
     const mean = this.mean;
@@ -132,6 +141,95 @@ export class Standardiser {
         }
       }
     }
+  }
+}
+
+/**
+ * The same statistics as Standardiser.fit, gathered chunk by chunk so a
+ * corpus never has to be in memory at once: each chunk's count, mean and
+ * sum of squared deviations (two passes over the chunk), merged with Chan
+ * et al.'s pairwise update. Equal to the whole-data two-pass result up to
+ * float64 rounding (~1e-12 relative); the same chunks in the same order
+ * always give the same bits.
+ */
+export class StreamingStats {
+  private readonly count: Float64Array;
+  private readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+
+  constructor(
+    readonly transform: InputTransform,
+    readonly width: number,
+    readonly steps: number,
+  ) {
+    this.count = new Float64Array(width);
+    this.mean = new Float64Array(width);
+    this.m2 = new Float64Array(width);
+  }
+
+  private t(v: number): number {
+    return this.transform === "symlog" ? symlog(v) : v;
+  }
+
+  /** Adds rows laid out [n, width, steps] (mask of the same layout, or null). */
+  add(x: Float32Array, mask: Uint8Array | null): void {
+    const { width, steps } = this;
+    const n = x.length / (width * steps);
+    const sum = new Float64Array(width);
+    const cnt = new Float64Array(width);
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < width; f++) {
+        const base = (i * width + f) * steps;
+        for (let k = base; k < base + steps; k++) {
+          const v = x[k];
+          if ((mask === null || mask[k]) && Number.isFinite(v)) {
+            const tv = this.t(v);
+            if (Number.isFinite(tv)) {
+              sum[f] += tv;
+              cnt[f]++;
+            }
+          }
+        }
+      }
+    }
+    const sq = new Float64Array(width);
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < width; f++) {
+        if (cnt[f] === 0) continue;
+        const m = sum[f] / cnt[f];
+        const base = (i * width + f) * steps;
+        for (let k = base; k < base + steps; k++) {
+          const v = x[k];
+          if ((mask === null || mask[k]) && Number.isFinite(v)) {
+            const tv = this.t(v);
+            if (Number.isFinite(tv)) sq[f] += (tv - m) * (tv - m);
+          }
+        }
+      }
+    }
+    for (let f = 0; f < width; f++) {
+      const nb = cnt[f];
+      if (nb === 0) continue;
+      const na = this.count[f];
+      const mb = sum[f] / nb;
+      const total = na + nb;
+      const delta = mb - this.mean[f];
+      this.mean[f] += (delta * nb) / total;
+      this.m2[f] += sq[f] + (delta * delta * na * nb) / total;
+      this.count[f] = total;
+    }
+  }
+
+  finish(): { mean: Float64Array; std: Float64Array; allMissing: number[] } {
+    const mean = Float64Array.from(this.mean);
+    const std = new Float64Array(this.width);
+    const allMissing: number[] = [];
+    for (let f = 0; f < this.width; f++) {
+      const s = Math.sqrt(this.m2[f] / this.count[f]);
+      std[f] = this.count[f] === 0 ? 0 : Number.isFinite(s) && s >= 1e-12 ? s : 1;
+      if (this.count[f] === 0) allMissing.push(f);
+    }
+    return { mean, std, allMissing };
   }
 }
 

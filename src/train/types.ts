@@ -83,6 +83,21 @@ export interface TrainingInfo {
   warnings: string[];
   /** GBT only: XGBoost's own early stopping result. */
   gbt?: { best_iteration: number; rounds_trained: number; best_val_mlogloss: number };
+  /**
+   * Sequence models: where epochs read the tensors (memory cache or the shard
+   * files), the shuffle buffer, and the time spent waiting for chunks (I/O
+   * not hidden behind engine steps) against the time inside engine steps.
+   */
+  tensor_io?: {
+    source: "memory" | "stream";
+    shuffle_buffer: number;
+    first_pass_seconds: number;
+    wait_seconds: number;
+    step_seconds: number;
+    chunks_read: number;
+    bytes_read: number;
+    read_seconds: number;
+  };
 }
 
 /** Bad input the user can fix (missing/mismatched files, classes absent from training...): exit 1, never a crash. */

@@ -104,7 +104,7 @@ export class TrainCommand extends Command {
 
       \`eif\` (not part of \`--all\`) is an unsupervised extended isolation forest fitted on the clean training windows only; its threshold (1% FPR) and promotion gate (at most 20% alarms on held-out clean windows) come from the val side's clean windows. It writes \`eif_<mode>.anomaly-ckpt.json\` + \`eif_<mode>.eif.json\` (docs/anomaly.md).
 
-      Sequence models hold the train+val tensors in memory, up to \`--tensor-budget-mb\` (default 2048); beyond it they stop with a message rather than swap.
+      Sequence models keep the train+val tensors in memory when they fit \`--tensor-budget-mb\` (default 256); beyond it every epoch streams them from the shard files (the same weights for a seed either way), through a shuffle buffer of \`--shuffle-buffer\` windows (default 8192, recorded in the checkpoint).
 
       Each trained checkpoint is registered as a version of \`<model>_<mode>\` in \`--registry\` (default: \`--out\`): it becomes \`current\` only if the promotion gate passes (validation macro F1 not significantly below the current version's), else \`candidate\`; see \`cis490 registry\` and docs/registry.md. \`--if-stale\` trains a model only when its current version is older than \`--max-age\` (default 24h) or \`--drift-features\` drift against it, and otherwise says why it did nothing (exit 0); both decisions are logged.
 
@@ -149,7 +149,8 @@ export class TrainCommand extends Command {
   gateLimit = Option.String("--gate-limit", { description: "EIF: most alarms on held-out clean windows for a promotable model (default 0.2)" });
   threads = Option.String("--threads", { description: "Engine threads (default: available cores)" });
   device = Option.String("--device", { description: "Neural: auto (default; CUDA when this libtorch has it), cpu or cuda" });
-  tensorBudget = Option.String("--tensor-budget-mb", { description: "Most MiB of train+val tensors held in memory (default 2048)" });
+  tensorBudget = Option.String("--tensor-budget-mb", { description: "Sequence models: cache train+val tensors in memory when they fit this many MiB, else stream them; 0 = always stream (default 256)" });
+  shuffleBuffer = Option.String("--shuffle-buffer", { description: "Sequence models: windows in the training shuffle buffer (default 8192)" });
   allowMissingClass = Option.Boolean("--allow-missing-class", false, { description: "Train even if a val/test class never occurs in training" });
   force = Option.Boolean("--force", false, { description: "Retrain even if the checkpoint already answers this exact request (same data, hyper-parameters and seed)" });
   registry = Option.String("--registry", { description: "Model registry that gets each trained version, behind the promotion gate (default: the --out directory; docs/registry.md)" });
@@ -198,6 +199,7 @@ export class TrainCommand extends Command {
         dropout: num("--dropout", this.dropout, (n) => n >= 0 && n < 1, "in [0, 1)"),
         weight_decay: nonneg("--weight-decay", this.weightDecay),
         clip_norm: nonneg("--clip-norm", this.clipNorm),
+        shuffle_buffer: int("--shuffle-buffer", this.shuffleBuffer, 1),
       };
       gbt = {
         rounds: int("--rounds", this.rounds, 1),
@@ -216,7 +218,7 @@ export class TrainCommand extends Command {
       threads = int("--threads", this.threads, 1);
       if (this.device !== undefined && !["auto", "cpu", "cuda"].includes(this.device)) throw new OptionError(`--device must be auto, cpu or cuda (got ${JSON.stringify(this.device)})`);
       device = this.device as TorchDevice | undefined;
-      budget = (pos("--tensor-budget-mb", this.tensorBudget) ?? DEFAULT_TENSOR_BUDGET_BYTES / 2 ** 20) * 2 ** 20;
+      budget = (nonneg("--tensor-budget-mb", this.tensorBudget) ?? DEFAULT_TENSOR_BUDGET_BYTES / 2 ** 20) * 2 ** 20;
       if (!this.ifStale && (this.maxAge !== undefined || this.driftFeatures !== undefined || this.driftThreshold !== undefined)) throw new OptionError("--max-age, --drift-features and --drift-threshold go with --if-stale");
       if (this.maxAge !== undefined && parseDuration(this.maxAge) === null) throw new OptionError(`--max-age must be a duration like 24h, 30m, 7d (got ${JSON.stringify(this.maxAge)})`);
       num("--drift-threshold", this.driftThreshold, (n) => n >= 0 && n <= 1, "in [0, 1]");
