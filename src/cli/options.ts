@@ -84,3 +84,8 @@ export function isNumberAbove(min: number) {
     t.makeValidator<number, number>({ test: (value, state): value is number => value > min || fail(state, `Expected a number above ${min} (got ${value})`) }),
   ]);
 }
+
+/** An integer in [lo, hi]. */
+export function isIntegerInRange(lo: number, hi: number) {
+  return t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(lo, hi)]);
+}

@@ -20,8 +20,9 @@ import { argmaxRows } from "../train/loop.js";
 import { loadWindowSet, type WindowSet } from "../train/windows.js";
 import { compareModels, evaluateModel, type EvalSettings, type ModelIdentity, type TestWindows } from "./evaluate.js";
 import type { Comparison, EvalFailure, LabelSet, ModelEval } from "./result.js";
+import { CliError } from "../util/errors.js";
 
-export class EvalError extends Error {}
+export class EvalError extends CliError {}
 
 export interface EvalRunOptions extends EvalSettings {
   artifacts: string;

@@ -2,15 +2,29 @@
 // intervals, breakdowns, pairwise significance and a report (src/eval/run.ts).
 
 import { Command, Option } from "clipanion";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../../io/command-support.js";
+import { BaseCommand, type Reporter } from "../command.js";
+import { isIntegerInRange, isOneOf } from "../options.js";
 import { formatTable } from "../text-table.js";
-import { EvalError, runEval } from "../../eval/run.js";
-import { attachEval } from "../../registry/api.js";
-import { DEFAULT_REGISTRY, resolveModelRef, type ResolvedModel } from "../../registry/refs.js";
-import { CliError } from "../../util/errors.js";
+import { runEval } from "../../eval/run.js";
 import { fmtInterval, fmtPercent } from "../../eval/report/format.js";
+import type { Comparison } from "../../eval/result.js";
+import { attachEval } from "../../registry/api.js";
+import { DEFAULT_REGISTRY, resolveModelRef } from "../../registry/refs.js";
 
-export class EvalCommand extends Command {
+interface EvalReport {
+  split: Comparison["split"];
+  unit: "episode" | "window";
+  resamples: number;
+  labels: Comparison["labels"];
+  models: Array<{ model: string; mode: string; macro_f1: unknown; detection_rate: number | null; median_delay_s: number | null; warnings: string[] }>;
+  significance: Comparison["significance"];
+  failures: Comparison["failures"];
+  files: string[];
+  /** Text-only details (left out of --json). */
+  comparison: Comparison;
+}
+
+export class EvalCommand extends BaseCommand<EvalReport> {
   static paths = [["eval"]];
 
   static usage = Command.Usage({
@@ -38,88 +52,73 @@ export class EvalCommand extends Command {
   tensors = Option.String("--tensors", { description: "Tensor shard directory (needed by sequence models; default: tensors/ beside the features)" });
   split = Option.String("--split", "data/processed/split_host.parquet", { description: "Split assignment Parquet" });
   out = Option.String("--out", "reports/eval", { description: "Output directory (default: reports/eval)" });
-  resamples = Option.String("--resamples", "1000", { description: "Bootstrap resamples (default 1000)" });
-  unit = Option.String("--unit", "episode", { description: "Resampling unit: episode (default) or window" });
-  seed = Option.String("--seed", "0", { description: "Bootstrap seed (default 0)" });
-  labels = Option.String("--labels", "trained", { description: "Macro F1's classes: trained (default; the union of the models' trained phases) or union (scikit-learn's default)" });
+  resamples = Option.String("--resamples", { validator: isIntegerInRange(1, 10_000_000), description: "Bootstrap resamples (default 1000)" });
+  unit = Option.String("--unit", { validator: isOneOf(["episode", "window"] as const), description: "Resampling unit: episode (default) or window" });
+  seed = Option.String("--seed", { validator: isIntegerInRange(0, 0xffffffff), description: "Bootstrap seed (default 0)" });
+  labels = Option.String("--labels", { validator: isOneOf(["trained", "union"] as const), description: "Macro F1's classes: trained (default; the union of the models' trained phases) or union (scikit-learn's default)" });
   model = Option.Array("--model", { description: "Evaluate only this model: NAME[@alias|@version] from --registry, or a checkpoint path (repeatable); results are stored with the registered version" });
   registry = Option.String("--registry", DEFAULT_REGISTRY, { description: `Registry for --model (default ${DEFAULT_REGISTRY})` });
-  json = Option.Boolean("--json", false, { description: "Print the summary table as JSON" });
 
-  async execute(): Promise<number> {
-    const { stdout, stderr } = this.context;
-    let resamples: number;
-    let seed: number;
-    let unit: "episode" | "window";
-    try {
-      resamples = Number(this.resamples);
-      if (!Number.isInteger(resamples) || resamples < 1 || resamples > 1e7) throw new OptionError(`--resamples must be an integer in 1..1e7, not ${this.resamples}`);
-      seed = Number(this.seed);
-      if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new OptionError(`--seed must be an integer in [0, 2^32), not ${this.seed}`);
-      if (this.unit !== "episode" && this.unit !== "window") throw new OptionError(`--unit must be episode or window, not ${this.unit}`);
-      unit = this.unit;
-      if (this.labels !== "trained" && this.labels !== "union") throw new OptionError(`--labels must be trained or union, not ${this.labels}`);
-    } catch (error) {
-      writeLine(stderr, `cis490 eval: ${(error as Error).message}`);
-      return EXIT_USAGE;
-    }
+  protected async run(reporter: Reporter): Promise<EvalReport> {
+    const resamples = this.resamples ?? 1000;
+    const unit = this.unit ?? "episode";
     const tensors = this.tensors ?? this.features.replace(/[^/]*$/, "tensors");
-    try {
-      let resolved: ResolvedModel[] | undefined;
-      try {
-        resolved = this.model ? await Promise.all(this.model.map((m) => resolveModelRef(m, { registry: this.registry, loadedBy: "eval" }))) : undefined;
-      } catch (error) {
-        if (!(error instanceof CliError)) throw error;
-        throw new EvalError(error.message);
-      }
-      const { comparison, files } = await runEval({
-        artifacts: this.artifacts,
-        checkpoints: resolved?.map((r) => r.checkpoint),
-        features: this.features,
-        tensors,
-        split: this.split,
-        out: this.out,
-        resamples,
-        seed,
-        unit,
-        labelMode: this.labels as "trained" | "union",
-        onModel: (ckpt, i, n) => {
-          writeLine(stderr, `eval [${i + 1}/${n}] ${ckpt}`);
-        },
-      });
-      for (const r of resolved ?? []) {
-        const m = comparison.models.find((x) => x.checkpoint === r.checkpoint);
-        if (m && r.name && r.version) files.push(await attachEval(this.registry, r.name, r.version, m));
-      }
-      const rows = comparison.models.map((m) => ({
+    const resolved = this.model ? await Promise.all(this.model.map((m) => resolveModelRef(m, { registry: this.registry, loadedBy: "eval" }))) : undefined;
+    const { comparison, files } = await runEval({
+      artifacts: this.artifacts,
+      checkpoints: resolved?.map((r) => r.checkpoint),
+      features: this.features,
+      tensors,
+      split: this.split,
+      out: this.out,
+      resamples,
+      seed: this.seed ?? 0,
+      unit,
+      labelMode: this.labels ?? "trained",
+      onModel: (ckpt, i, n) => reporter.info(`[${i + 1}/${n}] ${ckpt}`),
+    });
+    for (const r of resolved ?? []) {
+      const m = comparison.models.find((x) => x.checkpoint === r.checkpoint);
+      if (m && r.name && r.version) files.push(await attachEval(this.registry, r.name, r.version, m));
+    }
+    return {
+      split: comparison.split,
+      unit,
+      resamples,
+      labels: comparison.labels,
+      models: comparison.models.map((m) => ({
         model: m.model,
         mode: m.mode,
         macro_f1: m.macro_f1,
         detection_rate: m.detection.rate,
         median_delay_s: m.detection.median_delay_s,
         warnings: m.warnings,
-      }));
-      if (this.json) {
-        writeLine(stdout, JSON.stringify({ split: comparison.split, unit, resamples, labels: comparison.labels, models: rows, significance: comparison.significance, failures: comparison.failures, files }));
-        return EXIT_OK;
-      }
-      writeLine(stdout, `Evaluated ${comparison.models.length} model(s) on ${this.split} (${resamples} resamples, unit ${unit})`);
-      writeLine(stdout, `Macro F1 over ${comparison.labels.phases ? `the trained phases: ${comparison.labels.phases.join(", ")}` : "the phases present in truth or predictions (scikit-learn's default)"}`);
-      writeLine(
-        stdout,
-        formatTable(
-          ["model", "mode", "macro F1 [95% CI]", "detected", "median delay s"],
-          comparison.models.map((m) => [m.model, m.mode, fmtInterval(m.macro_f1), fmtPercent(m.detection.rate), m.detection.median_delay_s?.toFixed(1) ?? "–"]),
-        ),
-      );
-      if (comparison.split.untested_profiles.length > 0) writeLine(stdout, `Untested profiles on this split: ${comparison.split.untested_profiles.join(", ")}`);
-      for (const f of comparison.failures) writeLine(stdout, `not evaluated: ${f.checkpoint}: ${f.error}`);
-      writeLine(stdout, `Report: ${files.find((f) => f.endsWith(".html"))}`);
-      return EXIT_OK;
-    } catch (error) {
-      if (!(error instanceof EvalError)) throw error;
-      writeLine(stderr, `cis490 eval: ${error.message}`);
-      return EXIT_FAILURE;
-    }
+      })),
+      significance: comparison.significance,
+      failures: comparison.failures,
+      files,
+      comparison,
+    };
+  }
+
+  protected toJson({ comparison: _, ...doc }: EvalReport): unknown {
+    return doc;
+  }
+
+  protected render(r: EvalReport): string {
+    const c = r.comparison;
+    const out: string[] = [];
+    out.push(`Evaluated ${c.models.length} model(s) on ${this.split} (${r.resamples} resamples, unit ${r.unit})`);
+    out.push(`Macro F1 over ${c.labels.phases ? `the trained phases: ${c.labels.phases.join(", ")}` : "the phases present in truth or predictions (scikit-learn's default)"}`);
+    out.push(
+      formatTable(
+        ["model", "mode", "macro F1 [95% CI]", "detected", "median delay s"],
+        c.models.map((m) => [m.model, m.mode, fmtInterval(m.macro_f1), fmtPercent(m.detection.rate), m.detection.median_delay_s?.toFixed(1) ?? "–"]),
+      ).trimEnd(),
+    );
+    if (c.split.untested_profiles.length > 0) out.push(`Untested profiles on this split: ${c.split.untested_profiles.join(", ")}`);
+    for (const f of c.failures) out.push(`not evaluated: ${f.checkpoint}: ${f.error}`);
+    out.push(`Report: ${r.files.find((f) => f.endsWith(".html"))}`);
+    return out.join("\n") + "\n";
   }
 }
