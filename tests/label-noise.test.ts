@@ -9,8 +9,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { confidentLearning } from "../src/labelnoise/confident.js";
 import { DEFAULT_LABEL_NOISE, findLabelNoise, type LabelNoiseReport } from "../src/labelnoise/run.js";
+import { sha256OfFile } from "../src/io/hash.js";
+import { trainModel } from "../src/train/run.js";
 import { runCli } from "./helpers/cli.js";
-import { makeToy, SIDE_OF_HOST, type ToyOptions } from "./helpers/train-toy.js";
+import { makeToy, quick, SIDE_OF_HOST, type ToyOptions } from "./helpers/train-toy.js";
 
 const root = mkdtempSync(join(tmpdir(), "cis490-noise-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -170,5 +172,24 @@ describe("label-noise on a toy set with 8% injected flips", () => {
     expect(text.stdout).toMatch(/training windows flagged/);
     expect((await runCli(["label-noise", "--features", join(dir, "features_window.parquet"), "--split", join(dir, "split_host.parquet"), "--folds", "1"])).code).toBe(2);
     expect((await runCli(["label-noise", "--features", join(root, "nope.parquet"), "--split", join(dir, "split_host.parquet")])).code).toBe(1);
+  });
+
+  it("train --drop-noisy leaves the flagged windows out and records the report in the sidecar", async () => {
+    const dir = join(root, "clean");
+    const toy = { features: join(dir, "features_window.parquet"), split: join(dir, "split_host.parquet"), tensors: join(dir, "tensors"), dir, schema: undefined as never };
+    const report = join(root, "report.json");
+    const doc = JSON.parse(readFileSync(report, "utf8")) as LabelNoiseReport;
+    expect(doc.flagged.length).toBeGreaterThan(0);
+    const plain = await trainModel(quick(toy, "gbt", join(root, "ckpt-plain"), { gbt: { rounds: 10, max_depth: 3, eta: 0.3, early_stopping_rounds: 5 } }));
+    const dropped = await trainModel(quick(toy, "gbt", join(root, "ckpt-drop"), { gbt: { rounds: 10, max_depth: 3, eta: 0.3, early_stopping_rounds: 5 }, dropNoisy: report }));
+    expect(plain.sidecar.data.drop_noisy).toBeUndefined();
+    expect(dropped.sidecar.data.drop_noisy).toEqual({ report, report_sha256: await sha256OfFile(report), dropped: doc.flagged.length });
+    expect(dropped.sidecar.training.n_train).toBe(plain.sidecar.training.n_train - doc.flagged.length);
+    expect(dropped.sidecar.training.n_val).toBe(plain.sidecar.training.n_val);
+    // A report of another features file is refused.
+    const other = join(root, "poisoned");
+    await expect(trainModel(quick({ ...toy, features: join(other, "features_window.parquet"), split: join(other, "split_host.parquet") }, "gbt", join(root, "ckpt-x"), { dropNoisy: report }))).rejects.toThrow(/another features file/);
+    const cli = await runCli(["train", "--model", "eif", "--features", toy.features, "--split", toy.split, "--drop-noisy", report, "--out", join(root, "ckpt-e")]);
+    expect(cli.code).toBe(2);
   });
 });
