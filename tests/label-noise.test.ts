@@ -157,6 +157,7 @@ describe("label-noise on a toy set with 8% injected flips", () => {
     expect(a.by_host).not.toHaveProperty("h5");
   });
 
+  // The last two tests reuse the "clean" toy of the poisoning test and the report the command writes: run the file whole.
   it("the command writes the JSON report and rejects bad options", async () => {
     const dir = join(root, "clean");
     const out = join(root, "report.json");

@@ -5,6 +5,7 @@
 
 import { readFile } from "node:fs/promises";
 import { sha256OfFile } from "../io/hash.js";
+import { takeRows } from "../train/oof.js";
 import { TrainError } from "../train/types.js";
 import type { WindowSet } from "../train/windows.js";
 import type { LabelNoiseReport } from "./run.js";
@@ -49,10 +50,6 @@ export function dropWindows(set: WindowSet, x: Float32Array | undefined, width: 
     t_center_s: Float64Array.from(pick(set.t_center_s)),
     infecting_start_s: Float64Array.from(pick(set.infecting_start_s)),
   };
-  let kept = x;
-  if (x !== undefined && width > 0) {
-    kept = new Float32Array(rows.length * width);
-    rows.forEach((r, k) => kept!.set(x.subarray(r * width, (r + 1) * width), k * width));
-  }
+  const kept = x !== undefined && width > 0 ? takeRows(x, width, rows) : x;
   return { set: out, x: kept, dropped: set.label.length - rows.length };
 }
