@@ -18,6 +18,7 @@ import { ExportCommand } from "./commands/export.js";
 import { DetectCommand } from "./commands/detect.js";
 import { DoctorCommand } from "./commands/doctor.js";
 import { DriftCommand } from "./commands/drift.js";
+import { LabelNoiseCommand } from "./commands/label-noise.js";
 import { RegistryListCommand } from "./commands/registry-list.js";
 import { RegistryShowCommand } from "./commands/registry-show.js";
 import { RegistryPromoteCommand } from "./commands/registry-promote.js";
@@ -47,6 +48,7 @@ export function buildCli(enableColors = colourWanted(process.stdout)): Cli {
   cli.register(DoctorCommand);
   for (const c of [RegistryListCommand, RegistryShowCommand, RegistryPromoteCommand, RegistryRollbackCommand, RegistryPurgeCommand, RegistryHistoryCommand, RegistryLogCommand]) cli.register(c);
   cli.register(DriftCommand);
+  cli.register(LabelNoiseCommand);
   return cli;
 }
 

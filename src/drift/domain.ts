@@ -5,9 +5,8 @@
 // the out-of-fold scores give a ROC AUC, and its percentile interval comes
 // from resampling episodes. AUC near 0.5: indistinguishable.
 
-import { createHash } from "node:crypto";
 import { deriveRng } from "../synth/rng.js";
-import { DEFAULT_GBT, GbtEstimator } from "../train/gbt.js";
+import { outOfFoldProba } from "../train/oof.js";
 import { rocAuc } from "./tests.js";
 
 export interface DomainOptions {
@@ -32,17 +31,6 @@ export interface DomainResult {
   episodes: number;
 }
 
-function foldOf(episode: string, folds: number, seed: number): number {
-  return createHash("sha256").update(`${seed}\u0000${episode}`).digest().readUInt32BE(0) % folds;
-}
-
-/** Rows of `x` (row-major, width columns) for the given indices. */
-function take(x: Float32Array, width: number, rows: number[]): Float32Array {
-  const out = new Float32Array(rows.length * width);
-  rows.forEach((r, k) => out.set(x.subarray(r * width, (r + 1) * width), k * width));
-  return out;
-}
-
 export async function domainClassifier(
   ref: { x: Float32Array; episodes: string[] },
   cur: { x: Float32Array; episodes: string[] },
@@ -60,29 +48,11 @@ export async function domainClassifier(
   y.fill(1, nRef);
   // An episode present on both sides (features of the training file itself) keeps one group.
   const episodes = [...ref.episodes, ...cur.episodes];
-  const folds = Math.max(2, Math.min(o.folds, new Set(episodes).size));
-  const fold = episodes.map((e) => foldOf(e, folds, o.seed));
-  const scores = new Float64Array(n);
   // Class weights balance the two sides.
   const cw = Float32Array.from([n / (2 * Math.max(1, nRef)), n / (2 * Math.max(1, nNew))]);
-  const params = { ...DEFAULT_GBT, rounds: o.rounds, max_depth: o.maxDepth, eta: 0.3, early_stopping_rounds: o.rounds + 1, history_every: o.rounds + 1, nthread: o.threads };
-  for (let k = 0; k < folds; k++) {
-    const trainRows: number[] = [];
-    const testRows: number[] = [];
-    fold.forEach((f, i) => (f === k ? testRows : trainRows).push(i));
-    if (testRows.length === 0) continue;
-    const yTrain = Int32Array.from(trainRows, (i) => y[i]);
-    if (yTrain.every((v) => v === yTrain[0])) {
-      for (const i of testRows) scores[i] = 0.5;
-      continue;
-    }
-    const est = new GbtEstimator(params, o.seed, 2);
-    const xTrain = take(x, width, trainRows);
-    // Fixed rounds: the training fold doubles as the (unused) early-stopping set, so the test fold never steers the fit.
-    await est.fit({ x: xTrain, n: trainRows.length, width, y: yTrain }, { x: xTrain, n: trainRows.length, width, y: yTrain }, cw);
-    const p = await est.predictProba(take(x, width, testRows), testRows.length, width);
-    testRows.forEach((r, j) => (scores[r] = p[j * 2 + 1]));
-  }
+  const oof = await outOfFoldProba(x, width, y, episodes, 2, cw, o);
+  const folds = oof.folds;
+  const scores = Float64Array.from({ length: n }, (_, i) => oof.proba[i * 2 + 1]);
   const auc = rocAuc(scores, y);
   // Episode bootstrap of the out-of-fold AUC.
   const groups = new Map<string, number[]>();

@@ -18,6 +18,7 @@ import { loadEngines, type TorchDevice, type TorchKind } from "../engines/index.
 import { commitTempFile, tempPathFor, writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
 import { summaryPathFor } from "../split/run.js";
+import { dropWindows, readNoiseDrop } from "../labelnoise/drop.js";
 import { checkpointBaseName } from "./checkpoint.js";
 import { DEFAULT_GBT, GbtEstimator, type GbtHyperParameters } from "./gbt.js";
 import type { LoopOptions } from "./loop.js";
@@ -59,6 +60,8 @@ export interface TrainOptions {
   onEpoch?: LoopOptions["onEpoch"];
   /** A line about what is happening now (loading, fitting...). */
   onStatus?: (message: string) => void;
+  /** A `cis490 label-noise` report: its flagged training windows are left out of the fit. */
+  dropNoisy?: string;
   /** Tests: wrap the engine model to look at its inputs. */
   wrapModel?: RuntimeOptions["wrap"];
 }
@@ -186,12 +189,13 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   // Hash the inputs first: a rerun of exactly this request keeps the checkpoint it already made.
   status("hashing the input files");
   const [featuresSha, splitSha] = await Promise.all([sha256OfFile(o.features), sha256OfFile(o.split)]);
+  const noise = o.dropNoisy ? await readNoiseDrop(o.dropNoisy, featuresSha) : null;
   const base = checkpointBaseName(kind, mode);
   const sidecarPath = join(o.out, base + CHECKPOINT_SUFFIX);
   // A missing index is reported properly further on; here it only means "not reusable".
   const tensorsIndexSha = sequence ? await sha256OfFile(join(tensorsRoot(o.tensors!), TENSOR_INDEX_FILE)).catch(() => null) : null;
   const requestSha = createHash("sha256")
-    .update(JSON.stringify({ kind, mode, seed: o.seed, neural: neuralHp, gbt: gbtHp, featuresSha, splitSha, tensorsIndexSha, allow: o.allowMissingClass ?? false }))
+    .update(JSON.stringify({ kind, mode, seed: o.seed, neural: neuralHp, gbt: gbtHp, featuresSha, splitSha, tensorsIndexSha, allow: o.allowMissingClass ?? false, ...(noise ? { dropNoisy: noise.report_sha256 } : {}) }))
     .digest("hex");
   if (!o.force) {
     const existing = await reusableCheckpoint(sidecarPath, requestSha);
@@ -204,7 +208,14 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const featureIdx = featureIndices(mode);
   const featureCols = sequence ? [] : featureIdx.map((i) => schema.features[i]);
   const scan = await scanWindows(o.features, sides, ["train", "val"], featureCols);
-  const train = scan.windows.get("train")!;
+  let train = scan.windows.get("train")!;
+  let dropped = 0;
+  if (noise) {
+    const d = dropWindows(train, scan.x.get("train"), featureCols.length, noise);
+    train = d.set;
+    if (d.x) scan.x.set("train", d.x);
+    dropped = d.dropped;
+  }
   const val = scan.windows.get("val")!;
   const K = PHASES.length;
   if (windowCount(train) === 0) throw new TrainError(`the train side of ${o.split} has no labelled windows`);
@@ -331,7 +342,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       standardisation,
       feature_schema_hash: schema.hash,
       feature_schema: schema,
-      data: { features: o.features, features_sha256: featuresSha, split: o.split, split_sha256: splitSha, tensors: sequence ? o.tensors : null },
+      data: { features: o.features, features_sha256: featuresSha, split: o.split, split_sha256: splitSha, tensors: sequence ? o.tensors : null, ...(noise ? { drop_noisy: { report: noise.report, report_sha256: noise.report_sha256, dropped } } : {}) },
       history,
       best,
       engine: engineInfo(kind, device),

@@ -48,7 +48,15 @@ export interface CheckpointSidecar {
   feature_schema_hash: string;
   /** The feature_schema.json document it was trained on (to explain mismatches). */
   feature_schema: unknown;
-  data: { features: string; features_sha256: string; split: string; split_sha256: string; tensors: string | null };
+  data: {
+    features: string;
+    features_sha256: string;
+    split: string;
+    split_sha256: string;
+    tensors: string | null;
+    /** `train --drop-noisy`: the label-noise report and how many training windows it removed. */
+    drop_noisy?: { report: string; report_sha256: string; dropped: number };
+  };
   history: EpochRecord[];
   best: { epoch: number; val_macro_f1: number };
   engine: { name: string; version: string; device: string };

@@ -42,6 +42,8 @@ export interface ToyOptions {
   poisonTest?: boolean;
   /** Separation between classes in noise units. */
   gap?: number;
+  /** The label written for a window (default: its true class `classes[window]`); the signal stays with the true class. */
+  relabel?: (episodeId: string, window: number, classes: readonly number[]) => number;
 }
 
 export interface Toy {
@@ -135,7 +137,7 @@ export async function makeToy(dir: string, o: ToyOptions = {}): Promise<Toy> {
           summary[base + 4] = 0;
         }
       }
-      const phase = Int8Array.from(classes);
+      const phase = Int8Array.from(classes, (k, w) => (o.relabel ? o.relabel(id, w, classes) : k));
       const t_start_s = Float64Array.from({ length: n }, (_, w) => w * WINDOW_S);
       const phase_start_s = new Float64Array(K).fill(Number.NaN);
       classes.forEach((k, w) => {

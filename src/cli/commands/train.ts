@@ -158,6 +158,7 @@ export class TrainCommand extends Command {
   maxAge = Option.String("--max-age", { description: "With --if-stale: age limit of the current version, e.g. 24h (default), 30m, 7d" });
   driftFeatures = Option.String("--drift-features", { description: "With --if-stale: new features_window.parquet tested for drift against the current version" });
   driftThreshold = Option.String("--drift-threshold", { description: "With --if-stale: retrain when this share of features drifts (default: the drift command's decision)" });
+  dropNoisy = Option.String("--drop-noisy", { description: "A `cis490 label-noise` report (same features file): its flagged training windows are left out (supervised models; docs/label-noise.md)" });
   json = Option.Boolean("--json", false, { description: "Print one JSON document on stdout" });
 
   async execute(): Promise<number> {
@@ -222,6 +223,7 @@ export class TrainCommand extends Command {
       if (!this.ifStale && (this.maxAge !== undefined || this.driftFeatures !== undefined || this.driftThreshold !== undefined)) throw new OptionError("--max-age, --drift-features and --drift-threshold go with --if-stale");
       if (this.maxAge !== undefined && parseDuration(this.maxAge) === null) throw new OptionError(`--max-age must be a duration like 24h, 30m, 7d (got ${JSON.stringify(this.maxAge)})`);
       num("--drift-threshold", this.driftThreshold, (n) => n >= 0 && n <= 1, "in [0, 1]");
+      if (this.dropNoisy !== undefined && eif) throw new OptionError("--drop-noisy applies to the supervised models (gbt, mlp, cnn, gru, lstm, transformer), not eif");
     } catch (error) {
       if (!(error instanceof OptionError)) throw error;
       return fail(EXIT_USAGE, error.message);
@@ -281,6 +283,7 @@ export class TrainCommand extends Command {
           allowMissingClass: this.allowMissingClass,
           force: this.force,
           tensorBudgetBytes: budget,
+          dropNoisy: this.dropNoisy !== undefined ? resolve(this.dropNoisy) : undefined,
           onStatus: (m) => progress.status(m),
           onStep: (e, s, n, l) => progress.step(e, s, n, l),
           onEpoch: (r, b) => progress.epoch(r, b, kind === "gbt" ? "round" : "epoch"),
@@ -329,6 +332,7 @@ export class TrainCommand extends Command {
             seconds: result.sidecar.training.total_seconds,
             n_train: result.sidecar.training.n_train,
             n_val: result.sidecar.training.n_val,
+            drop_noisy: result.sidecar.data.drop_noisy ?? null,
             input_shape: result.sidecar.training.input_shape,
             engine: result.sidecar.engine,
             warnings: result.sidecar.training.warnings,
