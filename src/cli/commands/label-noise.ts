@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../command.js";
 import { isIntegerAtLeast, isOneOf } from "../options.js";
-import { formatTable } from "../../io/table.js";
+import { formatTable } from "../text-table.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { DEFAULT_LABEL_NOISE, findLabelNoise, type GroupCount, type LabelNoiseReport } from "../../labelnoise/run.js";
 import { MODES, TrainError } from "../../train/types.js";
