@@ -22,9 +22,13 @@ export interface Cis490Addon {
   featureSchema(): string;
   bootstrapF1(yTrue: Int32Array, yPred: Int32Array, groups: Uint32Array | null, optionsJson: string): Promise<string>;
   pairedBootstrap(yTrue: Int32Array, predA: Int32Array, predB: Int32Array, groups: Uint32Array | null, optionsJson: string): Promise<string>;
+  /** x/mask [n, channels, length]; resolves to the fitted model's JSON (src/reference/minirocket.ts describes it). */
+  minirocketFit(x: Float32Array, mask: Uint8Array, n: number, channels: number, length: number, optionsJson: string): Promise<string>;
+  /** Resolves to the PPV features [n, model features], row-major. */
+  minirocketTransform(modelJson: string, x: Float32Array, mask: Uint8Array, n: number, jobs: number): Promise<Float32Array>;
 }
 
-export const CIS490_EXPORTS = ["version", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap"] as const satisfies readonly (keyof Cis490Addon)[];
+export const CIS490_EXPORTS = ["version", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap", "minirocketFit", "minirocketTransform"] as const satisfies readonly (keyof Cis490Addon)[];
 
 /** engines.node, as engines/src/addon.cc registers it (its types: src/engines/types.ts). */
 export type EnginesAddon = NativeEngines;
