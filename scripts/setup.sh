@@ -13,6 +13,7 @@ APT_PACKAGES=(
   librust-libc-dev librust-proptest-dev librust-quick-error-dev
   libtorch-dev libxgboost-dev  # model engines (engines/, scripts/build-engines.sh); ~920 MB installed
   chromium                     # the evaluation report's browser test (playwright-core drives it)
+  python3-xgboost              # benchmark column only (bench/plain_xgb.py); the toolkit never runs Python
 )
 
 missing=()
