@@ -10,7 +10,9 @@
 //
 // node bench/loho.mjs [--features data/processed/features_window.parquet]
 //   [--out data/loho] [--models gbt:realistic,gbt:oracle,minirocket:realistic]
-//   [--resamples 500] [--hosts a,b] [--no-plain]
+//   [--resamples 500] [--hosts a,b] [--no-plain] [--val hosts]
+// --val hosts: validation (early stopping, best epoch) on one whole
+// training-side host instead of episodes carved from all training hosts.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -25,6 +27,7 @@ const resamples = Number(arg("resamples", "500"));
 const models = arg("models", "gbt:realistic,gbt:oracle,minirocket:realistic")
   .split(",")
   .map((s) => s.split(":"));
+const valBy = arg("val", "episodes");
 const extraTrain = (arg("train-args", "") || "").split(" ").filter(Boolean);
 
 function cli(args) {
@@ -59,7 +62,7 @@ for (const host of hosts) {
   mkdirSync(dir, { recursive: true });
   const split = join(dir, "split.parquet");
   process.stderr.write(`loho: ${host}: split\n`);
-  cli(["split", "--features", features, "--recipe", "host", "--test-hosts", host, "--out", split, "--allow-missing-class"]);
+  cli(["split", "--features", features, "--recipe", "host", "--test-hosts", host, "--out", split, "--allow-missing-class", ...(valBy === "episodes" ? [] : ["--val", valBy])]);
   const summary = JSON.parse(readFileSync(join(dir, "split.json"), "utf8"));
   const art = join(dir, "artifacts");
   const timing = {};
@@ -70,7 +73,7 @@ for (const host of hosts) {
   }
   process.stderr.write(`loho: ${host}: eval\n`);
   cli(["eval", "--artifacts", art, "--features", features, "--tensors", tensors, "--split", split, "--out", join(dir, "eval"), "--resamples", String(resamples)]);
-  const row = { host, missing_in_train: summary.missing_in_train, untested_profiles: summary.untested_profiles, counts: summary.counts, models: {}, plain: null, paired: {}, train_seconds: timing };
+  const row = { host, val_hosts: summary.val_hosts ?? null, missing_in_train: summary.missing_in_train, untested_profiles: summary.untested_profiles, counts: summary.counts, models: {}, plain: null, paired: {}, train_seconds: timing };
   for (const [kind, mode] of models) {
     const ev = JSON.parse(readFileSync(join(dir, "eval", `${kind}_${mode}_eval.json`), "utf8"));
     row.models[`${kind}_${mode}`] = { macro_f1: ev.macro_f1, untested: ev.per_profile.filter((p) => p.status === "untested").map((p) => p.key) };
@@ -110,7 +113,7 @@ for (const host of hosts) {
     }
   }
   results.push(row);
-  writeFileSync(join(out, "loho.json"), JSON.stringify({ features, models, resamples, results }, null, 2) + "\n");
+  writeFileSync(join(out, "loho.json"), JSON.stringify({ features, models, resamples, val: valBy, results }, null, 2) + "\n");
 }
 
 const fmt = (iv) => (iv ? `${iv.point.toFixed(3)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");

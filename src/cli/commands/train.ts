@@ -10,7 +10,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OptionError, writeLine } from "../..
 import { formatTable } from "../../io/table.js";
 import type { TorchDevice } from "../../engines/index.js";
 import type { GbtHyperParameters } from "../../train/gbt.js";
-import type { MiniRocketHyperParameters } from "../../train/minirocket.js";
+import { DEFAULT_MINIROCKET, type MiniRocketHyperParameters } from "../../train/minirocket.js";
 import type { NeuralHyperParameters } from "../../train/neural.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES, trainModel, type TrainResult } from "../../train/run.js";
 import { MODEL_KINDS, MODES, TrainError, isSequenceKind, type EpochRecord, type Mode, type ModelKind } from "../../train/types.js";
@@ -202,7 +202,7 @@ export class TrainCommand extends Command {
     const failures: Array<{ kind: ModelKind; mode: Mode; error: string }> = [];
     for (const { kind, mode } of runs) {
       const label = `${kind} ${mode}`;
-      const progress = new EpochProgress(stderr as unknown as TTYish, label, kind === "gbt" ? (gbt.rounds ?? 400) : (neural.epochs ?? 60));
+      const progress = new EpochProgress(stderr as unknown as TTYish, label, kind === "gbt" ? (gbt.rounds ?? 400) : (neural.epochs ?? (kind === "minirocket" ? DEFAULT_MINIROCKET.epochs : 60)));
       try {
         const result = await trainModel({
           kind,
