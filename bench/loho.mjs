@@ -15,7 +15,7 @@
 // training-side host instead of episodes carved from all training hosts.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { arg, flag, root } from "./common.mjs";
 
@@ -71,8 +71,13 @@ for (const host of hosts) {
     const r = cli(["train", "--model", kind, "--mode", mode, "--features", features, "--tensors", tensors, "--split", split, "--out", art, "--allow-missing-class", ...extraTrain]);
     timing[`${kind}_${mode}`] = r.seconds;
   }
-  process.stderr.write(`loho: ${host}: eval\n`);
-  cli(["eval", "--artifacts", art, "--features", features, "--tensors", tensors, "--split", split, "--out", join(dir, "eval"), "--resamples", String(resamples)]);
+  // A rerun keeps the evaluation when every model's result is newer than its checkpoint.
+  const evalFresh = models.every(([k, m]) => {
+    const e = join(dir, "eval", `${k}_${m}_eval.json`);
+    return existsSync(e) && statSync(e).mtimeMs > statSync(join(art, `${k}_${m}.ckpt.json`)).mtimeMs;
+  });
+  process.stderr.write(`loho: ${host}: eval${evalFresh ? " (kept)" : ""}\n`);
+  if (!evalFresh) cli(["eval", "--artifacts", art, "--features", features, "--tensors", tensors, "--split", split, "--out", join(dir, "eval"), "--resamples", String(resamples)]);
   const row = { host, val_hosts: summary.val_hosts ?? null, missing_in_train: summary.missing_in_train, untested_profiles: summary.untested_profiles, counts: summary.counts, models: {}, plain: null, paired: {}, train_seconds: timing };
   for (const [kind, mode] of models) {
     const ev = JSON.parse(readFileSync(join(dir, "eval", `${kind}_${mode}_eval.json`), "utf8"));
@@ -95,7 +100,7 @@ for (const host of hosts) {
     }
     writeFileSync(join(xdir, "meta.json"), JSON.stringify({ width: cols.length, classes: 6, seed: 0, threads: 2 }));
     process.stderr.write(`loho: ${host}: plain xgboost\n`);
-    const py = spawnSync("python3", [join(root, "bench/plain_xgb.py"), xdir], { encoding: "utf8" });
+    const py = spawnSync("/usr/bin/python3", [join(root, "bench/plain_xgb.py"), xdir], { encoding: "utf8" });
     if (py.status !== 0) throw new Error(`plain_xgb.py failed: ${py.stderr}`);
     const plainPred = new Int32Array(readFileSync(join(xdir, "plain_pred.bin")).buffer.slice(0));
     const test = sets.test;

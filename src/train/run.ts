@@ -122,8 +122,8 @@ async function splitSummaryMissing(split: string): Promise<string[]> {
 }
 
 function engineInfo(kind: ModelKind, device: string): CheckpointSidecar["engine"] {
-  const info = loadEngines().info();
   if (kind === "minirocket") return { name: "cis490-minirocket", version: loadCis490Addon().version(), device: "cpu" };
+  const info = loadEngines().info();
   return kind === "gbt" ? { name: "xgboost", version: info.xgboost.version, device: "cpu" } : { name: "libtorch", version: info.torch.torchVersion, device };
 }
 
