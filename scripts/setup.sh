@@ -24,6 +24,7 @@ APT_PACKAGES=(
   "$BLAS_PACKAGE"              # optimised BLAS/LAPACK for libtorch (selected below)
   chromium                     # the evaluation report's browser test (playwright-core drives it)
   python3-onnx                 # onnx.checker as a second reader of exported models (tests only)
+  python3-xgboost              # benchmark column only (bench/plain_xgb.py); the toolkit never runs Python
 )
 # For the tests only: numpy reads our .npz tensor shards back (tests/npz.test.ts,
 # tests/features-run.test.ts). The toolkit itself never runs Python.

@@ -127,6 +127,28 @@ describe("split recipes", () => {
     expect(summary.counts.test).toEqual({ episodes: 8, windows: 48 });
   });
 
+  it("host --val hosts: validation is one whole training-side host, never the test host", async () => {
+    const features = await writeFakeFeatures(fakeCorpus());
+    const dir = join(features, "..");
+    const res = await split(["--features", features, "--recipe", "host", "--val", "hosts", "--out", join(dir, "vh.parquet")]);
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    // a and b tie on episodes: the first by name validates.
+    expect(res.doc).toMatchObject({ test_hosts: ["c"], val_by: "hosts", val_hosts: ["a"], val_fraction: 0 });
+    const rows = await assignments(join(dir, "vh.parquet"));
+    for (const r of rows) expect(r.split, r.episode_id).toBe({ a: "val", b: "train", c: "test" }[r.host_id]);
+    const named = await split(["--features", features, "--recipe", "host", "--val", "hosts", "--val-hosts", "b", "--out", join(dir, "vb.parquet")]);
+    expect(named.doc.val_hosts).toEqual(["b"]);
+    expect((await assignments(join(dir, "vb.parquet"))).filter((r) => r.split === "val").every((r) => r.host_id === "b")).toBe(true);
+    const bad = async (args: string[]) => (await split(["--features", features, "--recipe", "host", "--out", join(dir, "x.parquet"), ...args])).code;
+    expect(await bad(["--val", "hosts", "--val-hosts", "c"])).toBe(1); // the test host
+    expect(await bad(["--val", "hosts", "--val-hosts", "a,b"])).toBe(1); // nothing left to train on
+    expect(await bad(["--val", "hosts", "--test-hosts", "a,b"])).toBe(1); // one training host only
+    expect(await bad(["--val-hosts", "a"])).toBe(2);
+    expect(await bad(["--val", "hosts", "--val-fraction", "0.2"])).toBe(2);
+    expect(await bad(["--val", "folds"])).toBe(2);
+  });
+
   it("is deterministic for a seed, and the seed matters", async () => {
     const features = await writeFakeFeatures(fakeCorpus());
     const dir = join(features, "..");

@@ -32,7 +32,10 @@ describe("every model learns a separable toy problem", () => {
       const out = join(root, `models-${kind}`);
       const r = await trainModel(quick(toy, kind, out));
       const sc = r.sidecar;
-      expect(sc.best.val_macro_f1).toBeGreaterThan(Math.max(0.6, 3 * CHANCE));
+      // The toy's signal is a level shift; MiniRocket's kernels sum to zero, so it
+      // sees a level only through the zero padding at the window's edges.
+      const floor = kind === "minirocket" ? 2 * CHANCE : Math.max(0.6, 3 * CHANCE);
+      expect(sc.best.val_macro_f1).toBeGreaterThan(floor);
       expect(sc.kind).toBe(kind);
       expect(sc.classes).toHaveLength(6);
       expect(sc.feature_schema_hash).toBe(toy.schema.hash);
@@ -40,8 +43,8 @@ describe("every model learns a separable toy problem", () => {
       expect(sc.history.every((h) => h.val_macro_f1 >= 0 && h.val_macro_f1 <= 1)).toBe(true);
       expect(sc.training.n_train).toBe(4 * 4 * 18);
       expect(sc.training.n_val).toBe(4 * 18);
-      expect(sc.standardisation === null).toBe(kind === "gbt");
-      expect(sc.engine.name).toBe(kind === "gbt" ? "xgboost" : "libtorch");
+      expect(sc.standardisation === null).toBe(kind === "gbt" || kind === "minirocket");
+      expect(sc.engine.name).toBe(kind === "gbt" ? "xgboost" : kind === "minirocket" ? "cis490-minirocket" : "libtorch");
 
       const model = await loadCheckpoint(r.sidecarPath, toy.schema as unknown as { hash: string } & Record<string, unknown>);
       const test = await loadWindowSet(toy.features, toy.split, "test");
@@ -54,7 +57,7 @@ describe("every model learns a separable toy problem", () => {
         expect(s).toBeCloseTo(1, 4);
       }
       const f1 = f1Scores(test.label, argmaxRows(proba, test.label.length, 6)).macroF1;
-      expect(f1).toBeGreaterThan(0.5);
+      expect(f1).toBeGreaterThan(kind === "minirocket" ? 2 * CHANCE : 0.5);
 
       // Val predictions through the checkpoint reproduce the best epoch's score.
       const val = await loadWindowSet(toy.features, toy.split, "val");
@@ -65,6 +68,16 @@ describe("every model learns a separable toy problem", () => {
 });
 
 describe("determinism", () => {
+  it("minirocket: same seed -> same state; another seed -> another transform", async () => {
+    const opts = (seed: number, out: string) => quick(toy, "minirocket", join(root, out), { seed, minirocket: { num_features: 168, epochs: 2, patience: 0 } });
+    const a = await trainModel(opts(5, "mr-a"));
+    const b = await trainModel(opts(5, "mr-b"));
+    const c = await trainModel(opts(6, "mr-c"));
+    expect(readFileSync(a.weightsPath, "utf8")).toBe(readFileSync(b.weightsPath, "utf8"));
+    const t = (p: string) => JSON.stringify(JSON.parse(readFileSync(p, "utf8")).transform.channels);
+    expect(t(c.weightsPath)).not.toBe(t(a.weightsPath));
+  });
+
   async function weightsHash(sidecarPath: string): Promise<string> {
     const sc = JSON.parse(readFileSync(sidecarPath, "utf8"));
     const cfg = { ...sc.hyper_parameters.torch_config, threads: 1, device: "cpu" };

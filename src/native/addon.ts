@@ -27,9 +27,13 @@ export interface Cis490Addon {
   aucBootstrap(y: Int32Array, score: Float64Array, groups: Uint32Array | null, optionsJson: string): Promise<string>;
   eifFit(x: Float64Array | Float32Array, n: number, d: number, optionsJson: string, jobs: number): Promise<string>;
   eifScore(modelJson: string, x: Float64Array | Float32Array, n: number, jobs: number): Promise<Float64Array>;
+  /** x/mask [n, channels, length]; resolves to the fitted model's JSON (src/reference/minirocket.ts describes it). */
+  minirocketFit(x: Float32Array, mask: Uint8Array, n: number, channels: number, length: number, optionsJson: string): Promise<string>;
+  /** Resolves to the PPV features [n, model features], row-major. */
+  minirocketTransform(modelJson: string, x: Float32Array, mask: Uint8Array, n: number, jobs: number): Promise<Float32Array>;
 }
 
-export const CIS490_EXPORTS = ["version", "buildInfo", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap", "aucBootstrap", "eifFit", "eifScore"] as const satisfies readonly (keyof Cis490Addon)[];
+export const CIS490_EXPORTS = ["version", "buildInfo", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap", "aucBootstrap", "eifFit", "eifScore", "minirocketFit", "minirocketTransform"] as const satisfies readonly (keyof Cis490Addon)[];
 
 /** engines.node, as engines/src/addon.cc registers it (its types: src/engines/types.ts). */
 export type EnginesAddon = NativeEngines;

@@ -5,7 +5,7 @@
 
 import { PHASES } from "../episode/report.js";
 import type { SplitEpisode } from "./episodes.js";
-import { carveValidation, SplitError, type Recipe, type TestSelection } from "./recipes.js";
+import { carveValidation, carveValidationHosts, SplitError, type Recipe, type TestSelection, type ValMode } from "./recipes.js";
 import { CliError } from "../util/errors.js";
 
 export const SPLITS = ["train", "val", "test"] as const;
@@ -16,9 +16,17 @@ export interface Assignment {
   split: SplitName;
 }
 
-export function assignSplits(episodes: SplitEpisode[], selection: TestSelection, valFraction: number, seed: bigint): Assignment[] {
+/** `valBy`: "episodes" (a seeded, profile-stratified fraction) or "hosts" (whole training-side hosts; `valHosts` returns the ones chosen). */
+export function assignSplits(episodes: SplitEpisode[], selection: TestSelection, valFraction: number, seed: bigint, valBy: { mode: ValMode; hosts?: string[]; chosen?: string[] } = { mode: "episodes" }): Assignment[] {
   const trainSide = episodes.filter((e) => !selection.test.has(e.episode_id));
-  const val = carveValidation(trainSide, valFraction, seed);
+  let val: Set<string>;
+  if (valBy.mode === "hosts") {
+    const r = carveValidationHosts(trainSide, valBy.hosts);
+    val = r.val;
+    valBy.chosen = r.hosts;
+  } else {
+    val = carveValidation(trainSide, valFraction, seed);
+  }
   return episodes.map((episode) => ({
     episode,
     split: selection.test.has(episode.episode_id) ? "test" : val.has(episode.episode_id) ? "val" : "train",
@@ -69,6 +77,9 @@ export interface SplitSummary {
   recipe: Recipe;
   seed: string;
   val_fraction: number;
+  /** How validation was carved: "episodes" (val_fraction) or "hosts" (whole training-side hosts, val_hosts). Absent in older summaries = episodes. */
+  val_by?: ValMode;
+  val_hosts?: string[] | null;
   features: string;
   features_sha256: string;
   out: string;
@@ -95,7 +106,7 @@ const NO_PROFILE = "(none)";
 export function summarise(
   assignments: Assignment[],
   selection: TestSelection,
-  ctx: { seed: bigint; valFraction: number; features: string; featuresSha256: string; out: string; allowMissingClass: boolean },
+  ctx: { seed: bigint; valFraction: number; valBy?: ValMode; valHosts?: string[] | null; features: string; featuresSha256: string; out: string; allowMissingClass: boolean },
 ): SplitSummary {
   const zero = (): Record<SplitName, number> => ({ train: 0, val: 0, test: 0 });
   const counts: Record<SplitName, SplitCounts> = { train: { episodes: 0, windows: 0 }, val: { episodes: 0, windows: 0 }, test: { episodes: 0, windows: 0 } };
@@ -122,7 +133,9 @@ export function summarise(
   return {
     recipe: selection.recipe,
     seed: ctx.seed.toString(),
-    val_fraction: ctx.valFraction,
+    val_fraction: ctx.valBy === "hosts" ? 0 : ctx.valFraction,
+    val_by: ctx.valBy ?? "episodes",
+    val_hosts: ctx.valHosts ?? null,
     features: ctx.features,
     features_sha256: ctx.featuresSha256,
     out: ctx.out,

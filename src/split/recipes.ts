@@ -122,6 +122,35 @@ function timeTest(episodes: SplitEpisode[], cutoffMs: number | undefined): Pick<
   return { test: new Set(test.map((e) => e.episode_id)), cutoff: { iso, t0_wall_ns: cutoff.toString(), source } };
 }
 
+export const VAL_MODES = ["episodes", "hosts"] as const;
+export type ValMode = (typeof VAL_MODES)[number];
+
+/**
+ * Cross-host validation: every episode of one whole training-side host (or
+ * the named ones), so early stopping and model selection reward what
+ * transfers to a machine the model did not train on. Default: the
+ * training-side host with the fewest episodes (ties: the first by name).
+ */
+export function carveValidationHosts(train: SplitEpisode[], named: string[] | undefined): { val: Set<string>; hosts: string[] } {
+  const counts = new Map<string, number>();
+  for (const e of train) counts.set(e.host_id, (counts.get(e.host_id) ?? 0) + 1);
+  const available = [...counts.keys()].sort(cmp);
+  if (available.length < 2) {
+    throw new SplitError(`--val hosts needs at least two hosts on the training side (found ${available.length}: ${available.join(", ") || "none"}); one must stay for training`);
+  }
+  let hosts: string[];
+  if (named && named.length > 0) {
+    const unknown = named.filter((h) => !counts.has(h));
+    if (unknown.length) throw new SplitError(`--val-hosts ${unknown.join(", ")}: not a training-side host (training-side hosts: ${available.join(", ")})`);
+    hosts = [...new Set(named)].sort(cmp);
+    if (hosts.length === available.length) throw new SplitError("--val-hosts names every training-side host: nothing left to train on");
+  } else {
+    hosts = [available.reduce((a, b) => (counts.get(b)! < counts.get(a)! ? b : a))];
+  }
+  const chosen = new Set(hosts);
+  return { val: new Set(train.filter((e) => chosen.has(e.host_id)).map((e) => e.episode_id)), hosts };
+}
+
 /**
  * Validation episodes carved from the training side: per profile (episodes
  * without one form their own stratum), a seeded shuffle of the stratum

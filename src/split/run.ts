@@ -11,7 +11,7 @@ import { writeParquet } from "../io/parquet.js";
 import { assertNoLeakage, assignSplits, missingClassError, summarise, type Assignment, type SplitSummary } from "./assign.js";
 import { sha256OfFile } from "../io/hash.js";
 import { readSplitEpisodes } from "./episodes.js";
-import { selectTest, SplitError, type Recipe } from "./recipes.js";
+import { selectTest, SplitError, type Recipe, type ValMode } from "./recipes.js";
 
 export interface SplitRunOptions {
   features: string;
@@ -20,6 +20,9 @@ export interface SplitRunOptions {
   seed: bigint;
   valFraction: number;
   testHosts?: string[];
+  /** Validation by episodes (default) or by whole training-side hosts. */
+  valBy?: ValMode;
+  valHosts?: string[];
   cutoffMs?: number;
   allowMissingClass?: boolean;
 }
@@ -50,11 +53,15 @@ export async function runSplit(o: SplitRunOptions): Promise<{ summary: SplitSumm
   const episodes = await readSplitEpisodes(o.features);
   if (episodes.length === 0) throw new SplitError(`${o.features} has no windows`);
   const selection = selectTest(episodes, { recipe: o.recipe, seed: o.seed, testHosts: o.testHosts, cutoffMs: o.cutoffMs });
-  const assignments = assignSplits(episodes, selection, o.valFraction, o.seed);
+  if (o.valBy !== "hosts" && o.valHosts?.length) throw new SplitError("--val-hosts applies to --val hosts only");
+  const valBy = { mode: o.valBy ?? "episodes", hosts: o.valHosts } as { mode: ValMode; hosts?: string[]; chosen?: string[] };
+  const assignments = assignSplits(episodes, selection, o.valFraction, o.seed, valBy);
   assertNoLeakage(assignments, selection);
   const summary = summarise(assignments, selection, {
     seed: o.seed,
     valFraction: o.valFraction,
+    valBy: valBy.mode,
+    valHosts: valBy.chosen ?? null,
     features: o.features,
     featuresSha256,
     out: o.out,

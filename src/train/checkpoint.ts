@@ -14,6 +14,7 @@ import { parquetRowGroups } from "../io/parquet.js";
 import { SCHEMA_HASH_KEY } from "../features/shards.js";
 import { sha256OfFile } from "../io/hash.js";
 import { GbtEstimator, type GbtHyperParameters } from "./gbt.js";
+import { MiniRocketEstimator, type MiniRocketHyperParameters, type MiniRocketState } from "./minirocket.js";
 import { NeuralEstimator, type InputShape, type NeuralHyperParameters, type RuntimeOptions } from "./neural.js";
 import { infinitiesToNaN } from "./standardise.js";
 import { streamTensorRows } from "./tensors.js";
@@ -250,6 +251,41 @@ export async function loadCheckpoint(
         const x = pickFeatures(input.summary, input.n, sc.feature_mask);
         infinitiesToNaN(x);
         return est.predictProba(x, input.n, features.length);
+      },
+    };
+  }
+
+  if (sc.kind === "minirocket") {
+    let est: MiniRocketEstimator;
+    try {
+      const state = JSON.parse(await readFile(weightsPath, "utf8")) as MiniRocketState;
+      est = MiniRocketEstimator.fromState({ ...(hp as unknown as MiniRocketHyperParameters), threads: runtime.threads ?? 0 }, { channels: channels.length, steps: tensorLen }, nClasses, sc.seed, state);
+    } catch (error) {
+      throw new TrainError(`checkpoint ${sidecarPath}: cannot restore the MiniRocket model from ${weightsPath}: ${(error as Error).message}`);
+    }
+    const head = est.state!.head;
+    return {
+      sidecar: sc,
+      // The head's weights and biases (the transform's kernels are fixed, its biases fitted).
+      parameters: head.weights.length + head.bias.length,
+      async predictArrays(input) {
+        if (input.n === 0) return new Float32Array(0);
+        if (!input.x || !input.mask) throw new TrainError("the minirocket model reads window tensors: featurise with tensors on");
+        const x = pickChannels(input.x, input.n, channels, nChannelsInFile, tensorLen) as Float32Array;
+        const mask = pickChannels(input.mask, input.n, channels, nChannelsInFile, tensorLen) as Uint8Array;
+        return est.predictProba(x, mask, input.n);
+      },
+      async predictProba(featuresPath, tensorsDir, windows) {
+        await checkHash(featuresPath);
+        const n = windows.episode_id.length;
+        if (n === 0) return new Float32Array(0);
+        if (!tensorsDir) throw new TrainError(`the minirocket model reads tensor shards: pass the tensors directory (cis490 features --tensors)`);
+        const out = new Float32Array(n * nClasses);
+        await streamTensorRows(tensorsDir, sc.feature_schema_hash, [windows], channels, tensorLen, nChannelsInFile, async (_t, rows, x, mask) => {
+          const p = await est.predictProba(x, mask, rows.length);
+          for (let k = 0; k < rows.length; k++) out.set(p.subarray(k * nClasses, (k + 1) * nClasses), rows[k] * nClasses);
+        });
+        return out;
       },
     };
   }

@@ -15,6 +15,7 @@ import { FEATURE_SCHEMA_FILE, readFeatureSchema, type FeatureSchema } from "../f
 import { SCHEMA_HASH_KEY } from "../features/shards.js";
 import { TENSOR_INDEX_FILE } from "../features/tensor-shards.js";
 import { loadEngines, type TorchDevice, type TorchKind } from "../engines/index.js";
+import { loadCis490Addon } from "../native/addon.js";
 import { commitTempFile, tempPathFor, writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
 import { summaryPathFor } from "../split/run.js";
@@ -22,10 +23,11 @@ import { dropWindows, readNoiseDrop } from "../labelnoise/drop.js";
 import { checkpointBaseName } from "./checkpoint.js";
 import { DEFAULT_GBT, GbtEstimator, type GbtHyperParameters } from "./gbt.js";
 import type { LoopOptions } from "./loop.js";
+import { DEFAULT_MINIROCKET, MiniRocketEstimator, type MiniRocketHyperParameters } from "./minirocket.js";
 import { DEFAULT_NEURAL, NeuralEstimator, type NeuralHyperParameters, type RuntimeOptions } from "./neural.js";
 import { infinitiesToNaN } from "./standardise.js";
 import { prepareSequenceData } from "./sequence-data.js";
-import { tensorsRoot } from "./tensors.js";
+import { loadTensorRows, tensorsRoot } from "./tensors.js";
 import { CHECKPOINT_FORMAT, CHECKPOINT_SUFFIX, isSequenceKind, TrainError, type CheckpointSidecar, type WrittenSidecar, type EpochRecord, type Mode, type ModelKind, type TrainingInfo } from "./types.js";
 import { readSplitSides, requireFile, scanWindows, type WindowSet } from "./windows.js";
 
@@ -36,6 +38,9 @@ export const CLASS_WEIGHT_CLIP: [number, number] = [0.1, 10];
  * --tensor-budget-mb. Beyond it epochs stream from the shard files, so this
  * is a speed/memory trade, never a refusal.
  */
+/** MiniRocket holds its train+val tensors whole (docs/minirocket.md). */
+export const MINIROCKET_TENSOR_BUDGET_BYTES = 2 * 2 ** 30;
+
 export const DEFAULT_TENSOR_BUDGET_BYTES = 256 * 1024 ** 2;
 
 export interface TrainOptions {
@@ -49,6 +54,7 @@ export interface TrainOptions {
   seed: number;
   neural?: Partial<NeuralHyperParameters>;
   gbt?: Partial<GbtHyperParameters>;
+  minirocket?: Partial<MiniRocketHyperParameters>;
   /** Engine threads (default: the cores this process may use). */
   threads?: number;
   device?: TorchDevice;
@@ -127,6 +133,7 @@ async function splitSummaryMissing(split: string): Promise<string[]> {
 }
 
 function engineInfo(kind: ModelKind, device: string): CheckpointSidecar["engine"] {
+  if (kind === "minirocket") return { name: "cis490-minirocket", version: loadCis490Addon().version(), device: "cpu" };
   const info = loadEngines().info();
   return kind === "gbt" ? { name: "xgboost", version: info.xgboost.version, device: "cpu" } : { name: "libtorch", version: info.torch.torchVersion, device };
 }
@@ -159,6 +166,17 @@ export function resolveGbt(p: Partial<GbtHyperParameters> = {}, threads: number)
   return hp;
 }
 
+export function resolveMiniRocket(p: Partial<MiniRocketHyperParameters> = {}, threads: number): MiniRocketHyperParameters {
+  const hp = { ...DEFAULT_MINIROCKET, threads, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as MiniRocketHyperParameters;
+  for (const k of ["num_features", "max_dilations_per_kernel", "epochs", "batch_size"] as const) {
+    if (!Number.isInteger(hp[k]) || hp[k] < 1) throw new TrainError(`${k} must be a positive integer (got ${hp[k]})`);
+  }
+  if (hp.num_features < 84) throw new TrainError(`num_features must be at least 84 (one per kernel; got ${hp.num_features})`);
+  if (!(hp.lr > 0 && Number.isFinite(hp.lr))) throw new TrainError(`lr must be a positive number (got ${hp.lr})`);
+  if (!(hp.l2 >= 0)) throw new TrainError(`l2 must be >= 0 (got ${hp.l2})`);
+  return hp;
+}
+
 function windowCount(w: WindowSet): number {
   return w.episode_id.length;
 }
@@ -183,7 +201,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     if (!o.tensors) throw new TrainError(`the ${kind} model reads tensor shards: pass --tensors (written by \`cis490 features --tensors\`)`);
     tensorsRoot(o.tensors);
   }
-  const neuralHp = kind === "gbt" ? null : resolveNeural(o.neural);
+  const neuralHp = kind === "gbt" || kind === "minirocket" ? null : resolveNeural(o.neural);
+  const rocketHp = kind === "minirocket" ? resolveMiniRocket(o.minirocket, threads) : null;
   const gbtHp = kind === "gbt" ? resolveGbt(o.gbt, threads) : null;
 
   // Hash the inputs first: a rerun of exactly this request keeps the checkpoint it already made.
@@ -195,7 +214,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   // A missing index is reported properly further on; here it only means "not reusable".
   const tensorsIndexSha = sequence ? await sha256OfFile(join(tensorsRoot(o.tensors!), TENSOR_INDEX_FILE)).catch(() => null) : null;
   const requestSha = createHash("sha256")
-    .update(JSON.stringify({ kind, mode, seed: o.seed, neural: neuralHp, gbt: gbtHp, featuresSha, splitSha, tensorsIndexSha, allow: o.allowMissingClass ?? false, ...(noise ? { dropNoisy: noise.report_sha256 } : {}) }))
+    .update(JSON.stringify({ kind, mode, seed: o.seed, neural: neuralHp, gbt: gbtHp, ...(rocketHp ? { minirocket: { ...rocketHp, threads: undefined } } : {}), featuresSha, splitSha, tensorsIndexSha, allow: o.allowMissingClass ?? false, ...(noise ? { dropNoisy: noise.report_sha256 } : {}) }))
     .digest("hex");
   if (!o.force) {
     const existing = await reusableCheckpoint(sidecarPath, requestSha);
@@ -239,7 +258,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const cw = Float32Array.from(weights);
 
   await mkdir(o.out, { recursive: true });
-  const weightsPath = join(o.out, base + (kind === "gbt" ? ".xgb.json" : ".pt"));
+  const weightsPath = join(o.out, base + (kind === "gbt" ? ".xgb.json" : kind === "minirocket" ? ".minirocket.json" : ".pt"));
   const tmpWeights = tempPathFor(weightsPath);
 
   let hyper: Record<string, unknown>;
@@ -252,8 +271,25 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   let device = "cpu";
   let gbtInfo: TrainingInfo["gbt"];
   let tensorIo: TrainingInfo["tensor_io"];
+  let rocketInfo: TrainingInfo["minirocket"];
   try {
-    if (kind === "gbt") {
+    if (kind === "minirocket") {
+      status(`loading tensors of ${train.label.length + val.label.length} train/val windows (${channels.length} channels)`);
+      // MiniRocket fits on arrays: train+val stay in memory, up to the larger of --tensor-budget-mb and 2 GiB.
+      const budget = Math.max(o.tensorBudgetBytes ?? 0, MINIROCKET_TENSOR_BUDGET_BYTES);
+      const [t, v] = await loadTensorRows(o.tensors!, schema.hash, [train, val], channels, schema.tensor_len, schema.channels.length, budget);
+      inputShape = [channels.length, schema.tensor_len];
+      inputs = channels.map((c) => schema.channels[c].name);
+      status(`fitting MiniRocket (${rocketHp!.num_features} features) on ${train.label.length} windows (val ${val.label.length})`);
+      const est = new MiniRocketEstimator(rocketHp!, { channels: channels.length, steps: schema.tensor_len }, K, o.seed);
+      const r = await est.fit({ n: train.label.length, x: t.x, mask: t.mask, y: train.label }, { n: val.label.length, x: v.x, mask: v.mask, y: val.label }, cw, o.onEpoch);
+      await writeFileAtomic(tmpWeights, JSON.stringify(est.state));
+      hyper = { ...rocketHp!, threads: undefined };
+      history = r.history;
+      best = r.best;
+      stopped = r.stopped;
+      rocketInfo = { num_features: est.state!.head.n_features, dilations: est.state!.transform.dilations, transform_seconds: r.transform_seconds };
+    } else if (kind === "gbt") {
       const xTrain = scan.x.get("train")!;
       const xVal = scan.x.get("val")!;
       const inf = infinitiesToNaN(xTrain) + infinitiesToNaN(xVal);
@@ -362,6 +398,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         warnings,
         ...(gbtInfo ? { gbt: gbtInfo } : {}),
         ...(tensorIo ? { tensor_io: tensorIo } : {}),
+        ...(rocketInfo ? { minirocket: rocketInfo } : {}),
       },
     };
     await commitTempFile(tmpWeights, weightsPath);

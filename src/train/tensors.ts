@@ -151,3 +151,34 @@ export async function streamTensorRows(
   }
   picker.checkComplete(root);
 }
+
+/**
+ * Train+val tensors held whole in memory (MiniRocket's fit reads them as
+ * arrays), refused with a clear message beyond `budgetBytes`.
+ */
+export async function loadTensorRows(
+  path: string,
+  expectSchemaHash: string,
+  targets: TensorTarget[],
+  channels: readonly number[],
+  tensorLen: number,
+  nChannelsInFile: number,
+  budgetBytes: number,
+): Promise<Array<{ x: Float32Array; mask: Uint8Array }>> {
+  const per = channels.length * tensorLen;
+  const total = targets.reduce((s, t) => s + t.episode_id.length, 0);
+  const bytes = total * per * 5;
+  if (bytes > budgetBytes) {
+    throw new TrainError(
+      `the tensors of ${total} train+val windows x ${channels.length} channels x ${tensorLen} steps need ${(bytes / 2 ** 20).toFixed(0)} MiB, over the in-memory budget of ${(budgetBytes / 2 ** 20).toFixed(0)} MiB: raise --tensor-budget-mb (if the machine has the memory) or train on fewer windows`,
+    );
+  }
+  const out = targets.map((t) => ({ x: new Float32Array(t.episode_id.length * per), mask: new Uint8Array(t.episode_id.length * per) }));
+  await streamTensorRows(path, expectSchemaHash, targets, channels, tensorLen, nChannelsInFile, (ti, rows, x, mask) => {
+    for (let k = 0; k < rows.length; k++) {
+      out[ti].x.set(x.subarray(k * per, (k + 1) * per), rows[k] * per);
+      out[ti].mask.set(mask.subarray(k * per, (k + 1) * per), rows[k] * per);
+    }
+  });
+  return out;
+}

@@ -2,13 +2,13 @@
 // A checkpoint is a JSON sidecar `<model>_<mode>.ckpt.json` plus the
 // engine's own weights file beside it (XGBoost JSON, or a libtorch archive).
 
-export const MODEL_KINDS = ["gbt", "mlp", "cnn", "gru", "lstm", "transformer"] as const;
+export const MODEL_KINDS = ["gbt", "mlp", "cnn", "gru", "lstm", "transformer", "minirocket"] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 export const MODES = ["realistic", "oracle"] as const;
 export type Mode = (typeof MODES)[number];
 
 /** Models fed the 10 Hz tensors (with their missingness mask); the others read the summary features. */
-export const SEQUENCE_KINDS: readonly ModelKind[] = ["cnn", "gru", "lstm", "transformer"];
+export const SEQUENCE_KINDS: readonly ModelKind[] = ["cnn", "gru", "lstm", "transformer", "minirocket"];
 export function isSequenceKind(kind: ModelKind): boolean {
   return SEQUENCE_KINDS.includes(kind);
 }
@@ -89,6 +89,8 @@ export interface TrainingInfo {
   total_seconds: number;
   /** Data conditions that were handled (e.g. an input with no finite value in training). */
   warnings: string[];
+  /** MiniRocket only: transform size and time (fit + transform of train and val). */
+  minirocket?: { num_features: number; dilations: number[]; transform_seconds: number };
   /** GBT only: XGBoost's own early stopping result. */
   gbt?: { best_iteration: number; rounds_trained: number; best_val_mlogloss: number };
   /**

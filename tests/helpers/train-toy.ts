@@ -184,6 +184,7 @@ export function quick(toy: Toy, kind: ModelKind, out: string, extra: Partial<Tra
     device: "cpu",
     neural: { epochs: 15, batch_size: 32, lr: 3e-3, hidden: 32, layers: 1, heads: 4, patience: 0 },
     gbt: { rounds: 60, max_depth: 3, eta: 0.3, early_stopping_rounds: 10 },
+    minirocket: { num_features: 840, epochs: 15, patience: 0, lr: 3e-3, batch_size: 32 },
     ...extra,
   };
 }

@@ -9,6 +9,7 @@ pub mod jsonl;
 pub mod jstr;
 pub mod limits;
 pub mod meta;
+pub mod minirocket;
 pub mod parse;
 pub mod report;
 pub mod signals;

@@ -1,11 +1,12 @@
 //! cis490 Node addon: the binding of cis490-core and cis490-stats. One
-//! module per core area (inspect, features, stats), each a thin layer of
+//! module per core area (inspect, features, stats, minirocket), each a thin layer of
 //! argument checks and conversions over the core; Node-API itself is in
 //! `napi/`. The exports' TypeScript declaration is src/native/addon.ts.
 
 mod anomaly;
 mod features;
 mod inspect;
+mod minirocket;
 mod napi;
 mod pool;
 mod stats;
@@ -30,6 +31,8 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         export(env, exports, "aucBootstrap", stats::auc_bootstrap_js)?;
         export(env, exports, "eifFit", anomaly::eif_fit_js)?;
         export(env, exports, "eifScore", anomaly::eif_score_js)?;
+        export(env, exports, "minirocketFit", minirocket::minirocket_fit)?;
+        export(env, exports, "minirocketTransform", minirocket::minirocket_transform)?;
         Ok(exports)
     })
 }

@@ -6,7 +6,7 @@ import { Command, Option } from "clipanion";
 import { BaseCommand } from "../command.js";
 import { isNameList, isNumberInRange, isOneOf } from "../options.js";
 import { formatTable } from "../text-table.js";
-import { RECIPES } from "../../split/recipes.js";
+import { RECIPES, VAL_MODES } from "../../split/recipes.js";
 import type { SplitSummary } from "../../split/assign.js";
 import { runSplit, summaryPathFor } from "../../split/run.js";
 import { parseSeed } from "../../synth/rng.js";
@@ -19,7 +19,7 @@ const USAGE = Command.Usage({
 
     Recipes: \`host\` tests on whole hosts (\`--test-hosts\`, default: the host with the fewest episodes); \`sample\` holds out one sample per profile that has at least two distinct samples (seeded choice; other profiles stay on the training side and are reported); \`time\` tests on episodes starting (first label) at or after \`--cutoff\` (default: the 80th percentile of start times).
 
-    Validation (\`--val-fraction\`, default 0.15) is carved from the training side by episode, stratified by profile, seeded by \`--seed\`. The same inputs and seed always give the same split.
+    Validation (\`--val-fraction\`, default 0.15) is carved from the training side by episode, stratified by profile, seeded by \`--seed\`. With \`--val hosts\` it is instead one whole training-side host (\`--val-hosts\`, default: the training host with the fewest episodes), so early stopping and model selection are judged across hosts. The same inputs and seed always give the same split.
 
     Writes \`--out\` (default \`split_<recipe>.parquet\` beside the features file: episode_id, host_id, profile, sample_name, split) and a JSON summary beside it (\`split_<recipe>.json\`: recipe, seed, test hosts/samples/cut-off, counts per split, per-profile coverage, untested profiles, windows per class per split, sha256 of the features file). \`--json\` prints the summary.
 
@@ -43,6 +43,8 @@ export class SplitCommand extends BaseCommand<SplitSummary> {
   recipe = Option.String("--recipe", { required: true, validator: isOneOf(RECIPES), description: "host, sample or time" });
   testHosts = Option.String("--test-hosts", { validator: isNameList, description: "host recipe: comma-separated test hosts" });
   valFraction = Option.String("--val-fraction", { validator: isNumberInRange(0, 1), description: "Share of training-side episodes for validation (default 0.15)" });
+  val = Option.String("--val", { validator: isOneOf(VAL_MODES), description: "Validation carve: episodes (default; --val-fraction of the training side) or hosts (one whole training-side host)" });
+  valHosts = Option.String("--val-hosts", { validator: isNameList, description: "--val hosts: the training-side host(s) to validate on (default: the one with the fewest episodes)" });
   seed = Option.String("--seed", { description: "Seed (default 0)" });
   cutoff = Option.String("--cutoff", { description: "time recipe: ISO-8601 instant (default: 80th percentile of start times)" });
   out = Option.String("--out", { description: "Assignment Parquet path (default: split_<recipe>.parquet beside the features)" });
@@ -58,6 +60,8 @@ export class SplitCommand extends BaseCommand<SplitSummary> {
       if (!Number.isFinite(cutoffMs)) throw new UsageError(`--cutoff must be an ISO-8601 instant (got ${JSON.stringify(this.cutoff)})`);
     }
     if (this.testHosts !== undefined && this.recipe !== "host") throw new UsageError("--test-hosts applies to --recipe host only");
+    if (this.valHosts !== undefined && this.val !== "hosts") throw new UsageError("--val-hosts applies to --val hosts only");
+    if (this.val === "hosts" && this.valFraction !== undefined) throw new UsageError("--val-fraction applies to --val episodes only");
 
     const features = resolve(this.features ?? "data/processed/features_window.parquet");
     const out = resolve(this.out ?? join(dirname(features), `split_${this.recipe}.parquet`));
@@ -68,6 +72,8 @@ export class SplitCommand extends BaseCommand<SplitSummary> {
       seed,
       valFraction: this.valFraction ?? 0.15,
       testHosts: this.testHosts,
+      valBy: this.val,
+      valHosts: this.valHosts,
       cutoffMs,
       allowMissingClass: this.allowMissingClass,
     });
@@ -81,7 +87,7 @@ export class SplitCommand extends BaseCommand<SplitSummary> {
 
 function render(s: SplitSummary): string {
   const out: string[] = [];
-  out.push(`Split "${s.recipe}" (seed ${s.seed}, val fraction ${s.val_fraction})\n`);
+  out.push(`Split "${s.recipe}" (seed ${s.seed}, ${s.val_by === "hosts" ? `validation on host(s) ${(s.val_hosts ?? []).join(", ")}` : `val fraction ${s.val_fraction}`})\n`);
   if (s.test_hosts) out.push(`  test hosts: ${s.test_hosts.join(", ")}\n`);
   if (s.held_out_samples) out.push(`  held-out samples: ${s.held_out_samples.map((h) => `${h.sample_name} (${h.profile})`).join(", ")}\n`);
   if (s.profiles_without_test_sample?.length) {

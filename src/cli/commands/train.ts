@@ -11,6 +11,7 @@ import { formatTable } from "../text-table.js";
 import { CliError } from "../../util/errors.js";
 import type { TorchDevice } from "../../engines/index.js";
 import type { GbtHyperParameters } from "../../train/gbt.js";
+import { DEFAULT_MINIROCKET, type MiniRocketHyperParameters } from "../../train/minirocket.js";
 import type { NeuralHyperParameters } from "../../train/neural.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES, trainModel, type TrainResult } from "../../train/run.js";
 import { registerCheckpoint, type RegisterResult } from "../../registry/api.js";
@@ -92,13 +93,13 @@ export class TrainCommand extends Command {
   static paths = [["train"]];
 
   static usage = Command.Usage({
-    description: "Train models (gbt, mlp, cnn, gru, lstm, transformer) in realistic or oracle mode into schema-pinned checkpoints.",
+    description: "Train models (gbt, mlp, cnn, gru, lstm, transformer, minirocket) in realistic or oracle mode into schema-pinned checkpoints.",
     details: `
-      Reads the train and val sides of \`--split\` (the test side is never read), the summary features (\`gbt\`, \`mlp\`) or the tensor shards (\`cnn\`, \`gru\`, \`lstm\`, \`transformer\`), and writes \`<model>_<mode>.ckpt.json\` plus the engine's weights (\`.xgb.json\` or \`.pt\`) into \`--out\`, atomically.
+      Reads the train and val sides of \`--split\` (the test side is never read), the summary features (\`gbt\`, \`mlp\`) or the tensor shards (\`cnn\`, \`gru\`, \`lstm\`, \`transformer\`, \`minirocket\`), and writes \`<model>_<mode>.ckpt.json\` plus the engine's weights (\`.xgb.json\` or \`.pt\`) into \`--out\`, atomically.
 
       Modes: \`realistic\` uses only the channels a deployed detector sees (guest + netflow: 29 channels, 145 summary features; the others are dropped from the inputs, not zeroed); \`oracle\` uses all 46. The mask is stored in the checkpoint and enforced at inference.
 
-      \`--model\` and \`--mode\` take one value or a comma-separated list; \`--all\` trains the 12 combinations one after the other. A summary table (validation macro F1 of the best epoch, epochs, time) is printed at the end.
+      \`--model\` and \`--mode\` take one value or a comma-separated list; \`--all\` trains the 14 combinations one after the other. A summary table (validation macro F1 of the best epoch, epochs, time) is printed at the end.
 
       Neural models share one loop: standardisation (after a signed log1p) fitted on the training slice, class-weighted cross-entropy (inverse-frequency weights, clipped to [0.1, 10]), AdamW, warm-up over 5% of the steps then cosine to 0, gradient-norm clipping, early stopping on validation macro F1 (\`--patience\`), best epoch kept. \`gbt\` is XGBoost (hist, NaN native, class weights as sample weights, early stopping on the validation mlogloss). Same \`--seed\`, same machine and threads: same weights.
 
@@ -117,13 +118,13 @@ export class TrainCommand extends Command {
     examples: [
       ["GBT, realistic mode", "$0 train --model gbt --mode realistic"],
       ["A GRU on tensors, both modes, 15 epochs at most", "$0 train --model gru --mode realistic,oracle --epochs 15"],
-      ["All 12 combinations", "$0 train --all --out artifacts"],
+      ["All 14 combinations", "$0 train --all --out artifacts"],
     ],
   });
 
-  model = Option.String("--model", { description: "gbt, mlp, cnn, gru, lstm, transformer or eif (unsupervised, clean windows only; docs/anomaly.md) (comma-separated list allowed)" });
+  model = Option.String("--model", { description: "gbt, mlp, cnn, gru, lstm, transformer, minirocket, or eif (unsupervised, clean windows only; docs/anomaly.md); comma-separated list allowed" });
   mode = Option.String("--mode", { description: "realistic or oracle (comma-separated list allowed; default realistic)" });
-  all = Option.Boolean("--all", false, { description: "Train every model in both modes (12 runs)" });
+  all = Option.Boolean("--all", false, { description: "Train every model in both modes (14 runs)" });
   features = Option.String("--features", { description: "features_window.parquet (default data/processed/features_window.parquet)" });
   tensors = Option.String("--tensors", { description: "Tensor shards directory (default: tensors/ beside the features)" });
   split = Option.String("--split", { description: "Split assignment Parquet (default: split_host.parquet beside the features)" });
@@ -139,6 +140,7 @@ export class TrainCommand extends Command {
   dropout = Option.String("--dropout", { description: "Neural: dropout (default 0.1)" });
   weightDecay = Option.String("--weight-decay", { description: "Neural: AdamW weight decay (default 0.01)" });
   clipNorm = Option.String("--clip-norm", { description: "Neural: gradient-norm clip, 0 = off (default 1)" });
+  rocketFeatures = Option.String("--minirocket-features", { description: "MiniRocket: transform features (default 10000, rounded down to a multiple of 84); --epochs/--patience/--batch-size/--lr set its logistic head" });
   rounds = Option.String("--rounds", { description: "GBT: maximum boosting rounds (default 400)" });
   maxDepth = Option.String("--max-depth", { description: "GBT: tree depth (default 6)" });
   eta = Option.String("--eta", { description: "GBT: learning rate (default 0.1)" });
@@ -173,6 +175,7 @@ export class TrainCommand extends Command {
     let neural: Partial<NeuralHyperParameters>;
     let gbt: Partial<GbtHyperParameters>;
     let eifHp: Partial<EifHyperParameters>;
+    let minirocket: Partial<MiniRocketHyperParameters>;
     let seed: number;
     let threads: number | undefined;
     let device: TorchDevice | undefined;
@@ -214,6 +217,7 @@ export class TrainCommand extends Command {
         target_fpr: num("--target-fpr", this.targetFpr, (n) => n >= 0 && n < 1, "in [0, 1)"),
         max_clean_anomaly_rate: num("--gate-limit", this.gateLimit, (n) => n >= 0 && n <= 1, "in [0, 1]"),
       };
+      minirocket = { num_features: int("--minirocket-features", this.rocketFeatures, 84), epochs: neural.epochs, patience: neural.patience, batch_size: neural.batch_size, lr: neural.lr };
       seed = int("--seed", this.seed, 0) ?? 0;
       if (seed > 0xffffffff) throw new OptionError("--seed must be below 2^32");
       threads = int("--threads", this.threads, 1);
@@ -266,7 +270,7 @@ export class TrainCommand extends Command {
           continue;
         }
       }
-      const progress = new EpochProgress(stderr as unknown as TTYish, label, kind === "gbt" ? (gbt.rounds ?? 400) : (neural.epochs ?? 60));
+      const progress = new EpochProgress(stderr as unknown as TTYish, label, kind === "gbt" ? (gbt.rounds ?? 400) : (neural.epochs ?? (kind === "minirocket" ? DEFAULT_MINIROCKET.epochs : 60)));
       try {
         const result = await trainModel({
           kind,
@@ -278,6 +282,7 @@ export class TrainCommand extends Command {
           seed,
           neural,
           gbt,
+          minirocket,
           threads,
           device,
           allowMissingClass: this.allowMissingClass,

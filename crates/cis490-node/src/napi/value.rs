@@ -249,3 +249,18 @@ pub unsafe fn get_matrix(env: napi_env, v: napi_value, what: &str) -> Result<Vec
         _ => Err(format!("{what} must be a Float64Array or Float32Array")),
     }
 }
+
+/// Copies a typed array of exactly `want` (e.g. NAPI_FLOAT32_ARRAY) whose
+/// elements are `T`; any other kind is refused rather than reinterpreted.
+pub unsafe fn get_typed_copy<T: Copy>(env: napi_env, v: napi_value, want: i32, kind_name: &str, what: &str) -> Result<Vec<T>> {
+    let mut is_ta = false;
+    if v.is_null() || napi_is_typedarray(env, v, &mut is_ta) != NAPI_OK || !is_ta {
+        return Err(format!("{what} must be {kind_name}"));
+    }
+    let (mut kind, mut len, mut data, mut ab, mut off) = (0, 0usize, null_mut(), null_mut(), 0usize);
+    check(napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, &mut ab, &mut off), "napi_get_typedarray_info")?;
+    if kind != want {
+        return Err(format!("{what} must be {kind_name}"));
+    }
+    Ok(if len == 0 || data.is_null() { Vec::new() } else { std::slice::from_raw_parts(data as *const T, len).to_vec() })
+}
