@@ -8,33 +8,18 @@ import { HttpPublishClient, readToken } from "../../dashboard/publisher.js";
 import { DEFAULT_POLICY, type AlertPolicy } from "../../deploy/alert.js";
 import type { Scorer } from "../../deploy/detect.js";
 import { detectStore, type DetectStoreResult } from "../../deploy/detect-store.js";
-import type { DetectEvaluation, Interval } from "../../deploy/evaluate.js";
 import { follow, type FollowResult } from "../../deploy/follow.js";
 import { WorkerScorer } from "../../deploy/inference-worker.js";
-import { describePolicy, writeDetectReport } from "../../deploy/report.js";
+import { writeDetectReport } from "../../deploy/report.js";
 import { assertStoreDir } from "../../store/layout.js";
 import { CliError, UsageError } from "../../util/errors.js";
 import { BaseCommand, type Reporter } from "../command.js";
 import { isIntegerAtLeast, isJobCount, isNumberAbove, isNumberAtLeast, jobsOrDefault } from "../options.js";
-import { formatTable } from "../text-table.js";
+import { formatEvaluation } from "../render/detect.js";
 
 type DetectOutcome =
   | ({ kind: "score"; model: string; meta: { kind: string; mode: string }; policy: AlertPolicy; toStdout: boolean } & DetectStoreResult)
   | ({ kind: "follow"; model: string; store: string; policy: AlertPolicy } & FollowResult);
-
-function formatEvaluation(e: DetectEvaluation): string {
-  const n = (v: number | null, d = 2) => (v === null ? "–" : v.toFixed(d));
-  const iv = (i: Interval, d: number) => `${n(i.point, d)} [${n(i.lo, d)}, ${n(i.hi, d)}]`;
-  return [
-    `Alert policy: ${describePolicy(e)}`,
-    formatTable(["detection rate", "median delay s", "p95 delay s", "false alarms / clean h"], [[iv(e.detection_rate, 3), iv(e.median_delay_s, 1), iv(e.p95_delay_s, 1), iv(e.false_alarms_per_clean_hour, 2)]]),
-    "Threshold sweep:",
-    formatTable(
-      ["threshold", "detected", "rate", "median delay s", "p95 delay s", "false alarms / clean h"],
-      e.sweep.map((s) => [s.threshold.toFixed(2), `${s.detected}/${s.infected_episodes}`, n(s.detection_rate, 3), n(s.median_delay_s, 1), n(s.p95_delay_s, 1), n(s.false_alarms_per_clean_hour, 2)]),
-    ),
-  ].join("\n");
-}
 
 export class DetectCommand extends BaseCommand<DetectOutcome> {
   static paths = [["detect"]];

@@ -3,12 +3,12 @@
 // src/features/run.ts; this file parses options and renders the result.
 
 import { access } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Command, Option } from "clipanion";
 import { BACKENDS, loadFeaturizerChecked } from "../../native/backend.js";
 import { parseShard, WHOLE, type ShardSpec } from "../../features/plan.js";
 import { runFeatures, type FeaturesRunResult } from "../../features/run.js";
-import { FEATURES_FILE, mergeShards, type MergeOutcome } from "../../features/shards.js";
+import { mergeShards, type MergeOutcome } from "../../features/shards.js";
 import { mergeJson, summaryJson } from "../../features/summary-json.js";
 import { DEFAULT_FEATURE_OPTIONS, type FeatureOptions } from "../../features/types.js";
 import { assertStoreDir } from "../../store/layout.js";
@@ -16,7 +16,7 @@ import { CliError, UsageError } from "../../util/errors.js";
 import { BaseCommand, EXIT_FAILURE, EXIT_OK, type Reporter } from "../command.js";
 import { isJobCount, isNumberAbove, isOneOf, jobsOrDefault } from "../options.js";
 import type { Progress } from "../progress.js";
-import { formatTable } from "../text-table.js";
+import { renderMerge, renderSummary } from "../render/features.js";
 
 type FeaturesOutcome =
   | { kind: "merge"; out: string; outcome: MergeOutcome; doc: Record<string, unknown> }
@@ -136,51 +136,4 @@ export class FeaturesCommand extends BaseCommand<FeaturesOutcome> {
   protected render(r: FeaturesOutcome): string {
     return r.kind === "merge" ? renderMerge(r.outcome, r.out) + "\n" : renderSummary(r.result, r.doc);
   }
-}
-
-function renderMerge(m: MergeOutcome, out: string): string {
-  switch (m.status) {
-    case "merged":
-      return m.parts === 1
-        ? `Wrote ${join(out, FEATURES_FILE)} (${m.record.rows} windows).`
-        : `Merged ${m.parts} shard parts into ${join(out, FEATURES_FILE)} (${m.record.rows} windows).`;
-    case "already-merged":
-      return `${join(out, FEATURES_FILE)} is up to date (${m.record.rows} windows).`;
-    case "waiting":
-      return m.need === 0 ? `No finished shards in ${out}.` : `Waiting for shards: ${m.have} of ${m.need} finished; nothing merged.`;
-    case "locked":
-      return `Another process is merging (${m.holder}); pass --force to break the lock if it died.`;
-  }
-}
-
-function renderSummary(r: FeaturesRunResult, doc: Record<string, unknown>): string {
-  const out: string[] = [];
-  const c = r.counts;
-  const shard = r.shard.count > 1 ? ` (shard ${r.shard.index}/${r.shard.count})` : "";
-  if (r.reused) {
-    out.push(`Shard ${r.shard.index}/${r.shard.count} already finished with these parameters; nothing recomputed (--force to redo).\n`);
-  } else {
-    const rate = doc.episodes_per_s as number | null;
-    out.push(
-      `Featurised ${c.episodes_planned} episodes${shard} in ${r.seconds.toFixed(1)} s` +
-        `${rate === null ? "" : ` (${rate.toFixed(1)} episodes/s)`}, peak RSS ${((doc.peak_rss_bytes as number) / 2 ** 20).toFixed(0)} MiB\n`,
-    );
-  }
-  out.push(`  used ${c.episodes_used} (${c.episodes_degraded} degraded), skipped ${c.skipped.length}, windows ${c.windows}\n`);
-  out.push("\nWindows per phase:\n");
-  out.push(formatTable(["phase", "windows"], Object.entries(c.phases).filter(([p, n]) => p !== "unknown" || n > 0), ["left", "right"]));
-  const hosts = Object.entries(c.hosts).sort(([a], [b]) => (a < b ? -1 : 1));
-  if (hosts.length) {
-    out.push("\nPer host:\n");
-    out.push(formatTable(["host", "episodes", "windows"], hosts.map(([h, v]) => [h, v.episodes, v.windows]), ["left", "right", "right"]));
-  }
-  if (c.skipped.length) {
-    out.push("\nSkipped episodes:\n");
-    out.push(formatTable(["reason", "episodes"], Object.entries(c.skipped_reasons), ["left", "right"]));
-    for (const s of c.skipped.slice(0, 10)) out.push(`  ${s.episode_id} (${s.host_id}): ${s.reason}${s.detail ? ` (${s.detail})` : ""}\n`);
-    if (c.skipped.length > 10) out.push(`  ... and ${c.skipped.length - 10} more (see --json)\n`);
-  }
-  out.push(`\nFeature schema ${r.schema.hash.slice(0, 16)}… (${r.schema.features.length} features)\n`);
-  out.push(renderMerge(r.merge, doc.out as string) + "\n");
-  return out.join("");
 }

@@ -10,7 +10,7 @@ import { BaseCommand, EXIT_FAILURE, EXIT_OK, type Reporter } from "../command.js
 import { EpochProgress } from "../epoch-progress.js";
 import { isIntegerAtLeast, isIntegerInRange, isNumberAbove, isNumberAtLeast, isNumberInRange, isOneOf } from "../options.js";
 import type { ProgressStream } from "../progress.js";
-import { formatTable } from "../text-table.js";
+import { renderTrainSession } from "../render/train.js";
 import { parseDuration } from "../../registry/stale.js";
 import { DEFAULT_MINIROCKET } from "../../train/minirocket.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES } from "../../train/run.js";
@@ -54,8 +54,6 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
       Sequence models keep the train+val tensors in memory when they fit \`--tensor-budget-mb\` (default 256); beyond it every epoch streams them from the shard files (the same weights for a seed either way), through a shuffle buffer of \`--shuffle-buffer\` windows (default 8192, recorded in the checkpoint).
 
       Each trained checkpoint is registered as a version of \`<model>_<mode>\` in \`--registry\` (default: \`--out\`): it becomes \`current\` only if the promotion gate passes (validation macro F1 not significantly below the current version's), else \`candidate\`; see \`cis490 registry\` and docs/registry.md. \`--if-stale\` trains a model only when its current version is older than \`--max-age\` (default 24h) or \`--drift-features\` drift against it, and otherwise says why it did nothing (exit 0); both decisions are logged.
-
-      Progress (one line per epoch, with loss and validation macro F1) is drawn on stderr when it is a terminal. \`--json\` prints one JSON document.
 
       Progress goes to stderr: on a terminal, a bar per epoch and one line per epoch (loss, validation macro F1); elsewhere (logs, pipes), plain lines only: one per epoch and one per model. \`--json\` prints one JSON document.
 
@@ -184,45 +182,6 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
   }
 
   protected render(s: TrainSessionResult): string {
-    const out: string[] = [];
-    for (const st of s.skipped) out.push(`${st.model.replace("_", " ")}: not retrained: ${st.reasons.join("; ")}\n`);
-    for (const { kind, mode, stale } of s.results) if (stale) out.push(`${kind} ${mode}: retraining: ${stale.reasons.join("; ")}\n`);
-    const rows = s.results.map(({ kind, result }) => {
-      const t = result.sidecar.training;
-      return [
-        kind,
-        result.sidecar.mode,
-        result.sidecar.best.val_macro_f1.toFixed(4),
-        kind === "gbt" ? `round ${result.sidecar.best.epoch}` : `epoch ${result.sidecar.best.epoch}`,
-        kind === "gbt" ? `${t.gbt?.rounds_trained ?? "?"} rounds` : `${result.sidecar.history.length} epochs`,
-        result.reused ? `${t.stopped} (kept: same request)` : t.stopped,
-        t.total_seconds.toFixed(1),
-        t.input_shape.join("x"),
-        show(result.sidecarPath),
-      ];
-    });
-    if (rows.length) out.push(formatTable(["model", "mode", "val macro F1", "best", "trained", "stopped", "seconds", "inputs", "checkpoint"], rows, ["left", "left", "right", "left", "right", "left", "right", "left", "left"]));
-    for (const { kind, mode, registered: r } of s.results) {
-      const what = !r.created ? "already registered" : r.alias === "candidate" ? `registered as candidate, REFUSED by the promotion gate: ${r.gate?.reason}` : r.gate ? `registered as current: ${r.gate.reason}` : "registered as current (first version)";
-      out.push(`registry (${kind} ${mode}): ${r.name}@${r.version} ${what}\n`);
-    }
-    for (const { kind, mode, result } of s.results) for (const w of result.sidecar.training.warnings) out.push(`note (${kind} ${mode}): ${w}\n`);
-    if (s.anomaly.length) {
-      const rows = s.anomaly.map(({ mode, result: { sidecar: sc, sidecarPath, reused } }) => [
-        "eif",
-        mode,
-        String(sc.training.n_train_clean),
-        `${sc.training.inputs.length} (${sc.training.dropped.length} dropped)`,
-        sc.threshold.toFixed(4),
-        `${(100 * sc.gate.clean_anomaly_rate).toFixed(1)}%`,
-        sc.gate.promotable ? "yes" : "NO",
-        reused ? `${sc.training.total_seconds.toFixed(1)} (kept)` : sc.training.total_seconds.toFixed(1),
-        show(sidecarPath),
-      ]);
-      out.push(formatTable(["model", "mode", "clean train", "inputs", "threshold", "held-out clean alarms", "promotable", "seconds", "checkpoint"], rows, ["left", "left", "right", "left", "right", "right", "left", "right", "left"]));
-      for (const { mode, result } of s.anomaly) for (const w of result.sidecar.training.warnings) out.push(`note (eif ${mode}): ${w}\n`);
-    }
-    if (s.failures.length) out.push(`\n${s.failures.length} of ${s.runs} run(s) failed (see above).\n`);
-    return out.join("");
+    return renderTrainSession(s, show);
   }
 }
