@@ -4,11 +4,11 @@
 // sizes 1, 7 and 64: max |dp| <= 1e-5 and the same argmax everywhere.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exportCheckpoint } from "../src/deploy/export.js";
+import { EXPORTABLE_KINDS, exportCheckpoint } from "../src/deploy/export.js";
 import { OnnxModel } from "../src/deploy/session.js";
 import { trainModel } from "../src/train/run.js";
 import { MODEL_KINDS, type CheckpointSidecar } from "../src/train/types.js";
@@ -41,7 +41,7 @@ beforeAll(async () => {
 const pythonOnnx = spawnSync("/usr/bin/python3", ["-c", "import onnx"]).status === 0;
 
 describe("export parity: onnxruntime vs the training engine", () => {
-  for (const kind of MODEL_KINDS) {
+  for (const kind of EXPORTABLE_KINDS) {
     it(`${kind}`, async () => {
       const out = join(root, `models-${kind}`);
       const neural = { epochs: 4, batch_size: 32, lr: 3e-3, hidden: 16, layers: 2, heads: 4, patience: 0 };
@@ -74,6 +74,18 @@ describe("export parity: onnxruntime vs the training engine", () => {
         const check = spawnSync("/usr/bin/python3", ["-c", "import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print(m.opset_import)", onnxPath], { encoding: "utf8" });
         expect(check.status, check.stderr).toBe(0);
       }
+    });
+  }
+});
+
+describe("kinds without an exporter", () => {
+  for (const kind of MODEL_KINDS.filter((k) => !(EXPORTABLE_KINDS as readonly string[]).includes(k))) {
+    it(`${kind} is refused with a clear message, not exported half-way`, async () => {
+      const out = join(root, `models-${kind}`);
+      const r = await trainModel(quick(toy, kind, out, { neural: { epochs: 1, batch_size: 32 } }));
+      const onnxPath = join(out, `${kind}.onnx`);
+      await expect(exportCheckpoint(r.sidecarPath, onnxPath)).rejects.toThrow(/not implemented/);
+      expect(existsSync(onnxPath)).toBe(false);
     });
   }
 });

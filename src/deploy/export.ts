@@ -64,6 +64,9 @@ function checkFeatureLayout(checkpoint: string, schema: { features?: string[]; c
 }
 
 /** Any checkpoint: a supervised `<model>_<mode>.ckpt.json` or an anomaly `eif_<mode>.anomaly-ckpt.json`. */
+/** Supervised kinds with an ONNX graph builder (the EIF has its own, export-eif.ts). */
+export const EXPORTABLE_KINDS = ["gbt", "mlp", "cnn", "gru", "lstm", "transformer"] as const;
+
 export async function exportCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
   const doc = await readCheckpointJson(checkpoint);
   if ((doc as { format?: unknown } | null)?.format === ANOMALY_CHECKPOINT_FORMAT) return exportEifCheckpoint(checkpoint, out);
@@ -84,6 +87,10 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
   const schema = sc.feature_schema as { tensor_len: number; window_s: number; stride_s: number; hz: number; features: string[]; channels: Array<{ name: string }>; phases: string[] };
   checkFeatureLayout(checkpoint, schema);
   const schemaChannels = schema.channels.map((c) => c.name);
+  if (!(EXPORTABLE_KINDS as readonly string[]).includes(sc.kind)) {
+    // Not yet: MiniRocket's graph (dilated Conv + Greater + ReduceMean, then the head) is not built.
+    throw new ExportError(`checkpoint ${checkpoint}: exporting a ${sc.kind} model is not implemented (exportable: ${EXPORTABLE_KINDS.join(", ")}, and eif)`);
+  }
   const seq = isSequenceKind(sc.kind);
   let built: BuiltGraph;
   try {

@@ -244,13 +244,13 @@ export async function loadCheckpoint(
         if (n === 0) return new Float32Array(0);
         const x = await readFeatureRows(featuresPath, windows, features);
         infinitiesToNaN(x);
-        return est.predictProba(x, n, features.length);
+        return est.predictProba({ x, n });
       },
       async predictArrays(input) {
         if (input.n === 0) return new Float32Array(0);
         const x = pickFeatures(input.summary, input.n, sc.feature_mask);
         infinitiesToNaN(x);
-        return est.predictProba(x, input.n, features.length);
+        return est.predictProba({ x, n: input.n });
       },
     };
   }
@@ -273,7 +273,7 @@ export async function loadCheckpoint(
         if (!input.x || !input.mask) throw new TrainError("the minirocket model reads window tensors: featurise with tensors on");
         const x = pickChannels(input.x, input.n, channels, nChannelsInFile, tensorLen) as Float32Array;
         const mask = pickChannels(input.mask, input.n, channels, nChannelsInFile, tensorLen) as Uint8Array;
-        return est.predictProba(x, mask, input.n);
+        return est.predictProba({ x, mask, n: input.n });
       },
       async predictProba(featuresPath, tensorsDir, windows) {
         await checkHash(featuresPath);
@@ -282,7 +282,7 @@ export async function loadCheckpoint(
         if (!tensorsDir) throw new TrainError(`the minirocket model reads tensor shards: pass the tensors directory (cis490 features --tensors)`);
         const out = new Float32Array(n * nClasses);
         await streamTensorRows(tensorsDir, sc.feature_schema_hash, [windows], channels, tensorLen, nChannelsInFile, async (_t, rows, x, mask) => {
-          const p = await est.predictProba(x, mask, rows.length);
+          const p = await est.predictProba({ x, mask, n: rows.length });
           for (let k = 0; k < rows.length; k++) out.set(p.subarray(k * nClasses, (k + 1) * nClasses), rows[k] * nClasses);
         });
         return out;
@@ -309,23 +309,23 @@ export async function loadCheckpoint(
       if (n === 0) return new Float32Array(0);
       if (!isSequenceKind(sc.kind)) {
         const x = await readFeatureRows(featuresPath, windows, features);
-        return est.predictProba(x, null, n);
+        return est.predictProba({ x, n });
       }
       if (!tensorsDir) throw new TrainError(`the ${sc.kind} model reads tensor shards: pass the tensors directory (cis490 features --tensors)`);
       const out = new Float32Array(n * nClasses);
       await streamTensorRows(tensorsDir, sc.feature_schema_hash, [windows], channels, tensorLen, nChannelsInFile, async (_t, rows, x, mask) => {
-        const p = await est.predictProba(x, mask, rows.length);
+        const p = await est.predictProba({ x, mask, n: rows.length });
         for (let k = 0; k < rows.length; k++) out.set(p.subarray(k * nClasses, (k + 1) * nClasses), rows[k] * nClasses);
       });
       return out;
     },
     async predictArrays(input) {
       if (input.n === 0) return new Float32Array(0);
-      if (!isSequenceKind(sc.kind)) return est.predictProba(pickFeatures(input.summary, input.n, sc.feature_mask), null, input.n);
+      if (!isSequenceKind(sc.kind)) return est.predictProba({ x: pickFeatures(input.summary, input.n, sc.feature_mask), n: input.n });
       if (!input.x || !input.mask) throw new TrainError(`the ${sc.kind} model reads window tensors: featurise with tensors on`);
       const x = pickChannels(input.x, input.n, channels, nChannelsInFile, tensorLen) as Float32Array;
       const mask = pickChannels(input.mask, input.n, channels, nChannelsInFile, tensorLen) as Uint8Array;
-      return est.predictProba(x, mask, input.n);
+      return est.predictProba({ x, mask, n: input.n });
     },
   };
 }

@@ -6,6 +6,7 @@
 import { gbtModelInfo, predictGbt, trainGbt } from "../engines/index.js";
 import { argmaxRows, macroF1 } from "./loop.js";
 import type { EpochRecord } from "./types.js";
+import { NotFittedError, type Estimator, type WindowBatch } from "./estimator.js";
 
 export interface GbtHyperParameters {
   /** Boosting rounds at most (each adds one tree per class). */
@@ -54,6 +55,11 @@ export interface Matrix {
   y: Int32Array;
 }
 
+export interface GbtFitOptions {
+  /** Per class id, applied as sample weights. */
+  classWeights: Float32Array;
+}
+
 export interface GbtFitResult {
   history: EpochRecord[];
   best: { epoch: number; val_macro_f1: number };
@@ -63,7 +69,7 @@ export interface GbtFitResult {
   seconds: number;
 }
 
-export class GbtEstimator {
+export class GbtEstimator implements Estimator<Matrix, GbtFitOptions, GbtFitResult> {
   /** XGBoost JSON, cut to the best round; null until fit. */
   modelJson: string | null = null;
 
@@ -89,7 +95,7 @@ export class GbtEstimator {
     };
   }
 
-  async fit(train: Matrix, val: Matrix, classWeights: Float32Array): Promise<GbtFitResult> {
+  async fit(train: Matrix, val: Matrix, { classWeights }: GbtFitOptions): Promise<GbtFitResult> {
     const started = Date.now();
     const weights = Float32Array.from(train.y, (k) => classWeights[k]);
     const wVal = Float32Array.from(val.y, (k) => classWeights[k]);
@@ -150,8 +156,12 @@ export class GbtEstimator {
     return e;
   }
 
-  async predictProba(x: Float32Array, n: number, width: number): Promise<Float32Array> {
-    if (this.modelJson === null) throw new Error("GbtEstimator: fit() first");
-    return predictGbt(this.modelJson, x, n, width, { nthread: this.params.nthread });
+  get fitted(): boolean {
+    return this.modelJson !== null;
+  }
+
+  async predictProba(batch: WindowBatch): Promise<Float32Array> {
+    if (this.modelJson === null) throw new NotFittedError("GbtEstimator");
+    return predictGbt(this.modelJson, batch.x, batch.n, batch.n === 0 ? 0 : batch.x.length / batch.n, { nthread: this.params.nthread });
   }
 }

@@ -10,6 +10,7 @@ import { loadCis490Addon } from "../native/addon.js";
 import { Mulberry32, type MiniRocketModel } from "../reference/minirocket.js";
 import { argmaxRows, macroF1 } from "./loop.js";
 import type { EpochRecord } from "./types.js";
+import { NotFittedError, type Estimator, type WindowBatch } from "./estimator.js";
 
 export interface MiniRocketHyperParameters {
   /** Transform features wanted (rounded down to a multiple of 84); the paper's 10,000. */
@@ -51,6 +52,11 @@ export interface MiniRocketState {
   head: { n_features: number; n_classes: number; mean: number[]; std: number[]; weights: number[]; bias: number[] };
 }
 
+export interface MiniRocketFitOptions {
+  classWeights: Float32Array;
+  onEpoch?: (r: EpochRecord, best: { epoch: number; val_macro_f1: number }) => void;
+}
+
 export interface MiniRocketFitResult {
   history: EpochRecord[];
   best: { epoch: number; val_macro_f1: number };
@@ -61,7 +67,7 @@ export interface MiniRocketFitResult {
 
 const TRANSFORM_CHUNK = 2048;
 
-export class MiniRocketEstimator {
+export class MiniRocketEstimator implements Estimator<SequenceData, MiniRocketFitOptions, MiniRocketFitResult> {
   state: MiniRocketState | null = null;
   private transformJson: string | null = null;
 
@@ -84,7 +90,7 @@ export class MiniRocketEstimator {
     return out;
   }
 
-  async fit(train: SequenceData, val: SequenceData, classWeights: Float32Array, onEpoch?: (r: EpochRecord, best: { epoch: number; val_macro_f1: number }) => void): Promise<MiniRocketFitResult> {
+  async fit(train: SequenceData, val: SequenceData, { classWeights, onEpoch }: MiniRocketFitOptions): Promise<MiniRocketFitResult> {
     const started = Date.now();
     const p = this.params;
     const { channels, steps } = this.shape;
@@ -210,8 +216,13 @@ export class MiniRocketEstimator {
     return e;
   }
 
-  async predictProba(x: Float32Array, mask: Uint8Array, n: number): Promise<Float32Array> {
-    if (!this.state || !this.transformJson) throw new Error("MiniRocketEstimator: fit() first");
+  get fitted(): boolean {
+    return Boolean(this.state && this.transformJson);
+  }
+
+  async predictProba({ x, mask, n }: WindowBatch): Promise<Float32Array> {
+    if (!this.state || !this.transformJson) throw new NotFittedError("MiniRocketEstimator");
+    if (!mask) throw new Error("MiniRocketEstimator: tensors need their mask");
     const h = this.state.head;
     const f = await MiniRocketEstimator.transform(this.transformJson, h.n_features, this.shape.channels * this.shape.steps, x, mask, n, this.params.threads);
     standardiseInPlace(f, n, h.n_features, h.mean, h.std);

@@ -10,6 +10,7 @@ import { DEFAULT_SHUFFLE_BUFFER, runTrainingLoop, predictRows, type LoopData, ty
 import type { PreparedSequenceData } from "./sequence-data.js";
 import { Standardiser, type InputTransform, type StandardisationStats } from "./standardise.js";
 import type { EpochRecord } from "./types.js";
+import { NotFittedError, type Estimator, type WindowBatch } from "./estimator.js";
 
 export interface NeuralHyperParameters {
   epochs: number;
@@ -85,7 +86,15 @@ export function torchConfig(kind: TorchKind, shape: InputShape, nClasses: number
   return "features" in shape ? { ...common, n_features: shape.features } : { ...common, n_channels: shape.channels, seq_len: shape.steps };
 }
 
-export class NeuralEstimator {
+export interface NeuralFitOptions extends Pick<Parameters<typeof runTrainingLoop>[3], "onStep" | "onEpoch"> {
+  classWeights: Float32Array;
+  /** Where the best epoch's weights are kept (a temporary name the caller commits). */
+  bestPath: string;
+}
+
+export type NeuralFitResult = LoopResult & { all_missing_inputs: number[] };
+
+export class NeuralEstimator implements Estimator<NeuralData, NeuralFitOptions, NeuralFitResult> {
   model: TorchModel | null = null;
   scaler: Standardiser | null = null;
   private stepModel: StepModel | null = null;
@@ -131,13 +140,7 @@ export class NeuralEstimator {
    * training loop; the best-on-validation weights end up in `bestPath` and
    * in the model.
    */
-  async fit(
-    train: NeuralData,
-    val: NeuralData,
-    classWeights: Float32Array,
-    bestPath: string,
-    hooks: Pick<Parameters<typeof runTrainingLoop>[3], "onStep" | "onEpoch"> = {},
-  ): Promise<LoopResult & { all_missing_inputs: number[] }> {
+  async fit(train: NeuralData, val: NeuralData, { classWeights, bestPath, ...hooks }: NeuralFitOptions): Promise<NeuralFitResult> {
     this.check(train, "train");
     this.check(val, "val");
     this.scaler = new Standardiser(this.hp.input_transform).fit(train.x, train.mask, this.width, this.steps);
@@ -214,8 +217,12 @@ export class NeuralEstimator {
   }
 
   /** Class probabilities for raw (unscaled) rows; x and mask are not modified. */
-  async predictProba(x: Float32Array, mask: Uint8Array | null, n: number): Promise<Float32Array> {
-    if (!this.model || !this.scaler || !this.stepModel) throw new Error("NeuralEstimator: fit() first");
+  get fitted(): boolean {
+    return Boolean(this.model && this.scaler && this.stepModel);
+  }
+
+  async predictProba({ x, mask = null, n }: WindowBatch): Promise<Float32Array> {
+    if (!this.model || !this.scaler || !this.stepModel) throw new NotFittedError(`NeuralEstimator (${this.kind})`);
     if (x.length !== n * this.rowLen) throw new Error(`${x.length} values for ${n} rows of ${this.rowLen}`);
     const xs = x.slice();
     const ms = mask ? mask.slice() : null;

@@ -64,8 +64,8 @@ export async function outOfFoldProba(
     const est = new GbtEstimator(params, o.seed, classes);
     const xTrain = takeRows(x, width, trainRows);
     // Fixed rounds: the training fold doubles as the (unused) early-stopping set, so the held-out fold never steers the fit.
-    await est.fit({ x: xTrain, n: trainRows.length, width, y: yTrain }, { x: xTrain, n: trainRows.length, width, y: yTrain }, classWeights);
-    const p = await est.predictProba(takeRows(x, width, testRows), testRows.length, width);
+    await est.fit({ x: xTrain, n: trainRows.length, width, y: yTrain }, { x: xTrain, n: trainRows.length, width, y: yTrain }, { classWeights });
+    const p = await est.predictProba({ x: takeRows(x, width, testRows), n: testRows.length });
     testRows.forEach((r, j) => {
       for (let c = 0; c < classes; c++) proba[r * classes + c] = p[j * classes + c];
     });

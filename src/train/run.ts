@@ -282,7 +282,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       inputs = channels.map((c) => schema.channels[c].name);
       status(`fitting MiniRocket (${rocketHp!.num_features} features) on ${train.label.length} windows (val ${val.label.length})`);
       const est = new MiniRocketEstimator(rocketHp!, { channels: channels.length, steps: schema.tensor_len }, K, o.seed);
-      const r = await est.fit({ n: train.label.length, x: t.x, mask: t.mask, y: train.label }, { n: val.label.length, x: v.x, mask: v.mask, y: val.label }, cw, o.onEpoch);
+      const r = await est.fit({ n: train.label.length, x: t.x, mask: t.mask, y: train.label }, { n: val.label.length, x: v.x, mask: v.mask, y: val.label }, { classWeights: cw, onEpoch: o.onEpoch });
       await writeFileAtomic(tmpWeights, JSON.stringify(est.state));
       hyper = { ...rocketHp!, threads: undefined };
       history = r.history;
@@ -302,7 +302,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       }
       status(`fitting XGBoost on ${train.label.length} x ${width} (val ${val.label.length})`);
       const est = new GbtEstimator(gbtHp!, o.seed, K);
-      const r = await est.fit({ x: xTrain, n: train.label.length, width, y: train.label }, { x: xVal, n: val.label.length, width, y: val.label }, cw);
+      const r = await est.fit({ x: xTrain, n: train.label.length, width, y: train.label }, { x: xVal, n: val.label.length, width, y: val.label }, { classWeights: cw });
       await writeFileAtomic(tmpWeights, est.modelJson!);
       hyper = { ...gbtHp! };
       history = r.history;
@@ -346,9 +346,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
           r = await est.fit(
             { n: train.label.length, x: scan.x.get("train")!, mask: null, y: train.label },
             { n: val.label.length, x: scan.x.get("val")!, mask: null, y: val.label },
-            cw,
-            tmpWeights,
-            { onStep: o.onStep, onEpoch: o.onEpoch },
+            { classWeights: cw, bestPath: tmpWeights, onStep: o.onStep, onEpoch: o.onEpoch },
           );
         }
         for (const i of r.all_missing_inputs) warnings.push(`${sequence ? "channel" : "feature"} ${inputs[i]} has no finite observed value in the training windows: it is fed as missing (0, mask 0) everywhere`);

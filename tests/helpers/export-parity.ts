@@ -93,11 +93,11 @@ export async function engineProba(sidecarPath: string, inp: Inputs): Promise<Flo
     if (sc.kind === "gbt") {
       infinitiesToNaN(x);
       const est = GbtEstimator.fromModel(sc.hyper_parameters as unknown as GbtHyperParameters, sc.seed, nClasses, readFileSync(weights, "utf8"), cols.length);
-      return est.predictProba(x, inp.n, cols.length);
+      return est.predictProba({ x, n: inp.n });
     }
     const est = await NeuralEstimator.restore("mlp", sc.hyper_parameters as unknown as NeuralHyperParameters, { features: cols.length }, nClasses, sc.seed, sc.standardisation!, weights, { threads: 1, device: "cpu" });
     try {
-      return await est.predictProba(x, null, inp.n);
+      return await est.predictProba({ x, n: inp.n });
     } finally {
       await est.dispose();
     }
@@ -115,7 +115,7 @@ export async function engineProba(sidecarPath: string, inp: Inputs): Promise<Flo
   }
   const est = await NeuralEstimator.restore(sc.kind as "cnn", sc.hyper_parameters as unknown as NeuralHyperParameters, { channels: ch.length, steps: T }, nClasses, sc.seed, sc.standardisation!, weights, { threads: 1, device: "cpu" });
   try {
-    return await est.predictProba(x, mask, inp.n);
+    return await est.predictProba({ x, mask, n: inp.n });
   } finally {
     await est.dispose();
   }
