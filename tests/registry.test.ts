@@ -217,6 +217,16 @@ describe("registry lifecycle", () => {
     expect((await runCli(["eval", "--model", "gbt_realistic@nope", "--registry", reg(), "--features", toy.features, "--split", toy.split, "--out", out])).code).toBe(1);
   });
 
+  it("export --checkpoint NAME@alias exports the registered version (logged as loaded)", { timeout: 120_000 }, async () => {
+    const onnx = join(root, "export", "gbt.onnx");
+    const r = await runCli(["export", "--checkpoint", "gbt_realistic@current", "--registry", reg(), "--out", onnx, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).kind).toBe("gbt");
+    expect(existsSync(onnx)).toBe(true);
+    expect((await readDecisions(reg())).decisions.at(-1)!.reason).toMatch(/^export loaded gbt_realistic@current/);
+    expect((await runCli(["export", "--checkpoint", "gbt_realistic@nope", "--registry", reg(), "--out", onnx])).code).toBe(1);
+  });
+
   it("a torn last journal line is skipped and the next append starts a new line", async () => {
     const j = journalPath(reg(), "gbt_realistic");
     const before = (await readJsonLines(j)).records.length;

@@ -5,12 +5,13 @@ import { dirname } from "node:path";
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../command.js";
 import { exportCheckpoint, type ExportResult } from "../../deploy/export.js";
+import { DEFAULT_REGISTRY, resolveModelRef } from "../../registry/refs.js";
 
 export class ExportCommand extends BaseCommand<ExportResult> {
   static paths = [["export"]];
 
   static usage = Command.Usage({
-    description: "Export a trained checkpoint (any model kind) to one ONNX file that onnxruntime runs without libtorch or XGBoost.",
+    description: "Export a trained checkpoint (every kind but minirocket) to one ONNX file that onnxruntime runs without libtorch or XGBoost.",
     details: `
       Neural models become standard opset-17 graphs with the checkpoint's channel/feature mask and standardisation built in; GBT becomes an \`ai.onnx.ml\` TreeEnsembleClassifier with XGBoost's missing-value branches, base score and softmax. Inputs are what the feature core produces per window: \`features\` [batch, 230] for gbt/mlp, \`x\` [batch, 46, T] float and \`mask\` [batch, 46, T] uint8 for cnn/gru/lstm/transformer. Output \`probabilities\` [batch, classes]. An EIF anomaly checkpoint (eif_<mode>.anomaly-ckpt.json) becomes standard opset-17 ops too (hyperplane splits as Gather/Mul/ReduceSum/LessOrEqual, the tree walk unrolled): input \`features\` [batch, 230], outputs \`score\` [batch] (float64) and \`alert\` [batch] (score > the calibrated threshold). The batch dimension is dynamic. The file's metadata records the feature-schema hash, mode, classes, channels, window geometry, checkpoint sha256 and cis490 version (docs/deployment.md).
 
@@ -19,11 +20,14 @@ export class ExportCommand extends BaseCommand<ExportResult> {
     examples: [["Export the realistic GRU", "$0 export --checkpoint artifacts/gru_realistic.ckpt.json --out models/gru_realistic.onnx"]],
   });
 
-  checkpoint = Option.String("--checkpoint", { required: true, description: "Checkpoint sidecar (<model>_<mode>.ckpt.json or eif_<mode>.anomaly-ckpt.json)" });
+  checkpoint = Option.String("--checkpoint", { required: true, description: "Checkpoint sidecar (<model>_<mode>.ckpt.json or eif_<mode>.anomaly-ckpt.json), or a registered NAME[@alias|@version]" });
   out = Option.String("--out", { required: true, description: "ONNX file to write (atomically)" });
+  registry = Option.String("--registry", DEFAULT_REGISTRY, { description: `Registry for NAME@alias (default ${DEFAULT_REGISTRY})` });
+
   protected async run(): Promise<ExportResult> {
+    const { checkpoint } = await resolveModelRef(this.checkpoint, { registry: this.registry, loadedBy: "export" });
     await mkdir(dirname(this.out), { recursive: true });
-    return exportCheckpoint(this.checkpoint, this.out);
+    return exportCheckpoint(checkpoint, this.out);
   }
 
   protected render(r: ExportResult): string {
