@@ -207,16 +207,7 @@ pub unsafe fn typed_owned<T: Copy>(env: napi_env, kind: i32, data: Vec<T>) -> Re
 /// of labels would silently reinterpret bits).
 pub unsafe fn get_u32_words(env: napi_env, v: napi_value, want: i32, what: &str) -> Result<Vec<u32>> {
     let kind_name = if want == NAPI_INT32_ARRAY { "an Int32Array" } else { "a Uint32Array" };
-    let mut is_ta = false;
-    if v.is_null() || napi_is_typedarray(env, v, &mut is_ta) != NAPI_OK || !is_ta {
-        return Err(format!("{what} must be {kind_name}"));
-    }
-    let (mut kind, mut len, mut data, mut ab, mut off) = (0, 0usize, null_mut(), null_mut(), 0usize);
-    check(napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, &mut ab, &mut off), "napi_get_typedarray_info")?;
-    if kind != want {
-        return Err(format!("{what} must be {kind_name}"));
-    }
-    Ok(if len == 0 || data.is_null() { Vec::new() } else { std::slice::from_raw_parts(data as *const u32, len).to_vec() })
+    get_typed_copy::<u32>(env, v, want, kind_name, what)
 }
 
 pub unsafe fn get_i32s(env: napi_env, v: napi_value, what: &str) -> Result<Vec<i32>> {
