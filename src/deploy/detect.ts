@@ -6,7 +6,7 @@
 
 import { DEFAULT_INSPECT_OPTIONS } from "../episode/report.js";
 import { currentSchema } from "../features/run.js";
-import { nativeFeaturizer } from "../native/features.js";
+import { loadFeaturizer } from "../native/backend.js";
 import type { EpisodeWindows, FeatureOptions, Featurizer } from "../features/types.js";
 import { USABLE_CLASSES } from "../features/plan.js";
 import { AlertState, checkPolicy, type AlertPolicy } from "./alert.js";
@@ -100,7 +100,7 @@ export async function scoreEpisodes(scorer: Scorer, episodes: StoreEpisode[], o:
   if (meta.anomaly) throw new DetectError(`the model is an anomaly detector (${meta.kind}); detect runs phase classifiers`);
   checkPolicy(o.policy, meta.classes);
   const options = featureOptionsFor(meta);
-  const featurizer = o.featurizer ?? nativeFeaturizer;
+  const featurizer = o.featurizer ?? (await loadFeaturizer("native"));
   const results = await featurizer.featurizeFiles(episodes.map((e) => e.abs), options, DEFAULT_INSPECT_OPTIONS, o.jobs);
   const out: ScoredEpisode[] = [];
   for (const [k, episode] of episodes.entries()) out.push(await scoreOne(scorer, episode, results[k], o));

@@ -241,3 +241,39 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
     throw error;
   }
 }
+
+/**
+ * A directory that appears whole or not at all: `fill` writes into a
+ * temporary sibling (`tempName`), every file in it is fsynced, then the
+ * directory, then it is renamed into place and the parent fsynced.
+ */
+export async function writeDirAtomic(path: string, tempName: string, fill: (dir: string) => Promise<void>): Promise<void> {
+  const parent = dirname(path);
+  const tmp = join(parent, tempName);
+  await fsp.mkdir(tmp);
+  try {
+    await fill(tmp);
+    for (const name of await fsp.readdir(tmp)) {
+      const h = await fsp.open(join(tmp, name), fsc.O_RDONLY);
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }
+    await fsyncDir(tmp);
+    await fsp.rename(tmp, path);
+  } catch (error) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+  await fsyncDir(parent);
+}
+
+/** Removes a directory so that it is whole or gone at every instant: renamed to `trashName` first (durably), then deleted. */
+export async function removeDirDurable(path: string, trashName: string): Promise<void> {
+  const trash = join(dirname(path), trashName);
+  await fsp.rename(path, trash);
+  await fsyncDir(dirname(path));
+  await fsp.rm(trash, { recursive: true, force: true });
+}

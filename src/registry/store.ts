@@ -18,7 +18,7 @@
 import { randomBytes } from "node:crypto";
 import { promises as fsp, constants as fsc } from "node:fs";
 import { basename, join } from "node:path";
-import { fsyncDir, writeFileAtomic, TEMP_MARK } from "../io/atomic.js";
+import { removeDirDurable, TEMP_MARK, writeDirAtomic, writeFileAtomic } from "../io/atomic.js";
 import { appendJsonLine, readJsonLines } from "./jsonl.js";
 import { withLock } from "./lock.js";
 import { DEFAULT_ALIAS, RegistryError, VERSION_FORMAT, type AliasFile, type AliasMove, type ModelView, type VersionManifest, type VersionView } from "./types.js";
@@ -222,16 +222,6 @@ export async function moveAlias(registry: string, name: string, move: Omit<Alias
   return m;
 }
 
-async function copyFsynced(src: string, dst: string): Promise<void> {
-  await fsp.copyFile(src, dst, fsc.COPYFILE_EXCL);
-  const h = await fsp.open(dst, fsc.O_RDWR);
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 export interface VersionFiles {
   /** Files copied in under their own base names. */
   copy: string[];
@@ -239,41 +229,20 @@ export interface VersionFiles {
   write: Record<string, string | Uint8Array>;
 }
 
-/** Assembles a version directory under a temp name and renames it into place. Call inside `writing`. */
+/** Assembles a version directory under a temp name and renames it into place (src/io/atomic.ts). Call inside `writing`. */
 export async function createVersion(registry: string, manifest: VersionManifest, files: VersionFiles): Promise<void> {
   const vdir = versionsDir(registry, manifest.name);
   await fsp.mkdir(vdir, { recursive: true });
-  const tmp = join(vdir, `${TMP_PREFIX}${manifest.id}-${process.pid}-${randomBytes(4).toString("hex")}`);
-  await fsp.mkdir(tmp);
-  for (const src of files.copy) await copyFsynced(src, join(tmp, basename(src)));
-  for (const [file, data] of Object.entries(files.write)) {
-    const h = await fsp.open(join(tmp, file), "wx");
-    try {
-      await h.writeFile(data);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  }
-  const h = await fsp.open(join(tmp, "version.json"), "wx");
-  try {
-    await h.writeFile(JSON.stringify(manifest, null, 2) + "\n");
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await fsyncDir(tmp);
-  await fsp.rename(tmp, join(vdir, manifest.id));
-  await fsyncDir(vdir);
+  await writeDirAtomic(join(vdir, manifest.id), `${TMP_PREFIX}${manifest.id}-${process.pid}-${randomBytes(4).toString("hex")}`, async (tmp) => {
+    for (const src of files.copy) await fsp.copyFile(src, join(tmp, basename(src)), fsc.COPYFILE_EXCL);
+    for (const [file, data] of Object.entries(files.write)) await fsp.writeFile(join(tmp, file), data, { flag: "wx" });
+    await fsp.writeFile(join(tmp, "version.json"), JSON.stringify(manifest, null, 2) + "\n", { flag: "wx" });
+  });
 }
 
 /** Deletes a version: renamed to a trash name first (whole or gone), then removed. Call inside `writing`. */
 export async function deleteVersion(registry: string, name: string, id: string): Promise<void> {
-  const vdir = versionsDir(registry, name);
-  const trash = join(vdir, `${TRASH_PREFIX}${id}-${randomBytes(4).toString("hex")}`);
-  await fsp.rename(join(vdir, id), trash);
-  await fsyncDir(vdir);
-  await fsp.rm(trash, { recursive: true, force: true });
+  await removeDirDurable(join(versionsDir(registry, name), id), `${TRASH_PREFIX}${id}-${randomBytes(4).toString("hex")}`);
 }
 
 /** Writes a file into an existing version (eval results), atomically. */

@@ -25,7 +25,7 @@ import { promises as fsp, constants as fsc, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { fsyncDir, tempPathFor } from "../io/atomic.js";
+import { commitTempFile, fsyncDir, tempPathFor } from "../io/atomic.js";
 import { realProc, scanProvesNoWriter, scanWriters, type ProcAccess, type WriterScan } from "../io/file-writers.js";
 import { splitLinePieces, toIndexRecord } from "./index-file.js";
 import { readRawLines, lineText } from "./lines.js";
@@ -339,13 +339,12 @@ export async function rewriteIndexDropping(indexPath: string, dropKeys: RowKey[]
         result.carriedBytes += size - copied;
         copied = size;
       }
-      await fsp.rename(tmp, indexPath);
+      await commitTempFile(tmp, indexPath);
     } catch (error) {
       await fsp.rm(tmp, { force: true });
       if (linked && (await sameInode(indexPath, prevPath))) await fsp.rm(prevPath, { force: true });
       throw error;
     }
-    await fsyncDir(dir);
     await finishSwap(old, st, indexPath, prevPath, copied, options, result);
   } finally {
     await old.close();
