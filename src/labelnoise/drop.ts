@@ -8,7 +8,7 @@ import { sha256OfFile } from "../io/hash.js";
 import { takeRows } from "../train/oof.js";
 import { TrainError } from "../train/types.js";
 import type { WindowSet } from "../train/windows.js";
-import type { LabelNoiseReport } from "./run.js";
+import type { LabelNoiseReport } from "./report.js";
 
 export interface NoiseDrop {
   report: string;

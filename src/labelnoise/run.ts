@@ -12,6 +12,9 @@ import { infinitiesToNaN } from "../train/standardise.js";
 import { TrainError, type Mode } from "../train/types.js";
 import { readSplitSides, scanWindows } from "../train/windows.js";
 import { confidentLearning } from "./confident.js";
+import type { GroupCount, LabelNoiseReport } from "./report.js";
+
+export type { FlaggedWindow, GroupCount, LabelNoiseReport } from "./report.js";
 
 export interface LabelNoiseOptions {
   features: string;
@@ -26,44 +29,6 @@ export interface LabelNoiseOptions {
 
 export const DEFAULT_LABEL_NOISE = { mode: "realistic" as Mode, folds: 5, rounds: 30, maxDepth: 4, seed: 0, threads: 1 };
 
-export interface FlaggedWindow {
-  episode_id: string;
-  window: number;
-  given_phase: string;
-  likely_phase: string;
-  self_confidence: number;
-}
-
-export interface GroupCount {
-  flagged: number;
-  total: number;
-}
-
-export interface LabelNoiseReport {
-  format: "cis490.label-noise/1";
-  features: string;
-  features_sha256: string;
-  split: string;
-  split_sha256: string;
-  mode: Mode;
-  folds: number;
-  rounds: number;
-  max_depth: number;
-  seed: number;
-  side: "train";
-  windows: number;
-  episodes: number;
-  classes: string[];
-  thresholds: Record<string, number | null>;
-  /** Rows: given phase; columns: confident phase. */
-  confident_joint: number[][];
-  /** Estimated share of training windows whose label is wrong (off-diagonal mass of the calibrated joint). */
-  estimated_noise_rate: number;
-  by_phase: Record<string, GroupCount>;
-  by_profile: Record<string, GroupCount>;
-  by_host: Record<string, GroupCount>;
-  flagged: FlaggedWindow[];
-}
 
 function tally(keys: readonly string[], flagged: Set<number>): Record<string, GroupCount> {
   const out: Record<string, GroupCount> = {};
