@@ -13,7 +13,7 @@ import { DEFAULT_FEATURE_OPTIONS, type EpisodeWindows, type Featurizer } from ".
 import { DEFAULT_INSPECT_OPTIONS, PROFILES } from "../../episode/report.js";
 import { PROFILE_CURVE_POINTS, type AttackProfileEvent } from "../events.js";
 
-/** Signature channel and the shape its curve is expected to take, per profile (episode-format.md, "Behaviour profiles"). */
+/** Signature channel and the shape its curve is expected to take, per profile (docs/data-contract.md, behaviour profiles). */
 export const SIGNATURES: Record<string, { channel: string; shape: string }> = {
   "cpu-saturate": { channel: "guest.cpu_user", shape: "sustained plateau" },
   "scan-and-dial": { channel: "netflow.syn_count", shape: "probe burst, then dial-home" },
