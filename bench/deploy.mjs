@@ -101,7 +101,7 @@ async function engineScorer(kind, sidecarPath, threads) {
   if (kind === "gbt") {
     const cols = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
     const est = GbtEstimator.fromModel({ ...sc.hyper_parameters, nthread: threads }, sc.seed, 6, readFileSync(weights, "utf8"), cols.length);
-    return { run: (i) => est.predictProba(Float32Array.from(cols, (c) => summary[i * FEATURE_NAMES.length + c]), 1, cols.length), close: async () => {} };
+    return { run: (i) => est.predictProba({ x: Float32Array.from(cols, (c) => summary[i * FEATURE_NAMES.length + c]), n: 1 }), close: async () => {} };
   }
   const seq = kind !== "mlp";
   const cols = seq ? inputChannels(sc) : sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
@@ -109,7 +109,7 @@ async function engineScorer(kind, sidecarPath, threads) {
   const est = await NeuralEstimator.restore(kind, sc.hyper_parameters, shape, 6, sc.seed, sc.standardisation, weights, { threads, device: "cpu" });
   return {
     run: (i) => {
-      if (!seq) return est.predictProba(Float32Array.from(cols, (c) => summary[i * FEATURE_NAMES.length + c]), null, 1);
+      if (!seq) return est.predictProba({ x: Float32Array.from(cols, (c) => summary[i * FEATURE_NAMES.length + c]), n: 1 });
       const x = new Float32Array(cols.length * T);
       const m = new Uint8Array(cols.length * T);
       cols.forEach((c, k) => {
@@ -117,7 +117,7 @@ async function engineScorer(kind, sidecarPath, threads) {
         x.set(X.subarray(from, from + T), k * T);
         m.set(M.subarray(from, from + T), k * T);
       });
-      return est.predictProba(x, m, 1);
+      return est.predictProba({ x, mask: m, n: 1 });
     },
     close: () => est.dispose(),
   };

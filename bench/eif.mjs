@@ -29,7 +29,7 @@ const repeat = Number(arg("repeat", "3"));
 const features = arg("features", null);
 
 const { eifFit, eifScore } = await import(join(root, "dist", "anomaly", "eif.js"));
-const { aucBootstrap } = await import(join(root, "dist", "eval", "auc.js"));
+const { aucBootstrap } = await import(join(root, "dist", "stats", "auc.js"));
 
 function gaussian(seed) {
   let s = seed >>> 0;

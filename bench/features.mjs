@@ -23,7 +23,7 @@ const cores = availableParallelism();
 
 const { dir: corpus, paths } = benchCorpus(episodes, arg("corpus"));
 
-const { loadFeaturizer } = await import(join(root, "dist", "features", "featurizer.js"));
+const { loadFeaturizer } = await import(join(root, "dist", "native", "backend.js"));
 const { DEFAULT_INSPECT_OPTIONS } = await import(join(root, "dist", "episode", "report.js"));
 const { FEATURE_NAMES: FEATURES } = await import(join(root, "dist", "features", "channels.js"));
 const native = await loadFeaturizer("native");

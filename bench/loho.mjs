@@ -5,7 +5,7 @@
 // and the plain-XGBoost baseline (bench/plain_xgb.py, Debian's
 // python3-xgboost, on the same realistic feature columns and windows) with
 // a paired episode-bootstrap difference (project minus plain,
-// src/eval/stats.ts pairedBootstrap). Prints one markdown table and writes
+// src/stats/bootstrap.ts pairedBootstrap). Prints one markdown table and writes
 // <out>/loho.json. Corpus-scale: a benchmark, not a test.
 //
 // node bench/loho.mjs [--features data/processed/features_window.parquet]
@@ -42,7 +42,7 @@ const { featureIndices } = await dist("features/channels.js");
 const { readFeatureSchema } = await dist("features/schema.js");
 const { loadCheckpoint } = await dist("train/checkpoint.js");
 const { argmaxRows } = await dist("train/loop.js");
-const { pairedBootstrap } = await dist("eval/stats.js");
+const { pairedBootstrap } = await dist("stats/bootstrap.js");
 
 const schema = await readFeatureSchema(join(dirname(features), "feature_schema.json"));
 let hosts = arg("hosts", null)?.split(",");

@@ -19,7 +19,7 @@ const unit = arg("unit", "episode");
 const repeat = Number(arg("repeat", "3"));
 const cores = availableParallelism();
 
-const { bootstrapF1 } = await import(join(root, "dist", "eval", "stats.js"));
+const { bootstrapF1 } = await import(join(root, "dist", "stats", "bootstrap.js"));
 
 // Synthetic evaluation: episodes of 1..17 windows (mean 9), one true class
 // per episode (weights 40/25/15/10/6/4 %), a per-episode "difficulty" so
