@@ -25,6 +25,7 @@ APT_PACKAGES=(
   chromium                     # the evaluation report's browser test (playwright-core drives it)
   python3-onnx                 # onnx.checker as a second reader of exported models (tests only)
   python3-xgboost              # benchmark column only (bench/plain_xgb.py); the toolkit never runs Python
+  python3-sklearn              # benchmark column only (bench/eif_sklearn.py; fixtures/make_sklearn_*.py)
 )
 # For the tests only: numpy reads our .npz tensor shards back (tests/npz.test.ts,
 # tests/features-run.test.ts). The toolkit itself never runs Python.

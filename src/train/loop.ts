@@ -150,6 +150,41 @@ export async function runTrainingLoop(model: StepModel, train: LoopData | Chunke
   return runInMemoryLoop(model, train, val, o);
 }
 
+/**
+ * What both loops do after each epoch: record it, keep the best-on-validation
+ * weights, and decide whether to stop (patience, then the time limit).
+ */
+class EpochTracker {
+  readonly history: EpochRecord[] = [];
+  best = { epoch: 0, val_macro_f1: Number.NEGATIVE_INFINITY };
+  stopped: LoopResult["stopped"] = "max-epochs";
+
+  constructor(
+    private readonly o: LoopOptions,
+    private readonly started: number,
+  ) {}
+
+  /** True when training should stop after this epoch. */
+  async end(model: StepModel, record: EpochRecord): Promise<boolean> {
+    const { o } = this;
+    this.history.push(record);
+    if (record.val_macro_f1 > this.best.val_macro_f1 || this.best.epoch === 0) {
+      this.best = { epoch: record.epoch, val_macro_f1: record.val_macro_f1 };
+      await model.save(o.bestPath);
+    }
+    o.onEpoch?.(record, this.best);
+    if (o.patience > 0 && record.epoch - this.best.epoch >= o.patience) {
+      this.stopped = "early-stopping";
+      return true;
+    }
+    if (o.maxMinutes > 0 && (Date.now() - this.started) / 60000 >= o.maxMinutes && record.epoch < o.epochs) {
+      this.stopped = "max-minutes";
+      return true;
+    }
+    return false;
+  }
+}
+
 async function runInMemoryLoop(model: StepModel, train: LoopData, val: LoopData, o: LoopOptions): Promise<LoopResult> {
   const started = Date.now();
   const steps = stepsPerEpoch(train.n, o.batchSize);
@@ -158,9 +193,7 @@ async function runInMemoryLoop(model: StepModel, train: LoopData, val: LoopData,
   const order = new Int32Array(train.n);
   const bx = new Float32Array(o.batchSize * train.rowLen);
   const bm = train.mask ? new Uint8Array(o.batchSize * train.rowLen) : null;
-  const history: EpochRecord[] = [];
-  let best = { epoch: 0, val_macro_f1: Number.NEGATIVE_INFINITY };
-  let stopped: LoopResult["stopped"] = "max-epochs";
+  const tracker = new EpochTracker(o, started);
   let skipped = 0;
   let globalStep = 0;
 
@@ -206,22 +239,9 @@ async function runInMemoryLoop(model: StepModel, train: LoopData, val: LoopData,
       lr,
       seconds: (Date.now() - epochStart) / 1000,
     };
-    history.push(record);
-    if (f1 > best.val_macro_f1 || best.epoch === 0) {
-      best = { epoch, val_macro_f1: f1 };
-      await model.save(o.bestPath);
-    }
-    o.onEpoch?.(record, best);
-    if (o.patience > 0 && epoch - best.epoch >= o.patience) {
-      stopped = "early-stopping";
-      break;
-    }
-    if (o.maxMinutes > 0 && (Date.now() - started) / 60000 >= o.maxMinutes && epoch < o.epochs) {
-      stopped = "max-minutes";
-      break;
-    }
+    if (await tracker.end(model, record)) break;
   }
-  return { history, best, stopped, skipped_steps: skipped, seconds: (Date.now() - started) / 1000 };
+  return { history: tracker.history, best: tracker.best, stopped: tracker.stopped, skipped_steps: skipped, seconds: (Date.now() - started) / 1000 };
 }
 
 /**
@@ -243,9 +263,7 @@ async function runChunkedLoop(model: StepModel, train: ChunkedData, val: Chunked
   const bufY = new Int32Array(cap);
   const bx = new Float32Array(o.batchSize * rowLen);
   const bm = new Uint8Array(o.batchSize * rowLen);
-  const history: EpochRecord[] = [];
-  let best = { epoch: 0, val_macro_f1: Number.NEGATIVE_INFINITY };
-  let stopped: LoopResult["stopped"] = "max-epochs";
+  const tracker = new EpochTracker(o, started);
   let skipped = 0;
   let globalStep = 0;
   const wait = { seconds: 0 };
@@ -312,20 +330,7 @@ async function runChunkedLoop(model: StepModel, train: ChunkedData, val: Chunked
     const { y, pred } = await predictChunked(model, val, o.nClasses, wait);
     const f1 = macroF1(y, pred);
     const record: EpochRecord = { epoch, train_loss: lossSteps > 0 ? lossSum / lossSteps : Number.NaN, val_macro_f1: f1, lr, seconds: (Date.now() - epochStart) / 1000 };
-    history.push(record);
-    if (f1 > best.val_macro_f1 || best.epoch === 0) {
-      best = { epoch, val_macro_f1: f1 };
-      await model.save(o.bestPath);
-    }
-    o.onEpoch?.(record, best);
-    if (o.patience > 0 && epoch - best.epoch >= o.patience) {
-      stopped = "early-stopping";
-      break;
-    }
-    if (o.maxMinutes > 0 && (Date.now() - started) / 60000 >= o.maxMinutes && epoch < o.epochs) {
-      stopped = "max-minutes";
-      break;
-    }
+    if (await tracker.end(model, record)) break;
   }
   const io = {
     wait_seconds: wait.seconds,
@@ -334,5 +339,5 @@ async function runChunkedLoop(model: StepModel, train: ChunkedData, val: Chunked
     bytes_read: train.io.bytes + val.io.bytes,
     read_seconds: train.io.seconds + val.io.seconds,
   };
-  return { history, best, stopped, skipped_steps: skipped, seconds: (Date.now() - started) / 1000, io };
+  return { history: tracker.history, best: tracker.best, stopped: tracker.stopped, skipped_steps: skipped, seconds: (Date.now() - started) / 1000, io };
 }
