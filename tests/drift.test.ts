@@ -11,20 +11,11 @@ import { buildDigest, decodeDigest, encodeDigestBinary } from "../src/drift/dige
 import { DEFAULT_DRIFT, designEffect, groupDrift } from "../src/drift/report.js";
 import { ksAgainstQuantiles, ksPValue, psiAgainstQuantiles, rocAuc } from "../src/drift/tests.js";
 import { runCli } from "./helpers/cli.js";
+import { rng } from "./helpers/hostile.js";
 
 const root = mkdtempSync(join(tmpdir(), "cis490-drift-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Episodes of m windows, unit variance, within-episode correlation icc; features < shifted get +shift. */
 function clustered(seed: number, episodes: number, m: number, width: number, icc: number, shifted = 0, shift = 0) {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listModels, promote, registerCheckpoint } from "../src/registry/api.js";
 import { trainModel } from "../src/train/run.js";
 import { makeToy, quick } from "./helpers/train-toy.js";
+import { rng as mulberry32 } from "./helpers/hostile.js";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BUILD = join(ROOT, ".cache", `registry-tests-dist-${process.pid}`);
@@ -39,16 +40,6 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -16,6 +16,7 @@ import { streamTensorRows } from "../../src/train/tensors.js";
 import { isSequenceKind, type CheckpointSidecar } from "../../src/train/types.js";
 import { readFeatureRows, type WindowSet } from "../../src/train/windows.js";
 import type { WindowBatch } from "../../src/deploy/session.js";
+import { rng } from "./hostile.js";
 
 export interface Inputs {
   n: number;
@@ -24,16 +25,6 @@ export interface Inputs {
   mask?: Uint8Array;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Full-layout inputs for `windows`, read from the toy's files, then roughened. */
 export async function readInputs(sc: CheckpointSidecar, features: string, tensors: string, windows: WindowSet, seed = 7): Promise<Inputs> {
