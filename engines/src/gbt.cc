@@ -303,7 +303,7 @@ std::string ModelArg(Napi::Env env, const Napi::Value& v, const char* what) {
   return s;
 }
 
-// predictGbt(modelJson, x, nRows, nCols, {nthread?, iterationEnd?}) -> Promise<Float32Array [nRows, numClass]>
+// predictGbt(modelJson, x, nRows, nCols, {nthread?, iterationEnd?, outputMargin?}) -> Promise<Float32Array [nRows, numClass]>
 Napi::Value PredictGbt(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto json = std::make_shared<std::string>(ModelArg(env, info[0], "predictGbt"));
@@ -316,16 +316,21 @@ Napi::Value PredictGbt(const Napi::CallbackInfo& info) {
   }
   int nthread = 0;
   int64_t iter_end = 0;  // 0 = every round in the model
+  bool margin = false;   // true: the raw per-class scores before softmax (XGBoost's output_margin)
   if (info[4].IsObject()) {
     auto opts = info[4].As<Napi::Object>();
     if (!opts.Get("nthread").IsUndefined()) nthread = (int)IntArg(env, opts.Get("nthread"), "nthread", 0, 4096);
     if (!opts.Get("iterationEnd").IsUndefined()) iter_end = IntArg(env, opts.Get("iterationEnd"), "iterationEnd", 0, 1 << 20);
+    if (!opts.Get("outputMargin").IsUndefined()) {
+      if (!opts.Get("outputMargin").IsBoolean()) ThrowType(env, "predictGbt: outputMargin must be a boolean");
+      margin = opts.Get("outputMargin").As<Napi::Boolean>().Value();
+    }
   }
   const float* x = xa.Data();  // read in place; the worker keeps the array alive
   auto out = std::make_shared<std::vector<float>>();
   auto* w = new PromiseWorker(
       env,
-      [json, x, rows, cols, nthread, iter_end, out]() {
+      [json, x, rows, cols, nthread, iter_end, margin, out]() {
         Booster b;
         LoadBooster(b, *json, nthread);
         bst_ulong nf = 0;
@@ -337,7 +342,7 @@ Napi::Value PredictGbt(const Napi::CallbackInfo& info) {
         DMatrix d;
         Check(XGDMatrixCreateFromMat_omp(x, rows, cols, std::numeric_limits<float>::quiet_NaN(), &d.h, nthread),
               "creating DMatrix");
-        std::string cfg = "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": " +
+        std::string cfg = "{\"type\": " + std::string(margin ? "1" : "0") + ", \"training\": false, \"iteration_begin\": 0, \"iteration_end\": " +
                           std::to_string(iter_end) + ", \"strict_shape\": true}";
         const bst_ulong* shape = nullptr;
         bst_ulong dim = 0;

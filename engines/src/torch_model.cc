@@ -210,6 +210,40 @@ std::shared_ptr<NetImpl> MakeNet(const Config& c) {
   throw std::invalid_argument("unknown model kind " + c.kind);
 }
 
+// The penultimate layer: the input of each net's final Linear head, [B, d],
+// from the same (x, m) as forward. Kept beside the architectures rather than
+// inside them (it repeats each forward up to its head); the engines test
+// checks that the head applied to this reproduces predictProba, so the two
+// cannot drift apart unnoticed. Dropout before a head is the identity in
+// eval mode, which is the only mode this is called in.
+torch::Tensor PenultimateOf(NetImpl& net, const torch::Tensor& x, const torch::Tensor& m) {
+  if (auto* mlp = dynamic_cast<MlpImpl*>(&net)) {
+    // Every module of the body but the last (the head).
+    auto h = x;
+    auto it = mlp->body->begin();
+    for (size_t i = 0; i + 1 < mlp->body->size(); i++, ++it) h = it->forward(h);
+    return h;
+  }
+  if (auto* cnn = dynamic_cast<CnnImpl*>(&net)) return cnn->body->forward(torch::cat({x, m}, 1)).mean(2);
+  if (auto* rnn = dynamic_cast<RnnImpl*>(&net)) {
+    auto in = torch::cat({x, m}, 1).transpose(1, 2).contiguous();
+    torch::Tensor h_n;
+    if (rnn->is_lstm) h_n = std::get<0>(std::get<1>(rnn->lstm->forward(in)));
+    else h_n = std::get<1>(rnn->gru->forward(in));
+    return rnn->drop->forward(h_n[-1]);
+  }
+  if (auto* tr = dynamic_cast<TransformerImpl*>(&net)) {
+    auto in = torch::cat({x, m}, 1).permute({2, 0, 1});
+    auto h = tr->proj->forward(in) + tr->pos;
+    auto valid = m.amax(1) > 0.5;
+    valid = valid.logical_or(valid.any(1, /*keepdim=*/true).logical_not());
+    h = tr->enc->forward(h, /*src_mask=*/{}, /*src_key_padding_mask=*/valid.logical_not());
+    auto w = valid.to(h.scalar_type()).transpose(0, 1).unsqueeze(2);
+    return tr->drop->forward((h * w).sum(0) / w.sum(0).clamp_min(1.0));
+  }
+  throw std::invalid_argument("embed: this architecture has no penultimate layer defined");
+}
+
 // libtorch's c10::Error::what() carries a C++ backtrace; JS users want the message.
 template <typename Fn>
 void TorchGuard(Fn&& fn) {
@@ -242,6 +276,7 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
                        {
                            InstanceMethod<&TorchModel::TrainStep>("trainStep"),
                            InstanceMethod<&TorchModel::PredictProba>("predictProba"),
+                           InstanceMethod<&TorchModel::Embed>("embed"),
                            InstanceMethod<&TorchModel::Save>("save"),
                            InstanceMethod<&TorchModel::Load>("load"),
                            InstanceMethod<&TorchModel::ParameterBytes>("parameterBytes"),
@@ -489,6 +524,45 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
               auto [xt, mt] = ToTensors(x + s * per, m ? m + s * per : nullptr, n);
               auto p = torch::softmax(net_->forward(xt, mt), 1).to(torch::kCPU).contiguous();
               std::memcpy(out->data() + s * cfg_.n_classes, p.data_ptr<float>(), n * cfg_.n_classes * sizeof(float));
+            }
+          });
+        },
+        [out](Napi::Env env) -> Napi::Value { return NewFloat32(env, *out); });
+    w->Keep(Value());
+    w->Keep(info[0].As<Napi::Object>());
+    if (m) w->Keep(info[1].As<Napi::Object>());
+    return w->Run();
+  }
+
+  // embed(x, mask|null) -> Promise<Float32Array [B, d]>: the penultimate
+  // layer (PenultimateOf) in eval mode; same inputs and in-place reading as
+  // predictProba. d is the width of the head's input (config.hidden).
+  Napi::Value Embed(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    const int64_t b = CheckInputs(env, info[0], info[1], "embed");
+    const float* x = info[0].As<Napi::Float32Array>().Data();
+    const uint8_t* m = (info[1].IsNull() || info[1].IsUndefined()) ? nullptr : info[1].As<Napi::Uint8Array>().Data();
+    auto out = std::make_shared<std::vector<float>>();
+    auto* w = new PromiseWorker(
+        env,
+        [this, x, m, b, out]() {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!net_) throw std::runtime_error("TorchModel: model was disposed");
+          const int64_t per = cfg_.sample_size();
+          CheckFinite(x, static_cast<size_t>(b * per), per);
+          TorchGuard([&] {
+            SetThreads(cfg_.threads);
+            torch::NoGradGuard no_grad;
+            net_->eval();
+            const int64_t chunk = 512;
+            for (int64_t s = 0; s < b; s += chunk) {
+              int64_t n = std::min(chunk, b - s);
+              auto [xt, mt] = ToTensors(x + s * per, m ? m + s * per : nullptr, n);
+              auto e = PenultimateOf(*net_, xt, mt).to(torch::kCPU).to(torch::kFloat32).contiguous();
+              const int64_t d = e.size(1);
+              if (s == 0) out->resize(static_cast<size_t>(b * d));
+              std::memcpy(out->data() + s * d, e.data_ptr<float>(), n * d * sizeof(float));
             }
           });
         },

@@ -65,6 +65,20 @@ export class TorchModel {
     return this.enqueue(() => this.native.predictProba(x, mask));
   }
 
+  /**
+   * The penultimate layer's activations [B, embeddingWidth] row-major (the
+   * input of the net's final Linear head), in eval mode; same inputs and
+   * in-place reading as predictProba.
+   */
+  embed(x: Float32Array, mask: Uint8Array | null): Promise<Float32Array> {
+    return this.enqueue(() => this.native.embed(x, mask));
+  }
+
+  /** Width of embed()'s rows: every architecture's head reads `hidden` values. */
+  get embeddingWidth(): number {
+    return this.config.hidden;
+  }
+
   /** Weights, optimizer state and step count; written to a temp name and renamed. */
   save(path: string): Promise<void> {
     // The engine writes a temporary sibling; src/io/atomic.ts makes it durable and renames it.

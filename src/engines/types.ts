@@ -105,6 +105,8 @@ export interface GbtPredictOptions {
   nthread?: number;
   /** Use rounds [0, iterationEnd) only; 0 or absent = the whole model. */
   iterationEnd?: number;
+  /** The per-class margins (raw scores before the softmax, XGBoost's output_margin) instead of probabilities. */
+  outputMargin?: boolean;
 }
 
 export interface GbtModelInfo {
@@ -139,6 +141,8 @@ export interface EnginesInfo {
 export interface NativeTorchModel {
   trainStep(x: Float32Array, mask: Uint8Array | null, y: Labels, classWeights: Float32Array, lr: number, clipNorm: number): Promise<TrainStepResult>;
   predictProba(x: Float32Array, mask: Uint8Array | null): Promise<Float32Array>;
+  /** The penultimate layer (the input of the final Linear head), [B, hidden] row-major, eval mode. */
+  embed(x: Float32Array, mask: Uint8Array | null): Promise<Float32Array>;
   save(path: string): Promise<void>;
   load(path: string): Promise<void>;
   parameterBytes(): Buffer;

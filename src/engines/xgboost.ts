@@ -15,7 +15,7 @@ export function trainGbt(options: GbtTrainOptions): Promise<GbtTrainResult> {
   return Promise.resolve().then(() => loadEngines().trainGbt(options));
 }
 
-/** Class probabilities [nRows, numClass] row-major. x is read in place: do not modify it until the Promise settles. */
+/** Class probabilities [nRows, numClass] row-major (or with `outputMargin` the per-class margins before the softmax). x is read in place: do not modify it until the Promise settles. */
 export function predictGbt(modelJson: string, x: Float32Array, nRows: number, nCols: number, options: GbtPredictOptions = {}): Promise<Float32Array> {
   return Promise.resolve().then(() => loadEngines().predictGbt(modelJson, x, nRows, nCols, options));
 }

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EpisodeWindows } from "../features/types.js";
-import type { NativeEngines } from "../engines/types.js";
+import type { NativeEngines, NativeTorchModel } from "../engines/types.js";
 
 /** cis490.node, as crates/cis490-node/src/lib.rs registers it. JSON crosses as strings; bulk data as typed arrays. */
 export interface Cis490Addon {
@@ -39,6 +39,9 @@ export const CIS490_EXPORTS = ["version", "buildInfo", "inspectBuffer", "inspect
 export type EnginesAddon = NativeEngines;
 
 export const ENGINES_EXPORTS = ["TorchModel", "trainGbt", "predictGbt", "gbtModelInfo", "info"] as const satisfies readonly (keyof EnginesAddon)[];
+
+/** Methods of engines.node's TorchModel class (NativeTorchModel); the test checks each is on its prototype. */
+export const TORCH_MODEL_METHODS = ["trainStep", "predictProba", "embed", "save", "load", "parameterBytes", "namedTensors", "dispose"] as const satisfies readonly (keyof NativeTorchModel)[];
 
 /** The package root: the nearest ancestor with a package.json (from src/ under vitest and dist/ after tsc alike). */
 export function packageRoot(): string {
