@@ -57,7 +57,7 @@ export function fitPcaWith(x: Float32Array, n: number, d: number, k: number, met
   const explained: number[] = [];
   const rand = mulberry32(START_SEED);
   for (let c = 0; c < k; c++) {
-    let v = Float64Array.from({ length: d }, () => rand() - 0.5);
+    let v: Float64Array = Float64Array.from({ length: d }, () => rand() - 0.5);
     orthogonalise(v, components);
     let norm = normalise(v);
     let variance = 0;

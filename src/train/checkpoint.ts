@@ -13,6 +13,8 @@ import { CHANNELS, channelMask, featureMask, N_CHANNELS, N_FEATURES } from "../f
 import { parquetRowGroups } from "../io/parquet.js";
 import { SCHEMA_HASH_KEY } from "../features/shards.js";
 import { sha256OfFile } from "../io/hash.js";
+import { embeddingBlockProblem, type EmbeddingBlock } from "./embedding.js";
+import type { WindowBatch } from "./estimator.js";
 import { GbtEstimator, type GbtHyperParameters } from "./gbt.js";
 import { MiniRocketEstimator, type MiniRocketHyperParameters, type MiniRocketState } from "./minirocket.js";
 import { NeuralEstimator, type InputShape, type NeuralHyperParameters, type RuntimeOptions } from "./neural.js";
@@ -75,6 +77,11 @@ export interface TrainedModel {
   predictArrays(input: WindowArrays): Promise<Float32Array>;
   /** Learned parameters: weights and buffers of a neural net, tree nodes of a GBT. */
   readonly parameters: number;
+  /** The sidecar's embedding block when usable, else null and `embeddingProblem` says why. */
+  readonly embedding: EmbeddingBlock | null;
+  readonly embeddingProblem: string | null;
+  /** What the estimator's embed() returns for windows in memory (layout as predictArrays): [n, width] row-major. */
+  embedArrays(input: WindowArrays): Promise<Float32Array>;
 }
 
 /** Tree nodes of an XGBoost JSON model (its size as a count of learned parameters). */
@@ -213,6 +220,20 @@ export async function loadCheckpoint(
   const channels = inputChannels(sc);
   const tensorLen = Number((sc.feature_schema as { tensor_len?: number }).tensor_len);
   const nChannelsInFile = sc.channel_mask.length;
+  const embeddingProblem = embeddingBlockProblem(sc.embedding);
+  const embeddingInfo = { embedding: embeddingProblem === null ? sc.embedding! : null, embeddingProblem };
+  // Windows in the featurizer's layout -> this model's inputs (its features, or its channels), masks applied.
+  const batchOf = (input: WindowArrays): WindowBatch => {
+    if (!isSequenceKind(sc.kind)) {
+      const x = pickFeatures(input.summary, input.n, sc.feature_mask);
+      if (sc.kind === "gbt") infinitiesToNaN(x);
+      return { x, n: input.n };
+    }
+    if (!input.x || !input.mask) throw new TrainError(`the ${sc.kind} model reads window tensors: featurise with tensors on`);
+    const x = pickChannels(input.x, input.n, channels, nChannelsInFile, tensorLen) as Float32Array;
+    const mask = pickChannels(input.mask, input.n, channels, nChannelsInFile, tensorLen) as Uint8Array;
+    return { x, mask, n: input.n };
+  };
 
   const checkHash = async (featuresPath: string): Promise<void> => {
     let meta: Record<string, string>;
@@ -237,6 +258,8 @@ export async function loadCheckpoint(
     const est = GbtEstimator.fromModel(hp as unknown as GbtHyperParameters, sc.seed, nClasses, json, features.length);
     return {
       sidecar: sc,
+      ...embeddingInfo,
+      embedArrays: (input) => (input.n === 0 ? Promise.resolve(new Float32Array(0)) : est.embed(batchOf(input))),
       parameters: gbtNodes(json),
       async predictProba(featuresPath, _tensorsDir, windows) {
         await checkHash(featuresPath);
@@ -246,12 +269,7 @@ export async function loadCheckpoint(
         infinitiesToNaN(x);
         return est.predictProba({ x, n });
       },
-      async predictArrays(input) {
-        if (input.n === 0) return new Float32Array(0);
-        const x = pickFeatures(input.summary, input.n, sc.feature_mask);
-        infinitiesToNaN(x);
-        return est.predictProba({ x, n: input.n });
-      },
+      predictArrays: (input) => (input.n === 0 ? Promise.resolve(new Float32Array(0)) : est.predictProba(batchOf(input))),
     };
   }
 
@@ -266,15 +284,11 @@ export async function loadCheckpoint(
     const head = est.state!.head;
     return {
       sidecar: sc,
+      ...embeddingInfo,
+      embedArrays: async (input) => (input.n === 0 ? new Float32Array(0) : est.embed(batchOf(input))),
       // The head's weights and biases (the transform's kernels are fixed, its biases fitted).
       parameters: head.weights.length + head.bias.length,
-      async predictArrays(input) {
-        if (input.n === 0) return new Float32Array(0);
-        if (!input.x || !input.mask) throw new TrainError("the minirocket model reads window tensors: featurise with tensors on");
-        const x = pickChannels(input.x, input.n, channels, nChannelsInFile, tensorLen) as Float32Array;
-        const mask = pickChannels(input.mask, input.n, channels, nChannelsInFile, tensorLen) as Uint8Array;
-        return est.predictProba({ x, mask, n: input.n });
-      },
+      predictArrays: async (input) => (input.n === 0 ? new Float32Array(0) : est.predictProba(batchOf(input))),
       async predictProba(featuresPath, tensorsDir, windows) {
         await checkHash(featuresPath);
         const n = windows.episode_id.length;
@@ -303,6 +317,8 @@ export async function loadCheckpoint(
   return {
     sidecar: sc,
     parameters: est.model?.numParameters ?? 0,
+    ...embeddingInfo,
+    embedArrays: async (input) => (input.n === 0 ? new Float32Array(0) : est.embed(batchOf(input))),
     async predictProba(featuresPath, tensorsDir, windows) {
       await checkHash(featuresPath);
       const n = windows.episode_id.length;
@@ -319,14 +335,7 @@ export async function loadCheckpoint(
       });
       return out;
     },
-    async predictArrays(input) {
-      if (input.n === 0) return new Float32Array(0);
-      if (!isSequenceKind(sc.kind)) return est.predictProba({ x: pickFeatures(input.summary, input.n, sc.feature_mask), n: input.n });
-      if (!input.x || !input.mask) throw new TrainError(`the ${sc.kind} model reads window tensors: featurise with tensors on`);
-      const x = pickChannels(input.x, input.n, channels, nChannelsInFile, tensorLen) as Float32Array;
-      const mask = pickChannels(input.mask, input.n, channels, nChannelsInFile, tensorLen) as Uint8Array;
-      return est.predictProba({ x, mask, n: input.n });
-    },
+    predictArrays: async (input) => (input.n === 0 ? new Float32Array(0) : est.predictProba(batchOf(input))),
   };
 }
 

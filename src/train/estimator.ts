@@ -23,6 +23,24 @@ export interface Estimator<Data, FitOptions, FitResult> {
   predictProba(batch: WindowBatch): Promise<Float32Array>;
 }
 
+/**
+ * What an estimator's embed() returns: the representation its classifier
+ * head reads (docs/embedding.md). "penultimate": a neural net's last hidden
+ * layer (the input of its final Linear); "margin": GBT's per-class margins
+ * (XGBoost's output_margin, before the softmax); "ppv": MiniRocket's
+ * standardised PPV features (the input of its logistic head).
+ */
+export type EmbeddingLayer = "penultimate" | "margin" | "ppv";
+
+/** An estimator that can show the representation it classifies from; uses fitted state only. */
+export interface Embedder {
+  readonly embeddingLayer: EmbeddingLayer;
+  /** Width of each embed() row. */
+  readonly embeddingWidth: number;
+  /** Row-major [n, embeddingWidth]. */
+  embed(batch: WindowBatch): Promise<Float32Array>;
+}
+
 export class NotFittedError extends CliError {
   constructor(what: string) {
     super(`${what} is not fitted: call fit() (or restore a checkpoint) first`);

@@ -6,7 +6,7 @@
 import { gbtModelInfo, predictGbt, trainGbt } from "../engines/index.js";
 import { argmaxRows, macroF1 } from "./loop.js";
 import type { EpochRecord } from "./types.js";
-import { NotFittedError, type Estimator, type WindowBatch } from "./estimator.js";
+import { NotFittedError, type Embedder, type Estimator, type WindowBatch } from "./estimator.js";
 
 export interface GbtHyperParameters {
   /** Boosting rounds at most (each adds one tree per class). */
@@ -69,7 +69,9 @@ export interface GbtFitResult {
   seconds: number;
 }
 
-export class GbtEstimator implements Estimator<Matrix, GbtFitOptions, GbtFitResult> {
+export class GbtEstimator implements Estimator<Matrix, GbtFitOptions, GbtFitResult>, Embedder {
+  readonly embeddingLayer = "margin" as const;
+
   /** XGBoost JSON, cut to the best round; null until fit. */
   modelJson: string | null = null;
 
@@ -163,5 +165,16 @@ export class GbtEstimator implements Estimator<Matrix, GbtFitOptions, GbtFitResu
   async predictProba(batch: WindowBatch): Promise<Float32Array> {
     if (this.modelJson === null) throw new NotFittedError("GbtEstimator");
     return predictGbt(this.modelJson, batch.x, batch.n, batch.n === 0 ? 0 : batch.x.length / batch.n, { nthread: this.params.nthread });
+  }
+
+  get embeddingWidth(): number {
+    return this.nClasses;
+  }
+
+  /** Per-class margins [n, classes] (the trees' summed scores before the softmax). */
+  async embed(batch: WindowBatch): Promise<Float32Array> {
+    if (this.modelJson === null) throw new NotFittedError("GbtEstimator");
+    if (batch.n === 0) return new Float32Array(0);
+    return predictGbt(this.modelJson, batch.x, batch.n, batch.x.length / batch.n, { nthread: this.params.nthread, outputMargin: true });
   }
 }

@@ -10,7 +10,7 @@ import { loadCis490Addon } from "../native/addon.js";
 import { Mulberry32, type MiniRocketModel } from "../reference/minirocket.js";
 import { argmaxRows, macroF1 } from "./loop.js";
 import type { EpochRecord } from "./types.js";
-import { NotFittedError, type Estimator, type WindowBatch } from "./estimator.js";
+import { NotFittedError, type Embedder, type Estimator, type WindowBatch } from "./estimator.js";
 
 export interface MiniRocketHyperParameters {
   /** Transform features wanted (rounded down to a multiple of 84); the paper's 10,000. */
@@ -67,7 +67,9 @@ export interface MiniRocketFitResult {
 
 const TRANSFORM_CHUNK = 2048;
 
-export class MiniRocketEstimator implements Estimator<SequenceData, MiniRocketFitOptions, MiniRocketFitResult> {
+export class MiniRocketEstimator implements Estimator<SequenceData, MiniRocketFitOptions, MiniRocketFitResult>, Embedder {
+  readonly embeddingLayer = "ppv" as const;
+
   state: MiniRocketState | null = null;
   private transformJson: string | null = null;
 
@@ -227,6 +229,21 @@ export class MiniRocketEstimator implements Estimator<SequenceData, MiniRocketFi
     const f = await MiniRocketEstimator.transform(this.transformJson, h.n_features, this.shape.channels * this.shape.steps, x, mask, n, this.params.threads);
     standardiseInPlace(f, n, h.n_features, h.mean, h.std);
     return headProba(f, n, h.n_features, h.n_classes, h.weights, h.bias);
+  }
+
+  get embeddingWidth(): number {
+    if (!this.state) throw new NotFittedError("MiniRocketEstimator");
+    return this.state.head.n_features;
+  }
+
+  /** The head's input: PPV features standardised with the head's statistics, [n, n_features]. */
+  async embed({ x, mask, n }: WindowBatch): Promise<Float32Array> {
+    if (!this.state || !this.transformJson) throw new NotFittedError("MiniRocketEstimator");
+    if (!mask) throw new Error("MiniRocketEstimator: tensors need their mask");
+    const h = this.state.head;
+    const f = await MiniRocketEstimator.transform(this.transformJson, h.n_features, this.shape.channels * this.shape.steps, x, mask, n, this.params.threads);
+    standardiseInPlace(f, n, h.n_features, h.mean, h.std);
+    return f;
   }
 }
 

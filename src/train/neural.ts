@@ -10,7 +10,7 @@ import { DEFAULT_SHUFFLE_BUFFER, runTrainingLoop, predictRows, type LoopData, ty
 import type { PreparedSequenceData } from "./sequence-data.js";
 import { Standardiser, type InputTransform, type StandardisationStats } from "./standardise.js";
 import type { EpochRecord } from "./types.js";
-import { NotFittedError, type Estimator, type WindowBatch } from "./estimator.js";
+import { NotFittedError, type Embedder, type Estimator, type WindowBatch } from "./estimator.js";
 
 export interface NeuralHyperParameters {
   epochs: number;
@@ -92,9 +92,13 @@ export interface NeuralFitOptions extends Pick<Parameters<typeof runTrainingLoop
   bestPath: string;
 }
 
+const EMBED_CHUNK = 1024;
+
 export type NeuralFitResult = LoopResult & { all_missing_inputs: number[] };
 
-export class NeuralEstimator implements Estimator<NeuralData, NeuralFitOptions, NeuralFitResult> {
+export class NeuralEstimator implements Estimator<NeuralData, NeuralFitOptions, NeuralFitResult>, Embedder {
+  readonly embeddingLayer = "penultimate" as const;
+
   model: TorchModel | null = null;
   scaler: Standardiser | null = null;
   private stepModel: StepModel | null = null;
@@ -228,6 +232,29 @@ export class NeuralEstimator implements Estimator<NeuralData, NeuralFitOptions, 
     const ms = mask ? mask.slice() : null;
     this.scaler.apply(xs, ms, this.steps);
     return predictRows(this.stepModel, { n, rowLen: this.rowLen, x: xs, mask: ms }, this.nClasses);
+  }
+
+  /** The net's last hidden layer (its head's input): hp.hidden values per window. */
+  get embeddingWidth(): number {
+    return this.hp.hidden;
+  }
+
+  /** Penultimate-layer activations [n, hidden] for raw (unscaled) rows; x and mask are not modified. */
+  async embed({ x, mask = null, n }: WindowBatch): Promise<Float32Array> {
+    const model = this.model;
+    if (!model || !this.scaler) throw new NotFittedError(`NeuralEstimator (${this.kind})`);
+    if (x.length !== n * this.rowLen) throw new Error(`${x.length} values for ${n} rows of ${this.rowLen}`);
+    const xs = x.slice();
+    const ms = mask ? mask.slice() : null;
+    this.scaler.apply(xs, ms, this.steps);
+    const d = this.embeddingWidth;
+    const out = new Float32Array(n * d);
+    const len = this.rowLen;
+    for (let s = 0; s < n; s += EMBED_CHUNK) {
+      const e = Math.min(n, s + EMBED_CHUNK);
+      out.set(await model.embed(xs.subarray(s * len, e * len), ms ? ms.subarray(s * len, e * len) : null), s * d);
+    }
+    return out;
   }
 
   async dispose(): Promise<void> {

@@ -21,6 +21,7 @@ import { sha256OfFile } from "../io/hash.js";
 import { summaryPathFor } from "../split/run.js";
 import { dropWindows, readNoiseDrop } from "../labelnoise/drop.js";
 import { checkpointBaseName } from "./checkpoint.js";
+import { embeddingSampleSize, pickRows, sampleRows, tryFitEmbeddingBlock, type EmbeddingBlock } from "./embedding.js";
 import { DEFAULT_GBT, GbtEstimator, type GbtHyperParameters } from "./gbt.js";
 import type { LoopOptions } from "./loop.js";
 import { DEFAULT_MINIROCKET, MiniRocketEstimator, type MiniRocketHyperParameters } from "./minirocket.js";
@@ -272,6 +273,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   let gbtInfo: TrainingInfo["gbt"];
   let tensorIo: TrainingInfo["tensor_io"];
   let rocketInfo: TrainingInfo["minirocket"];
+  // A seeded sample of training windows, embedded by the fitted model, gives the dashboard's PCA (docs/embedding.md).
+  let embedding: EmbeddingBlock | undefined;
+  const nTrain = train.label.length;
+  const embedStatus = (rows: number) => status(`embedding ${rows} of ${nTrain} training windows for the checkpoint's PCA`);
   try {
     if (kind === "minirocket") {
       status(`loading tensors of ${train.label.length + val.label.length} train/val windows (${channels.length} channels)`);
@@ -284,6 +289,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       const est = new MiniRocketEstimator(rocketHp!, { channels: channels.length, steps: schema.tensor_len }, K, o.seed);
       const r = await est.fit({ n: train.label.length, x: t.x, mask: t.mask, y: train.label }, { n: val.label.length, x: v.x, mask: v.mask, y: val.label }, { classWeights: cw, onEpoch: o.onEpoch });
       await writeFileAtomic(tmpWeights, JSON.stringify(est.state));
+      const rows = sampleRows(nTrain, embeddingSampleSize(est.embeddingWidth), o.seed);
+      const per = channels.length * schema.tensor_len;
+      embedStatus(rows.length);
+      embedding = await tryFitEmbeddingBlock(est, { n: rows.length, x: pickRows(t.x, rows, per), mask: pickRows(t.mask, rows, per) }, nTrain, o.seed, warnings);
       hyper = { ...rocketHp!, threads: undefined };
       history = r.history;
       best = r.best;
@@ -304,6 +313,9 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       const est = new GbtEstimator(gbtHp!, o.seed, K);
       const r = await est.fit({ x: xTrain, n: train.label.length, width, y: train.label }, { x: xVal, n: val.label.length, width, y: val.label }, { classWeights: cw });
       await writeFileAtomic(tmpWeights, est.modelJson!);
+      const rows = sampleRows(nTrain, embeddingSampleSize(est.embeddingWidth), o.seed);
+      embedStatus(rows.length);
+      embedding = await tryFitEmbeddingBlock(est, { n: rows.length, x: pickRows(xTrain, rows, width) }, nTrain, o.seed, warnings);
       hyper = { ...gbtHp! };
       history = r.history;
       best = r.best;
@@ -339,15 +351,27 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
           status(`training ${kind} on ${train.label.length} windows (val ${val.label.length}; tensors ${data.cached ? "cached in memory" : "streamed from the shards"})`);
           r = await est.fitChunked(data, cw, tmpWeights, { onStep: o.onStep, onEpoch: o.onEpoch });
           tensorIo = { source: data.cached ? "memory" : "stream", shuffle_buffer: neuralHp!.shuffle_buffer, first_pass_seconds: data.first_pass_seconds, ...r.io! };
+          // Epochs streamed the tensors: read the sampled windows' rows again (raw; embed() scales them).
+          const rows = sampleRows(nTrain, embeddingSampleSize(est.embeddingWidth), o.seed);
+          const pick = <T>(a: ArrayLike<T>): T[] => Array.from(rows, (i) => a[i]);
+          const target = { episode_id: pick(train.episode_id), window: Int32Array.from(pick(train.window)), host_id: pick(train.host_id), label: Int32Array.from(pick(train.label)) };
+          embedStatus(rows.length);
+          const [sample] = await loadTensorRows(o.tensors!, schema.hash, [target], channels, schema.tensor_len, schema.channels.length, Number.POSITIVE_INFINITY);
+          embedding = await tryFitEmbeddingBlock(est, { n: rows.length, x: sample.x, mask: sample.mask }, nTrain, o.seed, warnings);
         } else {
           inputShape = [featureCols.length];
           inputs = featureCols;
           status(`training ${kind} on ${train.label.length} windows (val ${val.label.length})`);
+          // fit() scales its inputs in place: keep the sampled rows raw for embed().
+          const rows = sampleRows(nTrain, embeddingSampleSize(est.embeddingWidth), o.seed);
+          const sampleX = pickRows(scan.x.get("train")!, rows, featureCols.length);
           r = await est.fit(
             { n: train.label.length, x: scan.x.get("train")!, mask: null, y: train.label },
             { n: val.label.length, x: scan.x.get("val")!, mask: null, y: val.label },
             { classWeights: cw, bestPath: tmpWeights, onStep: o.onStep, onEpoch: o.onEpoch },
           );
+          embedStatus(rows.length);
+          embedding = await tryFitEmbeddingBlock(est, { n: rows.length, x: sampleX, mask: null }, nTrain, o.seed, warnings);
         }
         for (const i of r.all_missing_inputs) warnings.push(`${sequence ? "channel" : "feature"} ${inputs[i]} has no finite observed value in the training windows: it is fed as missing (0, mask 0) everywhere`);
         if (r.skipped_steps > 0) warnings.push(`${r.skipped_steps} training step(s) skipped by the engine (non-finite loss or gradient)`);
@@ -398,6 +422,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         ...(tensorIo ? { tensor_io: tensorIo } : {}),
         ...(rocketInfo ? { minirocket: rocketInfo } : {}),
       },
+      ...(embedding ? { embedding } : {}),
     };
     await commitTempFile(tmpWeights, weightsPath);
     await writeFileAtomic(sidecarPath, JSON.stringify(sidecar, null, 2) + "\n");

@@ -2,6 +2,8 @@
 // A checkpoint is a JSON sidecar `<model>_<mode>.ckpt.json` plus the
 // engine's own weights file beside it (XGBoost JSON, or a libtorch archive).
 
+import type { EmbeddingBlock } from "./embedding.js";
+
 export const MODEL_KINDS = ["gbt", "mlp", "cnn", "gru", "lstm", "transformer", "minirocket"] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 export const MODES = ["realistic", "oracle"] as const;
@@ -68,6 +70,8 @@ export interface CheckpointSidecar {
   request_sha256?: string;
   /** What training saw and did (counts, class weights, input shape, why it stopped, warnings); written by train. */
   training?: TrainingInfo;
+  /** The layer embed() returns and a 2-D PCA fitted on training windows (src/train/embedding.ts); absent in older checkpoints. */
+  embedding?: EmbeddingBlock;
 }
 
 /** What `trainModel` writes: every field present. */
