@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { validateEvent } from "../src/dashboard/events.js";
 import { loadInferenceModel } from "../src/dashboard/producers/inference.js";
@@ -25,7 +25,8 @@ import { streamTensorRows } from "../src/train/tensors.js";
 import { loadWindowSet, readFeatureRows } from "../src/train/windows.js";
 import { runCli } from "./helpers/cli.js";
 import { sampleComparison } from "./helpers/comparison.js";
-import { validatedStore, type ValidatedStore } from "./helpers/features-fixture.js";
+import { testFeaturizer, validatedStore, type ValidatedStore } from "./helpers/features-fixture.js";
+import { DEFAULT_INSPECT_OPTIONS } from "../src/episode/report.js";
 import { makeToy, quick, T, type Toy } from "./helpers/train-toy.js";
 
 let toy: Toy;
@@ -140,6 +141,18 @@ describe("producers", () => {
       // Published once the window is complete, stamped with its centre.
       expect(s.due_s - s.event.t_s).toBeCloseTo(m.options.window_s / 2, 9);
     }
+    // An embedding per window, right after its prediction, at the same time.
+    const embs = plan.schedule.filter((s) => s.event.type === "embedding");
+    expect(plan.embeddings).toBe(plan.windows);
+    expect(plan.embedding_note).toBeNull();
+    expect(embs).toHaveLength(plan.windows);
+    embs.forEach((s, i) => {
+      expect(validateEvent(s.event).ok).toBe(true);
+      expect(s.event).toMatchObject({ model: "gbt_realistic", t_s: preds[i].event.t_s });
+      expect(plan.schedule[plan.schedule.indexOf(s) - 1]).toBe(preds[i]);
+    });
+    // Not one point: windows spread in the plane.
+    expect(new Set(embs.map((s) => JSON.stringify((s.event as { xy: number[] }).xy))).size).toBeGreaterThan(1);
 
     const dir = mkdtempSync(join(tmpdir(), "cis490-replay-"));
     const token = "r".repeat(32);
@@ -153,6 +166,38 @@ describe("producers", () => {
       await server.close();
     }
     expect(readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n")).toHaveLength(plan.schedule.length);
+  });
+
+  it("replay: a gru's embeddings are its PCA'd penultimate layer; a checkpoint without the block publishes none and says why", async () => {
+    const accepted = fx.rows.find((r) => r.class === "accepted")!;
+    const episode = join(fx.store, accepted.path);
+    const sidecar = join(artifacts, "gru_realistic.ckpt.json");
+    const m = await loadInferenceModel(sidecar);
+    const plan = await planReplay(episode, m);
+    const embs = plan.schedule.filter((s) => s.event.type === "embedding").map((s) => s.event as { xy: [number, number] });
+    expect(embs).toHaveLength(plan.windows);
+    // Recompute two windows' points from the embedding and the stored PCA by hand.
+    const [w] = await (await testFeaturizer()).featurizeFiles([episode], m.options, DEFAULT_INSPECT_OPTIONS, 1);
+    const e = await m.model.embedArrays({ n: w.n_windows, summary: w.summary, x: w.x, mask: w.mask });
+    const { pca, width } = m.model.embedding!;
+    for (const i of [0, plan.windows - 1]) {
+      const xy = pca.components.map((c) => c.reduce((s, v, j) => s + v * (e[i * width + j] - pca.mean[j]), 0));
+      expect(embs[i].xy[0]).toBeCloseTo(xy[0], 4);
+      expect(embs[i].xy[1]).toBeCloseTo(xy[1], 4);
+    }
+
+    const doc = JSON.parse(readFileSync(sidecar, "utf8"));
+    delete doc.embedding;
+    // Beside the artifacts (the perf test measures every checkpoint in there); the weights file is named by its path.
+    const oldDir = mkdtempSync(join(tmpdir(), "cis490-old-ckpt-"));
+    doc.weights_file = relative(oldDir, join(artifacts, doc.weights_file));
+    const old = join(oldDir, "gru_realistic.ckpt.json");
+    writeFileSync(old, JSON.stringify(doc));
+    const oldPlan = await planReplay(episode, await loadInferenceModel(old));
+    expect(oldPlan.embeddings).toBe(0);
+    expect(oldPlan.schedule.some((s) => s.event.type === "embedding")).toBe(false);
+    expect(oldPlan.schedule.filter((s) => s.event.type === "prediction")).toHaveLength(plan.windows);
+    expect(oldPlan.embedding_note).toMatch(/no embedding events for gru_realistic: the checkpoint has no embedding block/);
   });
 
   it("replay: events wait for their time at the given speed", async () => {

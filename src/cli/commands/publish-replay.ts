@@ -1,4 +1,4 @@
-// `cis490 publish replay`: one episode's ground truth and a model's per-window predictions, on the episode's clock.
+// `cis490 publish replay`: one episode's ground truth and a model's per-window predictions and embeddings, on the episode's clock.
 
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
@@ -12,11 +12,11 @@ export class PublishReplayCommand extends PublishCommand {
   static paths = [["publish", "replay"]];
 
   static usage = Command.Usage({
-    description: "Replay an episode to the dashboard: phase (ground truth) and prediction events, at wall-clock speed or faster.",
+    description: "Replay an episode to the dashboard: phase (ground truth), prediction and embedding events, at wall-clock speed or faster.",
     details: `
       The episode's windows are extracted on demand by the native featurizer (no tensor shards needed) with the checkpoint's window geometry, and \`--model\` (a \`.ckpt.json\` from cis490 train) predicts each one. A phase event goes out when a true phase starts, a prediction event when a window's data is complete; \`--speed 10\` plays ten times faster, \`--speed 0\` as fast as the server takes them.
 
-      No embedding events are published: the model engines expose class probabilities only, not the penultimate layer.
+      With each prediction goes an embedding event: the window's embedding (a neural net's penultimate layer, GBT's per-class margins, MiniRocket's PPV features) projected to 2-D by the PCA that \`cis490 train\` fitted on training windows and stored in the checkpoint. A checkpoint trained before that block existed publishes no embedding events and says why (retrain with \`--force\`).
 
       Exit codes: 0 when the whole episode was published; 1 when the episode or checkpoint is unusable or the server refused or could not be reached; 2 on usage errors.
     `,
@@ -35,15 +35,17 @@ export class PublishReplayCommand extends PublishCommand {
     try {
       const m = await loadInferenceModel(this.model);
       const plan = await planReplay(this.episode, m);
-      if (this.dryRun) return this.printEvents("phase/prediction", plan.schedule.map((s) => ({ due_s: s.due_s, ...s.event })));
+      if (plan.embedding_note) reporter.info(plan.embedding_note);
+      const what = plan.embeddings > 0 ? "phase/prediction/embedding" : "phase/prediction";
+      if (this.dryRun) return this.printEvents(what, plan.schedule.map((s) => ({ due_s: s.due_s, ...s.event })));
       const target = await this.target();
       reporter.info(`replaying ${plan.episode_id} (${plan.duration_s.toFixed(1)} s, ${plan.windows} windows) with ${m.name} at ${speed === 0 ? "full speed" : `${speed}x`}`);
       const r: SendResult = { published: 0, rejected: [], fatal: null };
       await runSchedule(plan.schedule, speed, (s) => sendOne(target, s.event, r), abort.signal);
       return {
-        what: "phase/prediction",
+        what,
         sent: r,
-        extra: { episode_id: plan.episode_id, model: m.name, windows: plan.windows, interrupted: abort.signal.aborted },
+        extra: { episode_id: plan.episode_id, model: m.name, windows: plan.windows, embeddings: plan.embeddings, embedding_note: plan.embedding_note, interrupted: abort.signal.aborted },
         failed: abort.signal.aborted,
       };
     } finally {

@@ -4,22 +4,24 @@
 // on the episode's own clock (t_wall_ns, seconds since the first label),
 // divided by `speed`: a phase event when the ground-truth phase starts, a
 // prediction event once a window's data is complete (its end), stamped with
-// the window's centre, where its label is taken.
-//
-// No embedding events: the engines expose class probabilities only, not the
-// penultimate layer, and no PCA is stored with checkpoints.
+// the window's centre, where its label is taken. With each prediction goes
+// an embedding event: the window's embedding (the checkpoint's embed layer,
+// docs/embedding.md) projected by the PCA stored with the checkpoint. A
+// checkpoint without that block (trained before it existed) gets no
+// embedding events, and the plan says why.
 
 import { PHASES } from "../../episode/report.js";
 import { DEFAULT_INSPECT_OPTIONS } from "../../episode/report.js";
 import { loadFeaturizer } from "../../native/backend.js";
 import type { Featurizer } from "../../features/types.js";
-import type { PhaseEvent, PredictionEvent } from "../events.js";
+import { projectEmbedding } from "../../train/embedding.js";
+import type { EmbeddingEvent, PhaseEvent, PredictionEvent } from "../events.js";
 import { episodeIdOf, type InferenceModel } from "./inference.js";
 
 export interface ScheduledEvent {
   /** Seconds on the episode clock at which the event is due. */
   due_s: number;
-  event: PhaseEvent | PredictionEvent;
+  event: PhaseEvent | PredictionEvent | EmbeddingEvent;
 }
 
 export interface ReplayPlan {
@@ -27,7 +29,15 @@ export interface ReplayPlan {
   duration_s: number;
   windows: number;
   schedule: ScheduledEvent[];
+  /** Embedding events planned (0 when the checkpoint has no usable embedding block). */
+  embeddings: number;
+  /** Why no embedding events are planned, or null. */
+  embedding_note: string | null;
 }
+
+/** Same-time events go out truth first, then the prediction, then its embedding. */
+const TYPE_ORDER = { phase: 0, prediction: 1, embedding: 2 } as const;
+const round6 = (v: number): number => Number(v.toPrecision(6));
 
 export async function planReplay(episodePath: string, m: InferenceModel, featurizer?: Featurizer): Promise<ReplayPlan> {
   const f = featurizer ?? (await loadFeaturizer("native"));
@@ -36,7 +46,10 @@ export async function planReplay(episodePath: string, m: InferenceModel, featuri
   if (w.n_windows === 0) throw new Error(`${episodePath}: the episode has no complete window (too short?)`);
   const episode_id = episodeIdOf(episodePath);
   const classes = m.model.sidecar.classes;
-  const proba = await m.model.predictArrays({ n: w.n_windows, summary: w.summary, x: w.x, mask: w.mask });
+  const input = { n: w.n_windows, summary: w.summary, x: w.x, mask: w.mask };
+  const proba = await m.model.predictArrays(input);
+  const block = m.model.embedding;
+  const xy = block ? projectEmbedding(block, await m.model.embedArrays(input), w.n_windows) : null;
   const schedule: ScheduledEvent[] = [];
   PHASES.forEach((phase, code) => {
     const t = w.phase_start_s[code];
@@ -52,9 +65,16 @@ export async function planReplay(episodePath: string, m: InferenceModel, featuri
       due_s: start + m.options.window_s,
       event: { type: "prediction", episode_id, t_s: start + m.options.window_s / 2, model: m.name, probs, predicted: classes[best] },
     });
+    if (xy) {
+      schedule.push({
+        due_s: start + m.options.window_s,
+        event: { type: "embedding", episode_id, t_s: start + m.options.window_s / 2, model: m.name, xy: [round6(xy[2 * i]), round6(xy[2 * i + 1])] },
+      });
+    }
   }
-  schedule.sort((a, b) => a.due_s - b.due_s || (a.event.type === "phase" ? -1 : 1));
-  return { episode_id, duration_s: w.duration_s ?? 0, windows: w.n_windows, schedule };
+  schedule.sort((a, b) => a.due_s - b.due_s || TYPE_ORDER[a.event.type] - TYPE_ORDER[b.event.type]);
+  const embedding_note = block ? null : `no embedding events for ${m.name}: ${m.model.embeddingProblem}`;
+  return { episode_id, duration_s: w.duration_s ?? 0, windows: w.n_windows, schedule, embeddings: xy ? w.n_windows : 0, embedding_note };
 }
 
 /**
