@@ -143,6 +143,67 @@ describe.skipIf(!haveBrowser)("dashboard page in Chromium", () => {
     await page.close();
   });
 
+  it("embedding scatter: every window of the replayed episode, coloured by true phase, the current one highlighted", async () => {
+    const page = await open(server);
+    await page.waitForFunction(() => document.getElementById("conn")!.textContent === "live");
+    const ep = "ep-emb";
+    await publish({ type: "phase", episode_id: ep, t_s: 0, phase: "clean" });
+    await publish({ type: "phase", episode_id: ep, t_s: 20, phase: "infecting" });
+    const xy = (i: number): [number, number] => [i - 3, (i % 2) * 0.5];
+    for (let i = 0; i < 6; i++) {
+      const t_s = 5 + 5 * i;
+      await publish({ type: "prediction", episode_id: ep, t_s, model: "gru_realistic", probs: probsFor(t_s < 20 ? "clean" : "infecting"), predicted: t_s < 20 ? "clean" : "infecting" });
+      await publish({ type: "embedding", episode_id: ep, t_s, model: "gru_realistic", xy: xy(i) });
+    }
+    await page.waitForFunction((e) => (window as any).__dash.state.episodes.get(e)?.models.get("gru_realistic")?.emb.length === 6, ep);
+    await page.selectOption("#episode", ep);
+    await page.waitForFunction(() => (window as any).__dash.view.episode === "ep-emb");
+    await page.waitForTimeout(100);
+    const all = await option(page, "chart-embedding");
+    expect(all.series[0].data.map((d: { value: number[] }) => d.value)).toEqual([0, 1, 2, 3, 4, 5].map(xy));
+    // t = 5, 10, 15 are clean; 20, 25, 30 infecting (the page's phase colours).
+    expect(all.series[0].data.map((d: { itemStyle: { color: string } }) => d.itemStyle.color)).toEqual([...Array(3).fill("#74b816"), ...Array(3).fill("#f76707")]);
+    expect(all.series[1].data).toEqual([xy(5)]);
+    expect(await page.textContent("#embedding-note")).toBe("");
+
+    // Scrub to t = 17 s: the third window is current, later ones faded.
+    await page.locator("#scrub").evaluate((el: HTMLInputElement) => {
+      el.value = "17";
+      el.dispatchEvent(new Event("input"));
+    });
+    await page.waitForFunction(() => document.getElementById("cursor")!.textContent!.startsWith("t = 17.0 s"));
+    const mid = await option(page, "chart-embedding");
+    expect(mid.series[1].data).toEqual([xy(2)]);
+    expect(mid.series[0].data.map((d: { itemStyle: { opacity: number } }) => d.itemStyle.opacity)).toEqual([0.9, 0.9, 0.9, 0.25, 0.25, 0.25]);
+    // Pixels: the canvas really drew the points (not only the option).
+    const drawn = await page.evaluate(() => {
+      const c = document.querySelector("#chart-embedding canvas") as HTMLCanvasElement;
+      const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let coloured = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && Math.abs(d[i] - d[i + 1]) > 40) coloured++;
+      return coloured;
+    });
+    expect(drawn).toBeGreaterThan(50);
+
+    // A model with predictions but no embeddings gets the note.
+    await publish({ type: "prediction", episode_id: "ep-noemb", t_s: 5, model: "gbt_old", probs: probsFor("clean"), predicted: "clean" });
+    await page.waitForFunction(() => (window as any).__dash.state.episodes.has("ep-noemb"));
+    await page.selectOption("#episode", "ep-noemb");
+    await page.waitForFunction(() => document.getElementById("embedding-note")!.textContent!.includes("gbt_old"));
+    expect(await page.textContent("#embedding-note")).toMatch(/stores no embedding PCA/);
+    await page.selectOption("#episode", ep);
+    await page.locator("#scrub").evaluate((el: HTMLInputElement) => {
+      el.value = "17";
+      el.dispatchEvent(new Event("input"));
+    });
+    await page.waitForTimeout(100);
+    const shot = join(out, "embedding.png");
+    await page.locator("#replay").screenshot({ path: shot });
+    console.log(`embedding scatter screenshot: ${shot}`);
+    expect(page as unknown as { external: string[]; errors: string[] }).toMatchObject({ external: [], errors: [] });
+    await page.close();
+  });
+
   it("measures publish -> rendered latency and frame time under a 46-stream 10 Hz replay", async () => {
     const page = await open(server);
     await page.waitForFunction(() => document.getElementById("conn")!.textContent === "live");

@@ -345,6 +345,12 @@ function upTo(list, t) {
 
 let lastEmbKey = null;
 
+/** The true phase at time t (the last phase event at or before it). */
+function phaseAt(phases, t) {
+  const before = upTo(phases, t);
+  return before.length ? before[before.length - 1].phase : null;
+}
+
 function renderReplay() {
   const ep = view.episode ? state.episodes.get(view.episode) : null;
   const scrub = document.getElementById("scrub");
@@ -412,23 +418,31 @@ function renderReplay() {
     },
   );
   const current = shownEmb.length ? shownEmb[shownEmb.length - 1] : null;
-  // The scatter changes only with its own points or the highlighted one: skip it otherwise (predictions stream far more often).
-  const embKey = `${view.episode}|${view.model}|${emb.length}|${shownEmb.length}`;
+  // The scatter changes only with its own points, the highlighted one or the truth: skip it otherwise (predictions stream far more often).
+  const allPhases = ep ? ep.phases : [];
+  const embKey = `${view.episode}|${view.model}|${emb.length}|${shownEmb.length}|${allPhases.length}`;
   if (embKey !== lastEmbKey) {
     lastEmbKey = embKey;
+    // Every window of the episode, coloured by its true phase; windows after the cursor are faded.
+    const points = emb.map((r, i) => ({
+      value: r.xy,
+      itemStyle: { color: PHASE_COLOURS[phaseAt(allPhases, r.t_s)] ?? "#adb5bd", opacity: i < shownEmb.length ? 0.9 : 0.25 },
+    }));
     embeddingChart.setOption({
       animation: false,
-      title: { text: "embedding (PCA)", textStyle: { fontSize: 12 } },
-      grid: { left: 40, right: 15, top: 35, bottom: 25 },
-      xAxis: { type: "value", scale: true },
-      yAxis: { type: "value", scale: true },
+      title: { text: "embedding (PCA of training windows)", textStyle: { fontSize: 12 } },
+      tooltip: { trigger: "item" },
+      grid: { left: 50, right: 15, top: 35, bottom: 40 },
+      xAxis: { type: "value", scale: true, name: "PC1", nameLocation: "middle", nameGap: 24 },
+      yAxis: { type: "value", scale: true, name: "PC2", nameLocation: "middle", nameGap: 34 },
       series: [
-        { type: "scatter", name: "windows", symbolSize: 6, itemStyle: { color: "#adb5bd" }, data: emb.map((r) => r.xy) },
-        { type: "scatter", name: "current", symbolSize: 14, itemStyle: { color: "#e03131" }, data: current ? [current.xy] : [] },
+        { type: "scatter", name: "windows", symbolSize: 7, data: points },
+        { type: "scatter", name: "current", symbolSize: 14, z: 3, itemStyle: { color: "#fff", borderColor: "#000", borderWidth: 2.5 }, data: current ? [current.xy] : [] },
       ],
     });
   }
-  document.getElementById("embedding-note").textContent = m && emb.length === 0 ? `no embedding events for ${view.model} (the producer publishes phase and prediction only)` : "";
+  document.getElementById("embedding-note").textContent =
+    m && emb.length === 0 ? `no embedding events for ${view.model}: its checkpoint stores no embedding PCA (trained before embeddings were kept; retrain it, see docs/embedding.md)` : "";
 }
 
 function renderProfiles() {
