@@ -204,6 +204,24 @@ describe.skipIf(!haveBrowser)("dashboard page in Chromium", () => {
     await page.close();
   });
 
+  it("macro-F1 bars compare versions of a model (registry ids), realistic #k beside oracle #k", async () => {
+    const page = await open(server);
+    await page.waitForFunction(() => document.getElementById("conn")!.textContent === "live");
+    const metric = (mode: string, version: string, point: number): DashboardEvent => ({ type: "model_metric", model: "cnn", mode, version, macro_f1: { point, lo: point - 0.05, hi: point + 0.05 }, per_class: { clean: { point, lo: null, hi: null } } });
+    for (const e of [metric("realistic", "3f2a9c1b2d4e", 0.3), metric("oracle", "aa11bb22cc33", 0.5), metric("realistic", "9e8d7c6b5a49", 0.45), metric("oracle", "dd44ee55ff66", 0.55)]) await publish(e);
+    await page.waitForFunction(() => (window as any).__dash.state.metrics.size >= 6);
+    await page.waitForTimeout(100);
+    const f1 = await option(page, "chart-f1");
+    const cats: string[] = f1.xAxis[0].data;
+    expect(cats).toEqual(expect.arrayContaining(["cnn #1", "cnn #2"]));
+    const bar = (mode: string, cat: string) => f1.series.find((s: { type: string; name: string }) => s.type === "bar" && s.name === mode).data[cats.indexOf(cat)];
+    expect([bar("realistic", "cnn #1"), bar("oracle", "cnn #1"), bar("realistic", "cnn #2"), bar("oracle", "cnn #2")]).toEqual([0.3, 0.5, 0.45, 0.55]);
+    // The tooltip names each bar's version.
+    const tip = await page.evaluate((i) => (window as any).__dash.charts["chart-f1"].getOption().tooltip[0].formatter([{ dataIndex: i }]), cats.indexOf("cnn #2"));
+    expect(tip).toBe("cnn #2<br>realistic 9e8d7c6b5a49: 0.450 [0.400, 0.500]<br>oracle dd44ee55ff66: 0.550 [0.500, 0.600]");
+    await page.close();
+  });
+
   it("measures publish -> rendered latency and frame time under a 46-stream 10 Hz replay", async () => {
     const page = await open(server);
     await page.waitForFunction(() => document.getElementById("conn")!.textContent === "live");

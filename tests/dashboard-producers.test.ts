@@ -7,11 +7,12 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { validateEvent } from "../src/dashboard/events.js";
 import { loadInferenceModel } from "../src/dashboard/producers/inference.js";
-import { metricsFromReports } from "../src/dashboard/producers/metrics.js";
+import { metricsFromRegistry, metricsFromReports } from "../src/dashboard/producers/metrics.js";
+import { attachEval, registerCheckpoint } from "../src/registry/api.js";
 import { measurePerf } from "../src/dashboard/producers/perf.js";
 import { channelSeries, profilesFromStore, resampleCurve } from "../src/dashboard/producers/profiles.js";
 import { planReplay, runSchedule } from "../src/dashboard/producers/replay.js";
@@ -83,6 +84,34 @@ describe("producers", () => {
     // The checkpoints of the sample are not on disk: said so, not invented.
     expect(r.events.every((e) => e.version === "unversioned")).toBe(true);
     expect(r.skipped).toEqual([expect.stringMatching(/^mlp_oracle_eval.json: /)]);
+  });
+
+  it("metrics from a registry: one event per version with an attached evaluation, versions are registry ids, oldest first", async () => {
+    const registry = mkdtempSync(join(tmpdir(), "cis490-registry-"));
+    const first = await registerCheckpoint(registry, join(artifacts, "gbt_realistic.ckpt.json"));
+    const retrained = await trainModel(quick(toy, "gbt", join(registry, "..", `${basename(registry)}-retrained`), { seed: 11 }));
+    const second = await registerCheckpoint(registry, retrained.sidecarPath);
+    expect(second.version).not.toBe(first.version);
+    const [a, b] = sampleComparison().models.filter((m) => m.mode === "realistic");
+    await attachEval(registry, "gbt_realistic", first.version, { ...a, model: "gbt", name: "gbt_realistic" });
+    // The gru version has no evaluation: skipped, with the command that makes one.
+    const gru = await registerCheckpoint(registry, join(artifacts, "gru_realistic.ckpt.json"));
+    const none = await metricsFromRegistry(registry);
+    expect(none.events.map((e) => e.version)).toEqual([first.version]);
+    expect(none.skipped).toEqual([expect.stringContaining(`gbt_realistic@${second.version}: no evaluation attached`), expect.stringContaining(`gru_realistic@${gru.version}`)]);
+    await attachEval(registry, "gbt_realistic", second.version, { ...b, model: "gbt", name: "gbt_realistic" });
+    const r = await metricsFromRegistry(registry, ["gbt_realistic"]);
+    expect(r.events.map((e) => [e.model, e.mode, e.version])).toEqual([
+      ["gbt", "realistic", first.version],
+      ["gbt", "realistic", second.version],
+    ]);
+    expect(r.events.map((e) => e.macro_f1)).toEqual([a.macro_f1, b.macro_f1]);
+    for (const e of r.events) expect(validateEvent(e).ok).toBe(true);
+    // The CLI: a dry run prints them; --model without --registry is a usage error.
+    const cli = await runCli(["publish", "metrics", "--registry", registry, "--model", "gbt_realistic", "--dry-run"]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout.trim().split("\n").map((l) => JSON.parse(l).version)).toEqual([first.version, second.version]);
+    expect((await runCli(["publish", "metrics", "--model", "gbt_realistic", "--dry-run"])).code).toBe(2);
   });
 
   it("profiles: channel series on the window grid, 80-point normalised curves", () => {

@@ -250,10 +250,11 @@ function renderF1() {
   const multi = new Set(metrics.filter((m) => versions.get(`${m.model}|${m.mode}`).length > 1).map((m) => m.model));
   const label = (m) => (multi.has(m.model) ? `${m.model} #${versions.get(`${m.model}|${m.mode}`).indexOf(m.version) + 1}` : m.model);
   const cats = [...new Set(metrics.map(label))].sort();
+  const rowOf = (cat, mode) => metrics.find((m) => label(m) === cat && m.mode === mode) ?? null;
   const series = [];
   ["realistic", "oracle"].forEach((mode, k) => {
     const colour = k === 0 ? "#1c7ed6" : "#ae3ec9";
-    const rows = cats.map((c) => metrics.find((m) => label(m) === c && m.mode === mode) ?? null);
+    const rows = cats.map((c) => rowOf(c, mode));
     series.push({
       type: "bar",
       name: mode,
@@ -269,7 +270,20 @@ function renderF1() {
     {
       animation: false,
       legend: { data: ["realistic", "oracle"], top: 0, right: 10 },
-      tooltip: { trigger: "axis" },
+      // Which version each bar is (a registry id or a weights digest), with its interval.
+      tooltip: {
+        trigger: "axis",
+        formatter: (params) => {
+          const cat = cats[params[0]?.dataIndex];
+          const lines = ["realistic", "oracle"].flatMap((mode) => {
+            const m = rowOf(cat, mode);
+            if (!m) return [];
+            const ci = m.macro_f1.lo === null ? "no CI" : `[${m.macro_f1.lo.toFixed(3)}, ${m.macro_f1.hi.toFixed(3)}]`;
+            return [`${mode} ${m.version}: ${m.macro_f1.point.toFixed(3)} ${ci}`];
+          });
+          return [cat, ...lines].join("<br>");
+        },
+      },
       grid: { left: 50, right: 20, top: 40, bottom: 30 },
       xAxis: { type: "category", data: cats },
       // Fixed 0-1: an honest low score still shows as a bar, not a zoomed sliver.

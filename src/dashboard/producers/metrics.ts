@@ -1,10 +1,16 @@
 // `publish metrics`: one model_metric event per `<model>_<mode>_eval.json`
 // that `cis490 eval` wrote. The version is the checkpoint's weights digest
-// (short), so retrained models show as separate bars.
+// (short), so retrained models show as separate bars. From a registry
+// (`--registry`), one event per registered version with an attached
+// evaluation (`cis490 eval --model NAME@version` stores it), oldest first,
+// the version being the registry's id: the page then compares versions.
 
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ModelEval } from "../../eval/result.js";
+import { EVAL_FILE as REGISTRY_EVAL_FILE } from "../../registry/api.js";
+import { parseModelRef } from "../../registry/refs.js";
+import { modelNames, viewModel } from "../../registry/store.js";
 import { validateEvent, type ModelMetricEvent } from "../events.js";
 
 export interface MetricsResult {
@@ -38,6 +44,37 @@ export function metricEvent(m: ModelEval, version: string): ModelMetricEvent {
   };
 }
 
+async function evalEvent(path: string, version: (m: ModelEval) => Promise<string> | string): Promise<ModelMetricEvent> {
+  const m = JSON.parse(await readFile(path, "utf8")) as ModelEval;
+  if (!m || typeof m !== "object" || !m.macro_f1 || !Array.isArray(m.per_class)) throw new Error("not an eval result (no macro_f1 / per_class)");
+  const event = metricEvent(m, await version(m));
+  const v = validateEvent(event);
+  if (!v.ok) throw new Error(v.reason);
+  return event;
+}
+
+/** Every version (of `names`, default every model) of a registry that has an evaluation attached, oldest first per model. */
+export async function metricsFromRegistry(registry: string, names: string[] = []): Promise<MetricsResult> {
+  const models = names.length ? names.map((n) => parseModelRef(n).name) : await modelNames(registry);
+  const events: ModelMetricEvent[] = [];
+  const skipped: string[] = [];
+  for (const name of models) {
+    const view = await viewModel(registry, name);
+    for (const v of view.versions) {
+      if (!v.has_eval) {
+        skipped.push(`${name}@${v.id}: no evaluation attached (cis490 eval --model ${name}@${v.id} stores one)`);
+        continue;
+      }
+      try {
+        events.push(await evalEvent(join(v.dir, REGISTRY_EVAL_FILE), () => v.id));
+      } catch (error) {
+        skipped.push(`${name}@${v.id}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return { events, skipped };
+}
+
 export async function metricsFromReports(dir: string): Promise<MetricsResult> {
   let names: string[];
   try {
@@ -49,12 +86,7 @@ export async function metricsFromReports(dir: string): Promise<MetricsResult> {
   const skipped: string[] = [];
   for (const name of names) {
     try {
-      const m = JSON.parse(await readFile(join(dir, name), "utf8")) as ModelEval;
-      if (!m || typeof m !== "object" || !m.macro_f1 || !Array.isArray(m.per_class)) throw new Error("not an eval result (no macro_f1 / per_class)");
-      const event = metricEvent(m, await versionOf(m.checkpoint, dir));
-      const v = validateEvent(event);
-      if (!v.ok) throw new Error(v.reason);
-      events.push(event);
+      events.push(await evalEvent(join(dir, name), (m) => versionOf(m.checkpoint, dir)));
     } catch (error) {
       skipped.push(`${name}: ${(error as Error).message}`);
     }
