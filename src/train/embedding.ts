@@ -76,9 +76,9 @@ export async function fitEmbeddingBlock(est: Embedder, sample: WindowBatch, of: 
 }
 
 /** fitEmbeddingBlock, or undefined with a warning: a model that trained is kept even if its embedding cannot be fitted. */
-export async function tryFitEmbeddingBlock(est: Embedder, sample: WindowBatch, of: number, seed: number, warnings: string[]): Promise<EmbeddingBlock | undefined> {
+export async function tryFitEmbeddingBlock(est: Embedder, sample: WindowBatch | (() => Promise<WindowBatch>), of: number, seed: number, warnings: string[]): Promise<EmbeddingBlock | undefined> {
   try {
-    return await fitEmbeddingBlock(est, sample, of, seed);
+    return await fitEmbeddingBlock(est, typeof sample === "function" ? await sample() : sample, of, seed);
   } catch (error) {
     warnings.push(`no embedding block stored: ${(error as Error).message}`);
     return undefined;

@@ -356,8 +356,16 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
           const pick = <T>(a: ArrayLike<T>): T[] => Array.from(rows, (i) => a[i]);
           const target = { episode_id: pick(train.episode_id), window: Int32Array.from(pick(train.window)), host_id: pick(train.host_id), label: Int32Array.from(pick(train.label)) };
           embedStatus(rows.length);
-          const [sample] = await loadTensorRows(o.tensors!, schema.hash, [target], channels, schema.tensor_len, schema.channels.length, Number.POSITIVE_INFINITY);
-          embedding = await tryFitEmbeddingBlock(est, { n: rows.length, x: sample.x, mask: sample.mask }, nTrain, o.seed, warnings);
+          embedding = await tryFitEmbeddingBlock(
+            est,
+            async () => {
+              const [sample] = await loadTensorRows(o.tensors!, schema.hash, [target], channels, schema.tensor_len, schema.channels.length, Number.POSITIVE_INFINITY);
+              return { n: rows.length, x: sample.x, mask: sample.mask };
+            },
+            nTrain,
+            o.seed,
+            warnings,
+          );
         } else {
           inputShape = [featureCols.length];
           inputs = featureCols;
