@@ -6,8 +6,10 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { TorchModel, type TorchConfig } from "../engines/index.js";
-import { ANOMALY_CHECKPOINT_FORMAT, loadEifCheckpoint } from "../anomaly/train.js";
+import { AutoencoderModel, TorchModel, type NamedTensor, type TorchConfig } from "../engines/index.js";
+import { readAnomalySidecar } from "../anomaly/loader.js";
+import { ANOMALY_CHECKPOINT_FORMAT, loadEifCheckpoint, type AnomalySidecar } from "../anomaly/train.js";
+import { buildAeGraph } from "./export-ae.js";
 import { CHANNELS, channelIndices, FEATURE_NAMES } from "../features/channels.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { packageRoot } from "../native/addon.js";
@@ -69,7 +71,16 @@ export const EXPORTABLE_KINDS = ["gbt", "mlp", "cnn", "gru", "lstm", "transforme
 
 export async function exportCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
   const doc = await readCheckpointJson(checkpoint);
-  if ((doc as { format?: unknown } | null)?.format === ANOMALY_CHECKPOINT_FORMAT) return exportEifCheckpoint(checkpoint, out);
+  if ((doc as { format?: unknown } | null)?.format === ANOMALY_CHECKPOINT_FORMAT) {
+    const kind = (doc as { kind?: unknown }).kind;
+    if (kind === "ae") return exportAeCheckpoint(checkpoint, out);
+    if (kind === "ensemble") {
+      throw new ExportError(
+        `checkpoint ${checkpoint}: an ensemble is not exported as one ONNX file; export each member (\`cis490 export\` of its eif and ae checkpoints) and combine their scores with the ECDF references in its ${(doc as { weights_file?: string }).weights_file ?? "state"} file, or score with the native path (src/anomaly/loader.ts loadAnomalyDetector; docs/anomaly.md)`,
+      );
+    }
+    return exportEifCheckpoint(checkpoint, out);
+  }
   let sc: CheckpointSidecar;
   try {
     sc = validateSidecar(doc, checkpoint);
@@ -180,6 +191,74 @@ async function exportEifCheckpoint(checkpoint: string, out: string): Promise<Exp
     producerName: "cis490",
     producerVersion: cis490Version(),
     docString: `cis490 eif (${sc.mode}) exported from ${checkpoint}`,
+    metadata: { [META]: JSON.stringify(metadata) },
+  });
+  await writeFileAtomic(out, bytes);
+  return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: built.g.nodes.length, inputs: ["features"], metadata };
+}
+
+/** An autoencoder: outputs score, alert, reconstruction, latent (src/deploy/export-ae.ts). */
+async function exportAeCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
+  let sc: AnomalySidecar;
+  let tensors: NamedTensor[];
+  try {
+    sc = await readAnomalySidecar(checkpoint);
+    if (!sc.ae) throw new Error("the sidecar has no scaling (\"ae\")");
+    const weights = join(dirname(checkpoint), sc.weights_file);
+    if ((await sha256OfFile(weights)) !== sc.weights_sha256) throw new Error(`${weights} does not match the sidecar's sha256`);
+    const model = new AutoencoderModel({ n_features: sc.ae.kept.length, threads: 1, device: "cpu" });
+    try {
+      await model.load(weights);
+      tensors = await model.namedTensors();
+    } finally {
+      await model.dispose();
+    }
+  } catch (error) {
+    throw new ExportError(`checkpoint ${checkpoint}: ${(error as Error).message}`);
+  }
+  checkFeatureLayout(checkpoint, sc.feature_schema);
+  const scaling = sc.ae!;
+  const modeFeatures = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
+  const inputs = scaling.kept.map((k) => modeFeatures[k]);
+  let built;
+  try {
+    built = buildAeGraph({ inputs, scaling }, tensors);
+  } catch (error) {
+    throw new ExportError(`checkpoint ${checkpoint}: cannot export the ae model: ${(error as Error).message}`);
+  }
+  const schema = sc.feature_schema;
+  const channels = schema.channels.map((c) => c.name);
+  const k = scaling.kept.length;
+  const metadata: ModelMetadata = {
+    format: "cis490-onnx/1",
+    kind: sc.kind,
+    mode: sc.mode,
+    feature_schema_hash: sc.feature_schema_hash,
+    classes: [],
+    input: "summary",
+    channels,
+    model_channels: channelIndices(sc.mode).map((i) => channels[i]),
+    window: { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensor_len: schema.tensor_len },
+    checkpoint_sha256: await sha256OfFile(checkpoint),
+    weights_sha256: sc.weights_sha256,
+    cis490_version: cis490Version(),
+    anomaly: { threshold: scaling.threshold, inputs: sc.training.inputs, widths: [k, 64, 32, scaling.latent, 32, 64, k] },
+  };
+  const bytes = encodeModel({
+    graphName: `cis490_ae_${sc.mode}`,
+    nodes: built.g.nodes,
+    initializers: built.g.initializers,
+    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", FEATURE_NAMES.length] }],
+    outputs: [
+      { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
+      { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
+      { name: "reconstruction", dataType: DataType.FLOAT, shape: ["batch", k] },
+      { name: "latent", dataType: DataType.FLOAT, shape: ["batch", scaling.latent] },
+    ],
+    opsets: [{ domain: "", version: OPSET }],
+    producerName: "cis490",
+    producerVersion: cis490Version(),
+    docString: `cis490 ae (${sc.mode}) exported from ${checkpoint}`,
     metadata: { [META]: JSON.stringify(metadata) },
   });
   await writeFileAtomic(out, bytes);
