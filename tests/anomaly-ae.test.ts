@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AeDetector, DEFAULT_AE } from "../src/anomaly/autoencoder.js";
-import { combine, ecdfRank, fitEnsemble } from "../src/anomaly/ensemble.js";
+import { combine, ecdfRank, fitEnsemble, tailScale } from "../src/anomaly/ensemble.js";
 import { evaluateAnomalyCheckpoint } from "../src/anomaly/evaluate.js";
 import { loadAnomalyDetector } from "../src/anomaly/loader.js";
 import { trainAe } from "../src/anomaly/train-ae.js";
@@ -81,8 +81,12 @@ describe("ensemble ranks", () => {
   it("ECDF ranks and weighted combination", () => {
     const ref = [1, 2, 2, 3];
     expect([0, 1, 2, 2.5, 3, 9].map((s) => ecdfRank(ref, s))).toEqual([0, 0.25, 0.75, 0.75, 1, 1]);
-    const m = [{ weight: 3, reference: [0, 10] }, { weight: 1, reference: [100, 200, 300, 400] }];
-    expect(Array.from(combine(m, [[10, -1], [250, 400]]))).toEqual([0.75 * 1 + 0.25 * 0.5, 0.25 * 1]);
+    // Above the reference: 1 + ln(1 + excess / scale), monotone; inside: unchanged.
+    expect([2.5, 3, 4, 9].map((s) => ecdfRank(ref, s, 2))).toEqual([0.75, 1, 1 + Math.log1p(0.5), 1 + Math.log1p(3)]);
+    expect(tailScale([1, 2, 2, 3])).toBe(1);
+    expect(tailScale([5, 5, 5, 5])).toBe(1);
+    const m = [{ weight: 3, reference: [0, 10], tail_scale: 10 }, { weight: 1, reference: [100, 200, 300, 400], tail_scale: 100 }];
+    expect(Array.from(combine(m, [[10, -1], [250, 500]]))).toEqual([0.75 * 1 + 0.25 * 0.5, 0.25 * (1 + Math.log1p(1))]);
     // Opposite members with equal weight: every calibration window scores 0.5-ish, threshold in [0, 1].
     const s = fitEnsemble([{ kind: "eif", sidecar: "a", sidecar_sha256: "x" }, { kind: "ae", sidecar: "b", sidecar_sha256: "y" }], [1, 1], [Float64Array.from([1, 2, 3, 4]), Float64Array.from([4, 3, 2, 1])], null, { target_fpr: 0, max_clean_anomaly_rate: 0.2 });
     expect(s.members.map((x) => x.reference)).toEqual([[1, 2, 3, 4], [1, 2, 3, 4]]);

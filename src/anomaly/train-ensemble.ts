@@ -130,7 +130,7 @@ export async function trainEnsemble(o: EnsembleTrainOptions): Promise<AnomalyTra
           total_seconds: (Date.now() - started) / 1000,
           warnings,
         },
-        members: state.members.map(({ reference: _r, ...m }) => m),
+        members: state.members.map(({ reference: _r, tail_scale: _t, ...m }) => m),
       };
       await commitTempFile(tmp, weightsPath);
       await writeFileAtomic(sidecarPath, JSON.stringify(sidecar, null, 2) + "\n");
