@@ -28,7 +28,8 @@ const ENCODER = ["L0", "B1", "L3", "B4", "L6", "B7"];
 const DECODER = ["L0", "B1", "L3", "B4", "L6"];
 const BN_EPS = 1e-5;
 
-export function buildAeGraph(spec: AeGraphSpec, tensors: NamedTensor[]): { g: GraphBuilder } {
+/** Given a builder (the ensemble's graph), adds the net to it and names no outputs; returns the float64 score value. */
+export function buildAeGraph(spec: AeGraphSpec, tensors: NamedTensor[], into?: GraphBuilder): { g: GraphBuilder; score: string } {
   const s = spec.scaling;
   const k = s.kept.length;
   if (spec.inputs.length !== k) throw new Error(`the autoencoder reads ${k} inputs, the spec selects ${spec.inputs.length}`);
@@ -38,7 +39,7 @@ export function buildAeGraph(spec: AeGraphSpec, tensors: NamedTensor[]): { g: Gr
     if (!p) throw new Error(`the autoencoder has no tensor ${name}`);
     return p;
   };
-  const g = new GraphBuilder();
+  const g = into ?? new GraphBuilder();
   const x = g.cast(g.op("Gather", ["features", g.i64("inputs", spec.inputs)], { axis: attr.int(1) }), "double");
   const missing = g.op("Or", [g.op("IsNaN", [x]), g.op("IsInf", [x])]);
   const xi = g.op("Where", [missing, g.f64("median", [k], s.median), x]);
@@ -66,9 +67,11 @@ export function buildAeGraph(spec: AeGraphSpec, tensors: NamedTensor[]): { g: Gr
   const d = g.op("Sub", [recon, input]);
   const mse = g.op("ReduceMean", [g.op("Mul", [d, d])], { axes: attr.ints([1]), keepdims: attr.int(0) });
   const score = g.cast(mse, "double");
-  g.rename(score, "score");
-  g.rename(g.op("Greater", [score, g.f64("threshold", [], [s.threshold])]), "alert");
-  g.rename(recon, "reconstruction");
-  g.rename(latent, "latent");
-  return { g };
+  if (!into) {
+    g.rename(score, "score");
+    g.rename(g.op("Greater", [score, g.f64("threshold", [], [s.threshold])]), "alert");
+    g.rename(recon, "reconstruction");
+    g.rename(latent, "latent");
+  }
+  return { g, score };
 }

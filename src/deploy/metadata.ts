@@ -33,6 +33,8 @@ export interface ModelMetadata {
     max_depth?: number;
     /** ae only: layer widths, input to output. */
     widths?: number[];
+    /** ensemble only: its members, in graph order. */
+    members?: Array<{ kind: string; weight: number; sidecar_sha256: string }>;
   };
 }
 
