@@ -18,7 +18,7 @@ import { readSchemaFor } from "../train/run.js";
 import { TrainError, type EpochRecord, type Mode } from "../train/types.js";
 import { requireFile } from "../train/windows.js";
 import { AeDetector, DEFAULT_AE, type AeHyperParameters } from "./autoencoder.js";
-import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, readCleanSets, type AnomalySidecar } from "./train.js";
+import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, readCleanSets, type AnomalySidecar, type AnomalyTrainResult } from "./train.js";
 
 export interface AeTrainOptions {
   mode: Mode;
@@ -31,13 +31,6 @@ export interface AeTrainOptions {
   force?: boolean;
   onStatus?: (message: string) => void;
   onEpoch?: (record: EpochRecord) => void;
-}
-
-export interface AnomalyTrainResult {
-  sidecarPath: string;
-  weightsPath: string;
-  sidecar: AnomalySidecar;
-  reused?: boolean;
 }
 
 export function resolveAe(p: Partial<AeHyperParameters> = {}, threads: number): AeHyperParameters {

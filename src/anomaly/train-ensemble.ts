@@ -16,8 +16,7 @@ import { checkpointBaseName } from "../train/checkpoint.js";
 import { TrainError, type Mode } from "../train/types.js";
 import { DEFAULT_ENSEMBLE, fitEnsemble, normaliseWeights, type EnsembleHyperParameters } from "./ensemble.js";
 import { loadAnomalyDetector, readAnomalySidecar, type AnomalyDetector } from "./loader.js";
-import type { AnomalyTrainResult } from "./train-ae.js";
-import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, readCleanSets, type AnomalySidecar } from "./train.js";
+import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, readCleanSets, type AnomalySidecar, type AnomalyTrainResult } from "./train.js";
 
 export interface EnsembleTrainOptions {
   mode: Mode;

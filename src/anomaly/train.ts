@@ -7,6 +7,10 @@
 // forest, threshold, gate) and, last and atomically, the sidecar
 // `eif_<mode>.anomaly-ckpt.json` (not `.ckpt.json`: `cis490 eval` reads
 // those as supervised classifiers).
+//
+// Also the pieces every anomaly detector shares: the sidecar format (kinds
+// eif, ae, ensemble; train-ae.ts, train-ensemble.ts) and the clean
+// train / calibration / gate windows (readCleanSets).
 
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
@@ -85,12 +89,15 @@ export interface EifTrainOptions {
   onStatus?: (message: string) => void;
 }
 
-export interface EifTrainResult {
+/** What training any anomaly detector returns. */
+export interface AnomalyTrainResult {
   sidecarPath: string;
   weightsPath: string;
   sidecar: AnomalySidecar;
   reused?: boolean;
 }
+
+export type EifTrainResult = AnomalyTrainResult;
 
 export function resolveEif(p: Partial<EifHyperParameters> = {}, threads: number): EifHyperParameters {
   const hp = { ...DEFAULT_EIF, threads, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as EifHyperParameters;

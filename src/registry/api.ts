@@ -63,6 +63,14 @@ export interface RegisterResult {
   notes: string[];
 }
 
+/** The result of registering content that is already version `id` (nothing changes), or null. */
+async function existingVersion(registry: string, name: string, id: string): Promise<RegisterResult | null> {
+  if (!existsSync(join(versionDir(registry, name, id), "version.json"))) return null;
+  const m = await readManifest(registry, name, id);
+  const aliases = [...(await readAliases(registry, name)).values()].filter((a) => a.version === id).map((a) => a.alias);
+  return { name, version: id, created_at: m.created_at, checkpoint: join(versionDir(registry, name, id), m.checkpoint), created: false, alias: aliases.includes(DEFAULT_ALIAS) ? DEFAULT_ALIAS : (aliases[0] ?? null), gate: null, notes: [] };
+}
+
 /** Registers a trained checkpoint as a version of `<kind>_<mode>` and runs the promotion gate. */
 export async function registerCheckpoint(registry: string, sidecarPath: string, o: RegisterOptions = {}): Promise<RegisterResult> {
   let sidecarBytes: Buffer;
@@ -81,12 +89,7 @@ export async function registerCheckpoint(registry: string, sidecarPath: string, 
   const content = createHash("sha256").update(sidecarBytes).update(weightsBytes).digest("hex");
   const id = content.slice(0, 12);
   const name = `${sc.kind}_${sc.mode}`;
-  const existing = async (): Promise<RegisterResult | null> => {
-    if (!existsSync(join(versionDir(registry, name, id), "version.json"))) return null;
-    const m = await readManifest(registry, name, id);
-    const aliases = [...(await readAliases(registry, name)).values()].filter((a) => a.version === id).map((a) => a.alias);
-    return { name, version: id, created_at: m.created_at, checkpoint: join(versionDir(registry, name, id), m.checkpoint), created: false, alias: aliases.includes(DEFAULT_ALIAS) ? DEFAULT_ALIAS : (aliases[0] ?? null), gate: null, notes: [] };
-  };
+  const existing = () => existingVersion(registry, name, id);
   const before = await existing();
   if (before) return before;
 
@@ -168,11 +171,8 @@ async function registerAnomaly(registry: string, sidecarPath: string, sidecarByt
   if (sc.kind === "ensemble") notes.push("ensemble: its members are loaded from their recorded paths (checked by sha256)");
   const provenance = await provenanceOf(provenanceSource(sc), resolve(sidecarPath), o.commandLine ?? null);
   return writing(registry, name, async () => {
-    if (existsSync(join(versionDir(registry, name, id), "version.json"))) {
-      const m = await readManifest(registry, name, id);
-      const aliases = [...(await readAliases(registry, name)).values()].filter((a) => a.version === id).map((a) => a.alias);
-      return { name, version: id, created_at: m.created_at, checkpoint: join(versionDir(registry, name, id), m.checkpoint), created: false, alias: aliases.includes(DEFAULT_ALIAS) ? DEFAULT_ALIAS : (aliases[0] ?? null), gate: null, notes: [] };
-    }
+    const again = await existingVersion(registry, name, id);
+    if (again) return again;
     const manifest: VersionManifest = {
       format: VERSION_FORMAT,
       name,

@@ -5,10 +5,10 @@
 // Returns what happened; the command renders it.
 
 import { resolve } from "node:path";
-import { trainEif, type AnomalyKind } from "../anomaly/train.js";
+import { trainEif, type AnomalyKind, type AnomalyTrainResult } from "../anomaly/train.js";
 import type { EifHyperParameters } from "../anomaly/estimator.js";
 import type { AeHyperParameters } from "../anomaly/autoencoder.js";
-import { trainAe, type AnomalyTrainResult } from "../anomaly/train-ae.js";
+import { trainAe } from "../anomaly/train-ae.js";
 import { trainEnsemble } from "../anomaly/train-ensemble.js";
 import type { TorchDevice } from "../engines/index.js";
 import { registerCheckpoint, type RegisterResult } from "../registry/api.js";
