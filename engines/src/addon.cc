@@ -50,6 +50,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Before any BLAS call: see LimitOpenBlasThreads.
   engines::LimitOpenBlasThreads();
   engines::InitTorch(env, exports);
+  engines::InitAutoencoder(env, exports);
   engines::InitGbt(env, exports);
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   return exports;

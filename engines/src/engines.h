@@ -7,6 +7,7 @@ namespace engines {
 
 // torch_model.cc
 void InitTorch(Napi::Env env, Napi::Object exports);
+void InitAutoencoder(Napi::Env env, Napi::Object exports);
 Napi::Object TorchInfo(Napi::Env env);
 void LimitOpenBlasThreads();
 int OpenBlasThreads();

@@ -726,6 +726,359 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
   std::mutex mu_;  // one operation at a time per model
 };
 
+// ---------------------------------------------------------------------------
+// AutoencoderModel: the reconstruction autoencoder of `cis490 train --model ae`
+// (issue 13), n -> 64 -> 32 -> 16 -> 32 -> 64 -> n, Linear + BatchNorm1d +
+// ReLU between layers, sigmoid output. Inputs are min-max scaled and imputed
+// by the TS side (src/anomaly/autoencoder.ts), so the targets are the inputs.
+// Its own class (not a TorchModel kind): it has no classes, no mask, and
+// three read-out entry points (score, reconstruct, latent).
+
+struct AeConfig {
+  int64_t n_features = 0;
+  double weight_decay = 0.0;
+  uint64_t seed = 0;
+  int threads = 0;
+  std::string device = "auto";
+  std::string signature() const {
+    std::ostringstream s;
+    s << "cis490-torch-ae/1 n_features=" << n_features << " widths=64,32,16";
+    return s.str();
+  }
+};
+
+constexpr int64_t kAeLatent = 16;
+
+struct AeNetImpl : torch::nn::Module {
+  torch::nn::Sequential encoder, decoder;
+  explicit AeNetImpl(int64_t n) {
+    auto block = [](torch::nn::Sequential& s, int64_t in, int64_t out) {
+      s->push_back(torch::nn::Linear(in, out));
+      s->push_back(torch::nn::BatchNorm1d(out));
+      s->push_back(torch::nn::ReLU());
+    };
+    block(encoder, n, 64);
+    block(encoder, 64, 32);
+    block(encoder, 32, kAeLatent);
+    block(decoder, kAeLatent, 32);
+    block(decoder, 32, 64);
+    decoder->push_back(torch::nn::Linear(64, n));
+    decoder->push_back(torch::nn::Sigmoid());
+    register_module("encoder", encoder);
+    register_module("decoder", decoder);
+  }
+};
+
+class AutoencoderModel : public Napi::ObjectWrap<AutoencoderModel> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "AutoencoderModel",
+                       {
+                           InstanceMethod<&AutoencoderModel::TrainStep>("trainStep"),
+                           InstanceMethod<&AutoencoderModel::Score>("score"),
+                           InstanceMethod<&AutoencoderModel::Reconstruct>("reconstruct"),
+                           InstanceMethod<&AutoencoderModel::Latent>("latent"),
+                           InstanceMethod<&AutoencoderModel::Save>("save"),
+                           InstanceMethod<&AutoencoderModel::Load>("load"),
+                           InstanceMethod<&AutoencoderModel::ParameterBytes>("parameterBytes"),
+                           InstanceMethod<&AutoencoderModel::NamedTensors>("namedTensors"),
+                           InstanceMethod<&AutoencoderModel::Dispose>("dispose"),
+                           InstanceAccessor<&AutoencoderModel::NumParameters>("numParameters"),
+                           InstanceAccessor<&AutoencoderModel::DeviceName>("device"),
+                           InstanceAccessor<&AutoencoderModel::Steps>("steps"),
+                       });
+  }
+
+  explicit AutoencoderModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AutoencoderModel>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) ThrowType(env, "AutoencoderModel: config must be an object");
+    auto o = info[0].As<Napi::Object>();
+    auto has = [&](const char* k) { return !o.Get(k).IsUndefined() && !o.Get(k).IsNull(); };
+    cfg_.n_features = IntArg(env, o.Get("n_features"), "config.n_features", 1, int64_t{1} << 20);
+    if (has("weight_decay")) {
+      cfg_.weight_decay = NumberArg(env, o.Get("weight_decay"), "config.weight_decay");
+      if (!(cfg_.weight_decay >= 0 && std::isfinite(cfg_.weight_decay))) ThrowRange(env, "config.weight_decay must be >= 0");
+    }
+    if (has("seed")) cfg_.seed = static_cast<uint64_t>(IntArg(env, o.Get("seed"), "config.seed", 0, (int64_t{1} << 53)));
+    cfg_.threads = has("threads") ? static_cast<int>(IntArg(env, o.Get("threads"), "config.threads", 1, 4096)) : AvailableCores();
+    if (has("device")) {
+      if (!o.Get("device").IsString()) ThrowType(env, "config.device must be \"auto\", \"cpu\" or \"cuda\"");
+      cfg_.device = o.Get("device").As<Napi::String>().Utf8Value();
+      if (cfg_.device != "auto" && cfg_.device != "cpu" && cfg_.device != "cuda") {
+        ThrowRange(env, "config.device must be \"auto\", \"cpu\" or \"cuda\", got \"" + cfg_.device + "\"");
+      }
+    }
+    bool cuda = torch::cuda::is_available();
+    if (cfg_.device == "cuda" && !cuda) throw Napi::Error::New(env, "AutoencoderModel: device \"cuda\" requested but this libtorch has no usable CUDA device");
+    device_ = (cfg_.device == "cuda" || (cfg_.device == "auto" && cuda)) ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    try {
+      std::lock_guard<std::mutex> rng(g_rng_mutex);
+      TorchGuard([&] {
+        torch::manual_seed(cfg_.seed);
+        net_ = std::make_shared<AeNetImpl>(cfg_.n_features);
+        net_->to(device_);
+        std::vector<torch::Tensor> decay, no_decay;
+        for (const auto& p : net_->parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+        std::vector<torch::optim::OptimizerParamGroup> groups;
+        groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(1e-3).weight_decay(cfg_.weight_decay)));
+        groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(1e-3).weight_decay(0.0)));
+        opt_ = std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(1e-3));
+      });
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, std::string("AutoencoderModel: ") + e.what());
+    }
+    for (const auto& p : net_->parameters()) num_params_ += p.numel();
+  }
+
+ private:
+  void CheckAlive(Napi::Env env) {
+    if (!net_) throw Napi::Error::New(env, "AutoencoderModel: model was disposed");
+  }
+
+  int64_t Rows(Napi::Env env, const Napi::Value& v, const char* what, int64_t min_rows) {
+    auto x = TypedArg<float>(env, v, "x", "Float32Array");
+    const int64_t n = static_cast<int64_t>(x.ElementLength());
+    if (n == 0 || n % cfg_.n_features != 0 || n / cfg_.n_features < min_rows) {
+      std::ostringstream s;
+      s << what << ": x has " << n << " values, expected a multiple of n_features = " << cfg_.n_features << " covering at least "
+        << min_rows << " row(s)";
+      ThrowRange(env, s.str());
+    }
+    return n / cfg_.n_features;
+  }
+
+  // trainStep(x, lr, clipNorm) -> Promise<{loss, gradNorm, skipped}>: one
+  // AdamW step on the batch's mean squared reconstruction error. BatchNorm
+  // needs 2+ rows in training mode. x is copied.
+  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    const int64_t b = Rows(env, info[0], "trainStep", 2);
+    const double lr = NumberArg(env, info[1], "lr");
+    if (!(lr >= 0 && std::isfinite(lr))) ThrowRange(env, "trainStep: lr must be finite and >= 0");
+    const double clip = info[2].IsUndefined() ? 0.0 : NumberArg(env, info[2], "clipNorm");
+    if (!(clip >= 0) || std::isnan(clip)) ThrowRange(env, "trainStep: clipNorm must be >= 0 (0 = no clipping)");
+    auto x = std::make_shared<std::vector<float>>(CopyTyped(info[0].As<Napi::Float32Array>()));
+    struct Out { double loss = 0, grad_norm = 0; bool skipped = false; };
+    auto out = std::make_shared<Out>();
+    auto* w = new PromiseWorker(
+        env,
+        [this, x, lr, clip, b, out]() {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!net_) throw std::runtime_error("AutoencoderModel: model was disposed");
+          CheckFinite(x->data(), x->size(), cfg_.n_features);
+          std::lock_guard<std::mutex> rng(g_rng_mutex);
+          TorchGuard([&] {
+            SetThreads(cfg_.threads);
+            torch::manual_seed(SplitMix64(cfg_.seed ^ SplitMix64(static_cast<uint64_t>(steps_))));
+            net_->train();
+            auto xt = torch::from_blob(x->data(), {b, cfg_.n_features}, torch::kFloat32).to(device_);
+            for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+            opt_->zero_grad();
+            auto loss = F::mse_loss(net_->decoder->forward(net_->encoder->forward(xt)), xt);
+            loss.backward();
+            double gn = torch::nn::utils::clip_grad_norm_(net_->parameters(), clip > 0 ? clip : std::numeric_limits<double>::infinity());
+            out->loss = loss.item<double>();
+            out->grad_norm = gn;
+            out->skipped = !std::isfinite(out->loss) || !std::isfinite(gn);
+            if (!out->skipped) opt_->step();
+            steps_++;
+          });
+        },
+        [out](Napi::Env env) -> Napi::Value {
+          auto r = Napi::Object::New(env);
+          r.Set("loss", out->loss);
+          r.Set("gradNorm", out->grad_norm);
+          r.Set("skipped", out->skipped);
+          return r;
+        });
+    w->Keep(Value());
+    return w->Run();
+  }
+
+  // Eval-mode pass over x (read in place, in chunks); `what` picks the
+  // per-row output: 0 = reconstruction MSE [B], 1 = reconstruction [B, n],
+  // 2 = bottleneck [B, 16].
+  Napi::Value Forward(const Napi::CallbackInfo& info, int what, const char* name) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    const int64_t b = Rows(env, info[0], name, 1);
+    auto xa = info[0].As<Napi::Float32Array>();
+    const float* x = xa.Data();
+    const int64_t width = what == 0 ? 1 : what == 1 ? cfg_.n_features : kAeLatent;
+    auto out = std::make_shared<std::vector<float>>();
+    auto* w = new PromiseWorker(
+        env,
+        [this, x, b, what, width, out]() {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!net_) throw std::runtime_error("AutoencoderModel: model was disposed");
+          CheckFinite(x, static_cast<size_t>(b * cfg_.n_features), cfg_.n_features);
+          TorchGuard([&] {
+            SetThreads(cfg_.threads);
+            torch::NoGradGuard no_grad;
+            net_->eval();
+            out->resize(static_cast<size_t>(b * width));
+            const int64_t chunk = 4096;
+            for (int64_t s = 0; s < b; s += chunk) {
+              int64_t n = std::min(chunk, b - s);
+              auto xt = torch::from_blob(const_cast<float*>(x + s * cfg_.n_features), {n, cfg_.n_features}, torch::kFloat32).to(device_);
+              auto z = net_->encoder->forward(xt);
+              torch::Tensor r;
+              if (what == 2) r = z;
+              else {
+                auto rec = net_->decoder->forward(z);
+                r = what == 1 ? rec : (rec - xt).pow(2).mean(1);
+              }
+              r = r.to(torch::kCPU).contiguous();
+              std::memcpy(out->data() + s * width, r.data_ptr<float>(), n * width * sizeof(float));
+            }
+          });
+        },
+        [out](Napi::Env env) -> Napi::Value { return NewFloat32(env, *out); });
+    w->Keep(Value());
+    w->Keep(info[0].As<Napi::Object>());
+    return w->Run();
+  }
+
+  // score(x) -> Promise<Float32Array [B]>: per-row reconstruction MSE.
+  Napi::Value Score(const Napi::CallbackInfo& info) { return Forward(info, 0, "score"); }
+  // reconstruct(x) -> Promise<Float32Array [B, n_features]>.
+  Napi::Value Reconstruct(const Napi::CallbackInfo& info) { return Forward(info, 1, "reconstruct"); }
+  // latent(x) -> Promise<Float32Array [B, 16]>: the bottleneck after its BatchNorm + ReLU.
+  Napi::Value Latent(const Napi::CallbackInfo& info) { return Forward(info, 2, "latent"); }
+
+  static std::string PathOf(Napi::Env env, const Napi::Value& v, const char* what) {
+    if (!v.IsString() || v.As<Napi::String>().Utf8Value().empty()) ThrowType(env, std::string(what) + ": path must be a non-empty string");
+    return v.As<Napi::String>().Utf8Value();
+  }
+
+  // save(path) / load(path): weights, BatchNorm statistics, optimizer state
+  // and step count; the caller makes the file atomic (src/engines/autoencoder.ts).
+  Napi::Value Save(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    std::string path = PathOf(env, info[0], "save");
+    auto* w = new PromiseWorker(
+        env,
+        [this, path]() {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!net_) throw std::runtime_error("AutoencoderModel: model was disposed");
+          TorchGuard([&] {
+            torch::serialize::OutputArchive root, model, optim;
+            net_->save(model);
+            opt_->save(optim);
+            root.write("signature", c10::IValue(cfg_.signature()));
+            root.write("steps", torch::tensor(steps_.load(), torch::kInt64));
+            root.write("model", model);
+            root.write("optimizer", optim);
+            root.save_to(path);
+          });
+        },
+        [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    w->Keep(Value());
+    return w->Run();
+  }
+
+  Napi::Value Load(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    std::string path = PathOf(env, info[0], "load");
+    auto* w = new PromiseWorker(
+        env,
+        [this, path]() {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!net_) throw std::runtime_error("AutoencoderModel: model was disposed");
+          TorchGuard([&] {
+            torch::serialize::InputArchive root, model, optim;
+            root.load_from(path, device_);
+            c10::IValue sig;
+            if (!root.try_read("signature", sig) || !sig.isString()) throw std::runtime_error("load: " + path + " is not a cis490 autoencoder checkpoint");
+            if (sig.toStringRef() != cfg_.signature()) {
+              throw std::runtime_error("load: checkpoint was saved by a different autoencoder:\n  file:  " + sig.toStringRef() + "\n  model: " + cfg_.signature());
+            }
+            root.read("model", model);
+            net_->load(model);
+            if (root.try_read("optimizer", optim)) opt_->load(optim);
+            torch::Tensor steps;
+            if (root.try_read("steps", steps)) steps_ = steps.item<int64_t>();
+          });
+        },
+        [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    w->Keep(Value());
+    return w->Run();
+  }
+
+  Napi::Value ParameterBytes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<uint8_t> bytes;
+    try {
+      TorchGuard([&] {
+        auto add = [&](const torch::Tensor& t) {
+          auto c = t.detach().to(torch::kCPU).contiguous();
+          auto* p = static_cast<const uint8_t*>(c.data_ptr());
+          bytes.insert(bytes.end(), p, p + c.numel() * c.element_size());
+        };
+        for (const auto& p : net_->parameters()) add(p);
+        for (const auto& bf : net_->buffers()) add(bf);
+      });
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    return Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size());
+  }
+
+  // namedTensors() -> [{name, shape, data}] ("encoder.0.weight",
+  // "encoder.1.running_mean", ...) as float32 copies, for the ONNX exporter.
+  Napi::Value NamedTensors(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto out = Napi::Array::New(env);
+    uint32_t k = 0;
+    try {
+      TorchGuard([&] {
+        auto add = [&](const std::string& name, const torch::Tensor& t) {
+          auto c = t.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+          std::vector<float> data(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+          auto o = Napi::Object::New(env);
+          o.Set("name", name);
+          auto shape = Napi::Array::New(env, c.dim());
+          for (int64_t d = 0; d < c.dim(); d++) shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, (double)c.size(d)));
+          o.Set("shape", shape);
+          o.Set("data", NewFloat32(env, data));
+          out.Set(k++, o);
+        };
+        for (const auto& kv : net_->named_parameters()) add(kv.key(), kv.value());
+        for (const auto& kv : net_->named_buffers()) add(kv.key(), kv.value());
+      });
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    return out;
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> lock(mu_);
+    opt_.reset();
+    net_.reset();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value NumParameters(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)num_params_); }
+  Napi::Value DeviceName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), device_.is_cuda() ? "cuda" : "cpu"); }
+  Napi::Value Steps(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)steps_); }
+
+  AeConfig cfg_;
+  torch::Device device_{torch::kCPU};
+  std::shared_ptr<AeNetImpl> net_;
+  std::unique_ptr<torch::optim::AdamW> opt_;
+  int64_t num_params_ = 0;
+  std::atomic<int64_t> steps_{0};
+  std::mutex mu_;
+};
+
 // OpenBLAS (pulled in by libtorch) runs its own pthread pool, which fights
 // libtorch's OpenMP threads. Limit it to one thread. Node dlopens addons
 // without RTLD_GLOBAL, so look the library up by name (RTLD_NOLOAD: only if
@@ -773,5 +1126,6 @@ Napi::Object TorchInfo(Napi::Env env) {
 }
 
 void InitTorch(Napi::Env env, Napi::Object exports) { exports.Set("TorchModel", TorchModel::Define(env)); }
+void InitAutoencoder(Napi::Env env, Napi::Object exports) { exports.Set("AutoencoderModel", AutoencoderModel::Define(env)); }
 
 }  // namespace engines

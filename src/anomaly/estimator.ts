@@ -7,6 +7,7 @@
 
 import { eifFit, eifScore, type RunOptions } from "./eif.js";
 import type { EifModel } from "./eif-model.js";
+import { NotFittedError } from "../train/estimator.js";
 
 export interface EifHyperParameters {
   n_trees: number;
@@ -86,7 +87,48 @@ function columnStats(x: ArrayLike<number>, n: number, width: number, f: number):
   return { finite, distinct, mean, std: finite > 0 ? Math.sqrt(ss / finite) : Number.NaN };
 }
 
-function selectColumns(r: Rows, kept: number[]): Float64Array {
+/**
+ * Inputs kept and dropped by the near-zero-variance rule (shared by the EIF
+ * and the autoencoder): no finite value, a single value, or a std <=
+ * nearZeroStd * max(1, |mean|) over the finite training values.
+ */
+export function dropNearZeroVariance(train: Rows, names: readonly string[], nearZeroStd: number): { kept: number[]; dropped: DroppedFeature[] } {
+  const kept: number[] = [];
+  const dropped: DroppedFeature[] = [];
+  for (let f = 0; f < train.width; f++) {
+    const s = columnStats(train.x, train.n, train.width, f);
+    const name = names[f] ?? `#${f}`;
+    if (s.finite === 0) dropped.push({ index: f, name, reason: "no finite value", std: null });
+    else if (!s.distinct) dropped.push({ index: f, name, reason: "constant", std: 0 });
+    else if (s.std <= nearZeroStd * Math.max(1, Math.abs(s.mean))) dropped.push({ index: f, name, reason: "near-zero variance", std: s.std });
+    else kept.push(f);
+  }
+  if (kept.length === 0) throw new Error("every input feature has (near-)zero variance on the clean training windows");
+  return { kept, dropped };
+}
+
+/** Share of `scores` strictly above `threshold`. */
+export function alarmRate(scores: ArrayLike<number>, threshold: number): number {
+  let k = 0;
+  for (let i = 0; i < scores.length; i++) if (scores[i] > threshold) k++;
+  return scores.length > 0 ? k / scores.length : Number.NaN;
+}
+
+/** The promotion gate on held-out clean windows' scores (every anomaly detector). */
+export function cleanGate(gateScores: ArrayLike<number>, threshold: number, limit: number): Gate {
+  const rate = alarmRate(gateScores, threshold);
+  const n = gateScores.length;
+  const promotable = rate <= limit;
+  return {
+    promotable,
+    clean_anomaly_rate: rate,
+    limit,
+    n_windows: n,
+    reason: promotable ? null : `${(100 * rate).toFixed(1)}% of ${n} held-out clean windows raise an alarm (limit ${(100 * limit).toFixed(1)}%): the clean baseline looks contaminated or shifted`,
+  };
+}
+
+export function selectColumns(r: Rows, kept: number[]): Float64Array {
   const out = new Float64Array(r.n * kept.length);
   for (let i = 0; i < r.n; i++) for (let j = 0; j < kept.length; j++) out[i * kept.length + j] = r.x[i * r.width + kept[j]];
   return out;
@@ -118,38 +160,19 @@ export class EifDetector {
     const p = this.params;
     if (train.n < 2) throw new Error(`the EIF needs at least 2 clean training windows, got ${train.n}`);
     if (calibration.n < 1 || gate.n < 1) throw new Error("the EIF needs clean validation windows for its threshold and gate");
-    const kept: number[] = [];
-    const dropped: DroppedFeature[] = [];
-    for (let f = 0; f < train.width; f++) {
-      const s = columnStats(train.x, train.n, train.width, f);
-      const name = names[f] ?? `#${f}`;
-      if (s.finite === 0) dropped.push({ index: f, name, reason: "no finite value", std: null });
-      else if (!s.distinct) dropped.push({ index: f, name, reason: "constant", std: 0 });
-      else if (s.std <= p.near_zero_std * Math.max(1, Math.abs(s.mean))) dropped.push({ index: f, name, reason: "near-zero variance", std: s.std });
-      else kept.push(f);
-    }
-    if (kept.length === 0) throw new Error("every input feature has (near-)zero variance on the clean training windows");
+    const { kept, dropped } = dropNearZeroVariance(train, names, p.near_zero_std);
     const run = { threads: p.threads, engine: this.engine };
     const modelJson = await eifFit(selectColumns(train, kept), train.n, kept.length, { n_trees: p.n_trees, subsample: p.subsample, ndim: p.ndim, seed: this.seed }, run);
     const cal = await eifScore(modelJson, selectColumns(calibration, kept), calibration.n, run);
     const threshold = thresholdAtFpr(cal, p.target_fpr);
-    const rate = (s: Float64Array) => s.reduce((k, v) => k + (v > threshold ? 1 : 0), 0) / s.length;
     const gateScores = gate === calibration ? cal : await eifScore(modelJson, selectColumns(gate, kept), gate.n, run);
-    const gateRate = rate(gateScores);
-    const promotable = gateRate <= p.max_clean_anomaly_rate;
     this.state = {
       format: "cis490-eif-detector/1",
       kept,
       dropped,
       threshold,
-      calibration: { n_windows: calibration.n, flagged_rate: rate(cal), target_fpr: p.target_fpr },
-      gate: {
-        promotable,
-        clean_anomaly_rate: gateRate,
-        limit: p.max_clean_anomaly_rate,
-        n_windows: gate.n,
-        reason: promotable ? null : `${(100 * gateRate).toFixed(1)}% of ${gate.n} held-out clean windows raise an alarm (limit ${(100 * p.max_clean_anomaly_rate).toFixed(1)}%): the clean baseline looks contaminated or shifted`,
-      },
+      calibration: { n_windows: calibration.n, flagged_rate: alarmRate(cal, threshold), target_fpr: p.target_fpr },
+      gate: cleanGate(gateScores, threshold, p.max_clean_anomaly_rate),
       model: JSON.parse(modelJson) as EifModel,
     };
     return this.state;
@@ -165,7 +188,7 @@ export class EifDetector {
 
   /** Anomaly scores in (0, 1], higher = more anomalous (not a calibrated probability). */
   async scoreSamples(r: Rows): Promise<Float64Array> {
-    if (!this.state) throw new Error("EifDetector: fit() first");
+    if (!this.state) throw new NotFittedError("EifDetector");
     if (r.n === 0) return new Float64Array(0);
     return eifScore(JSON.stringify(this.state.model), selectColumns(r, this.state.kept), r.n, { threads: this.params.threads, engine: this.engine });
   }

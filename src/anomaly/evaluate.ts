@@ -1,4 +1,5 @@
-// Infected-vs-clean evaluation of an EIF checkpoint on the test side: every
+// Infected-vs-clean evaluation of an anomaly checkpoint (eif, ae, ensemble;
+// src/anomaly/loader.ts) on the test side: every
 // labelled test window is scored, clean windows are the negatives and every
 // other phase the positives; ROC AUC, PR AUC and TPR at 1% FPR with
 // episode-bootstrap intervals, overall, per host and per profile, plus the
@@ -6,7 +7,8 @@
 
 import { aucBootstrap, type AucResult } from "../stats/auc.js";
 import { readSplitSides, scanWindows } from "../train/windows.js";
-import { CLEAN, loadEifCheckpoint } from "./train.js";
+import { loadAnomalyDetector } from "./loader.js";
+import { CLEAN } from "./train.js";
 
 export interface AnomalyEvaluation {
   checkpoint: string;
@@ -19,14 +21,20 @@ export interface AnomalyEvaluation {
   promotable: boolean;
 }
 
-export async function evaluateEifCheckpoint(sidecarPath: string, features: string, split: string, o: { resamples?: number; seed?: number; threads?: number } = {}): Promise<AnomalyEvaluation> {
-  const { sidecar, detector, columns } = await loadEifCheckpoint(sidecarPath);
+export async function evaluateAnomalyCheckpoint(sidecarPath: string, features: string, split: string, o: { resamples?: number; seed?: number; threads?: number } = {}): Promise<AnomalyEvaluation> {
+  const detector = await loadAnomalyDetector(sidecarPath);
+  const { sidecar, columns } = detector;
   const sides = await readSplitSides(split);
   const scan = await scanWindows(features, sides, ["test"], columns);
   const w = scan.windows.get("test")!;
   const n = w.label.length;
   if (n === 0) throw new Error(`the test side of ${split} has no labelled windows`);
-  const scores = await detector.scoreSamples({ x: scan.x.get("test")!, n, width: columns.length });
+  let scores: Float64Array;
+  try {
+    scores = await detector.scoreSamples({ x: scan.x.get("test")!, n, width: columns.length });
+  } finally {
+    await detector.dispose();
+  }
   const y = Int32Array.from(w.label, (l) => (l === CLEAN ? 0 : 1));
   const ids = [...new Set(w.episode_id)].sort();
   const rank = new Map(ids.map((e, i) => [e, i]));
@@ -60,3 +68,6 @@ export async function evaluateEifCheckpoint(sidecarPath: string, features: strin
     promotable: sidecar.gate.promotable,
   };
 }
+
+/** The EIF's name for it (kept for existing callers). */
+export const evaluateEifCheckpoint = evaluateAnomalyCheckpoint;

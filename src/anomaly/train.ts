@@ -7,6 +7,10 @@
 // forest, threshold, gate) and, last and atomically, the sidecar
 // `eif_<mode>.anomaly-ckpt.json` (not `.ckpt.json`: `cis490 eval` reads
 // those as supervised classifiers).
+//
+// Also the pieces every anomaly detector shares: the sidecar format (kinds
+// eif, ae, ensemble; train-ae.ts, train-ensemble.ts) and the clean
+// train / calibration / gate windows (readCleanSets).
 
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
@@ -20,6 +24,9 @@ import { checkpointBaseName } from "../train/checkpoint.js";
 import { readSchemaFor } from "../train/run.js";
 import { TrainError, type Mode } from "../train/types.js";
 import { readSplitSides, requireFile, scanWindows, type WindowSet } from "../train/windows.js";
+import type { EpochRecord } from "../train/types.js";
+import type { AeHyperParameters, AeScaling } from "./autoencoder.js";
+import type { EnsembleHyperParameters, EnsembleMemberRef } from "./ensemble.js";
 import { DEFAULT_EIF, EifDetector, type DroppedFeature, type EifDetectorState, type EifHyperParameters, type Gate, type Rows } from "./estimator.js";
 
 export const ANOMALY_CHECKPOINT_FORMAT = "cis490-anomaly-checkpoint/1";
@@ -27,13 +34,18 @@ export const ANOMALY_CHECKPOINT_SUFFIX = ".anomaly-ckpt.json";
 /** Class id of the `clean` phase (PHASES[0]). */
 export const CLEAN = 0;
 
+/** The unsupervised detectors (docs/anomaly.md). */
+export const ANOMALY_KINDS = ["eif", "ae", "ensemble"] as const;
+export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
+
 export interface AnomalySidecar {
   format: typeof ANOMALY_CHECKPOINT_FORMAT;
-  kind: "eif";
+  kind: AnomalyKind;
   mode: Mode;
   created_at: string;
   seed: number;
-  hyper_parameters: EifHyperParameters;
+  /** EifHyperParameters, AeHyperParameters or EnsembleHyperParameters, by kind. */
+  hyper_parameters: EifHyperParameters | AeHyperParameters | EnsembleHyperParameters;
   /** 230 entries 0/1: the summary features selected by the mode (before near-zero-variance dropping). */
   feature_mask: number[];
   feature_schema_hash: string;
@@ -54,7 +66,15 @@ export interface AnomalySidecar {
     calibration_flagged_rate: number;
     total_seconds: number;
     warnings: string[];
+    /** ae: the shared loop's epochs (val_loss = reconstruction MSE of the calibration clean windows). */
+    history?: EpochRecord[];
+    best?: { epoch: number; val_loss: number };
+    stopped?: string;
   };
+  /** ae: imputation and scaling (the weights file holds the net). */
+  ae?: AeScaling;
+  /** ensemble: the members, as loaded (each checked by sha256 when the ensemble loads). */
+  members?: EnsembleMemberRef[];
 }
 
 export interface EifTrainOptions {
@@ -69,12 +89,15 @@ export interface EifTrainOptions {
   onStatus?: (message: string) => void;
 }
 
-export interface EifTrainResult {
+/** What training any anomaly detector returns. */
+export interface AnomalyTrainResult {
   sidecarPath: string;
   weightsPath: string;
   sidecar: AnomalySidecar;
   reused?: boolean;
 }
+
+export type EifTrainResult = AnomalyTrainResult;
 
 export function resolveEif(p: Partial<EifHyperParameters> = {}, threads: number): EifHyperParameters {
   const hp = { ...DEFAULT_EIF, threads, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as EifHyperParameters;
@@ -91,12 +114,47 @@ export function resolveEif(p: Partial<EifHyperParameters> = {}, threads: number)
 }
 
 /** Rows of `x` (row-major, `width` wide) whose window is clean and passes `pick`. */
-function cleanRows(w: WindowSet, x: Float32Array, width: number, pick: (episode: string) => boolean = () => true): Rows {
+export function cleanRows(w: WindowSet, x: Float32Array, width: number, pick: (episode: string) => boolean = () => true): Rows {
   const idx: number[] = [];
   for (let i = 0; i < w.label.length; i++) if (w.label[i] === CLEAN && pick(w.episode_id[i])) idx.push(i);
   const out = new Float32Array(idx.length * width);
   idx.forEach((i, r) => out.set(x.subarray(i * width, (i + 1) * width), r * width));
   return { x: out, n: idx.length, width };
+}
+
+export interface CleanSets {
+  cols: string[];
+  /** Clean training windows (the detector fits on these). */
+  train: Rows;
+  /** Clean val windows of every other val episode (threshold; the autoencoder's early stopping). */
+  calibration: Rows;
+  /** Clean windows of the remaining val episodes (the gate). */
+  gateRows: Rows;
+  warnings: string[];
+}
+
+/** The clean windows every anomaly detector trains, calibrates and gates on. */
+export async function readCleanSets(features: string, split: string, mode: Mode, schema: FeatureSchema, who: string): Promise<CleanSets> {
+  const sides = await readSplitSides(split);
+  const cols = featureIndices(mode).map((i) => schema.features[i]);
+  const scan = await scanWindows(features, sides, ["train", "val"], cols);
+  const width = cols.length;
+  const train = cleanRows(scan.windows.get("train")!, scan.x.get("train")!, width);
+  const val = scan.windows.get("val")!;
+  const warnings: string[] = [];
+  if (train.n < 2) throw new TrainError(`the train side of ${split} has ${train.n} clean window(s); ${who} needs at least 2`);
+  // Val episodes with clean windows, alternately to calibration and gate.
+  const valEpisodes = [...new Set(val.episode_id.filter((_, i) => val.label[i] === CLEAN))].sort();
+  if (valEpisodes.length === 0) throw new TrainError(`the val side of ${split} has no clean windows: the threshold and the gate need them (cis490 split --val-fraction > 0)`);
+  const calSet = new Set(valEpisodes.filter((_, k) => k % 2 === 0));
+  const xVal = scan.x.get("val")!;
+  const calibration = cleanRows(val, xVal, width, (e) => calSet.has(e));
+  let gateRows = cleanRows(val, xVal, width, (e) => !calSet.has(e));
+  if (gateRows.n === 0) {
+    gateRows = calibration;
+    warnings.push("only one val episode has clean windows: the gate checks the calibration windows themselves");
+  }
+  return { cols, train, calibration, gateRows, warnings };
 }
 
 export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
@@ -127,27 +185,9 @@ export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
   }
 
   status("reading the clean train/val windows");
-  const sides = await readSplitSides(o.split);
-  const cols = featureIndices(o.mode).map((i) => schema.features[i]);
-  const scan = await scanWindows(o.features, sides, ["train", "val"], cols);
-  const width = cols.length;
-  const train = cleanRows(scan.windows.get("train")!, scan.x.get("train")!, width);
-  const val = scan.windows.get("val")!;
-  const warnings: string[] = [];
-  if (train.n < 2) throw new TrainError(`the train side of ${o.split} has ${train.n} clean window(s); the EIF needs at least 2`);
-  // Val episodes with clean windows, alternately to calibration and gate.
-  const valEpisodes = [...new Set(val.episode_id.filter((_, i) => val.label[i] === CLEAN))].sort();
-  if (valEpisodes.length === 0) throw new TrainError(`the val side of ${o.split} has no clean windows: the threshold and the gate need them (cis490 split --val-fraction > 0)`);
-  const calSet = new Set(valEpisodes.filter((_, k) => k % 2 === 0));
-  const xVal = scan.x.get("val")!;
-  const calibration = cleanRows(val, xVal, width, (e) => calSet.has(e));
-  let gateRows = cleanRows(val, xVal, width, (e) => !calSet.has(e));
-  if (gateRows.n === 0) {
-    gateRows = calibration;
-    warnings.push("only one val episode has clean windows: the gate checks the calibration windows themselves");
-  }
+  const { cols, train, calibration, gateRows, warnings } = await readCleanSets(o.features, o.split, o.mode, schema, "the EIF");
 
-  status(`fitting the EIF (${hp.n_trees} trees, ndim ${hp.ndim}) on ${train.n} clean windows x ${width} features`);
+  status(`fitting the EIF (${hp.n_trees} trees, ndim ${hp.ndim}) on ${train.n} clean windows x ${cols.length} features`);
   const det = new EifDetector(hp, o.seed);
   const state: EifDetectorState = await det.fit(train, calibration, gateRows, cols);
   if (state.dropped.length > 0) warnings.push(`${state.dropped.length} near-zero-variance feature(s) dropped (listed in training.dropped)`);
@@ -200,5 +240,5 @@ export async function loadEifCheckpoint(sidecarPath: string): Promise<{ sidecar:
   if ((await sha256OfFile(weights)) !== sc.weights_sha256) throw new TrainError(`checkpoint ${sidecarPath}: ${weights} does not match the sidecar's sha256`);
   const state = JSON.parse(await readFile(weights, "utf8")) as EifDetectorState;
   const names = sc.feature_schema.features.filter((_, i) => sc.feature_mask[i] === 1);
-  return { sidecar: sc, detector: EifDetector.fromState(sc.hyper_parameters, sc.seed, state, names.length), columns: names };
+  return { sidecar: sc, detector: EifDetector.fromState(sc.hyper_parameters as EifHyperParameters, sc.seed, state, names.length), columns: names };
 }

@@ -30,6 +30,8 @@ export interface EifGraphSpec {
 
 export interface BuiltEifGraph {
   g: GraphBuilder;
+  /** The float64 [batch] score value (named `score` unless built into another graph). */
+  score: string;
   nodes: number;
   splits: number;
   depth: number;
@@ -86,8 +88,12 @@ function flatten(state: EifDetectorState): { feat: number[]; coef: number[]; spl
   return out;
 }
 
-/** Graph input `features` float [batch, inputWidth]; outputs `score` double [batch] and `alert` bool [batch]. */
-export function buildEifGraph(spec: EifGraphSpec, state: EifDetectorState): BuiltEifGraph {
+/**
+ * Graph input `features` float [batch, inputWidth]; outputs `score` double
+ * [batch] and `alert` bool [batch]. Given a builder (the ensemble's graph),
+ * adds the forest to it and names no outputs.
+ */
+export function buildEifGraph(spec: EifGraphSpec, state: EifDetectorState, into?: GraphBuilder): BuiltEifGraph {
   const m = state.model;
   if (spec.inputs.length !== m.n_features) throw new Error(`the forest reads ${m.n_features} features, the checkpoint selects ${spec.inputs.length}`);
   const f = flatten(state);
@@ -101,7 +107,7 @@ export function buildEifGraph(spec: EifGraphSpec, state: EifDetectorState): Buil
   const S = f.split.length;
   const K = f.width;
   const T = m.n_trees;
-  const g = new GraphBuilder();
+  const g = into ?? new GraphBuilder();
   const i64 = (hint: string, dims: number[], data: number[]) => {
     const name = `${hint}_${g.initializers.length}`;
     g.initializers.push(int64Tensor(name, dims, data));
@@ -140,7 +146,9 @@ export function buildEifGraph(spec: EifGraphSpec, state: EifDetectorState): Buil
   const mean = g.op("Div", [g.op("ReduceSum", [pathLength, g.i64("axis1", [1])], { keepdims: attr.int(0) }), g.f64("n_trees", [], [T])]);
   const exponent = g.op("Neg", [g.op("Div", [mean, g.f64("c_psi", [], [cFactor(m.subsample)])])]);
   const score = g.op("Pow", [g.f64("two", [], [2]), exponent]);
-  g.rename(score, "score");
-  g.rename(g.op("Greater", [score, g.f64("threshold", [], [spec.threshold])]), "alert");
-  return { g, nodes: N, splits: S, depth: f.depth };
+  if (!into) {
+    g.rename(score, "score");
+    g.rename(g.op("Greater", [score, g.f64("threshold", [], [spec.threshold])]), "alert");
+  }
+  return { g, score, nodes: N, splits: S, depth: f.depth };
 }

@@ -6,8 +6,15 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { TorchModel, type TorchConfig } from "../engines/index.js";
-import { ANOMALY_CHECKPOINT_FORMAT, loadEifCheckpoint } from "../anomaly/train.js";
+import { AutoencoderModel, TorchModel, type NamedTensor, type TorchConfig } from "../engines/index.js";
+import { readAnomalySidecar } from "../anomaly/loader.js";
+import { ANOMALY_CHECKPOINT_FORMAT, loadEifCheckpoint, type AnomalySidecar } from "../anomaly/train.js";
+import { buildAeGraph } from "./export-ae.js";
+import { addEnsembleScore } from "./export-ensemble.js";
+import { GraphBuilder } from "./graph.js";
+import type { AeScaling } from "../anomaly/autoencoder.js";
+import type { EnsembleState } from "../anomaly/ensemble.js";
+import type { EifDetectorState } from "../anomaly/estimator.js";
 import { CHANNELS, channelIndices, FEATURE_NAMES } from "../features/channels.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { packageRoot } from "../native/addon.js";
@@ -69,7 +76,12 @@ export const EXPORTABLE_KINDS = ["gbt", "mlp", "cnn", "gru", "lstm", "transforme
 
 export async function exportCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
   const doc = await readCheckpointJson(checkpoint);
-  if ((doc as { format?: unknown } | null)?.format === ANOMALY_CHECKPOINT_FORMAT) return exportEifCheckpoint(checkpoint, out);
+  if ((doc as { format?: unknown } | null)?.format === ANOMALY_CHECKPOINT_FORMAT) {
+    const kind = (doc as { kind?: unknown }).kind;
+    if (kind === "ae") return exportAeCheckpoint(checkpoint, out);
+    if (kind === "ensemble") return exportEnsembleCheckpoint(checkpoint, out);
+    return exportEifCheckpoint(checkpoint, out);
+  }
   let sc: CheckpointSidecar;
   try {
     sc = validateSidecar(doc, checkpoint);
@@ -130,8 +142,8 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
   return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: built.g.nodes.length, inputs: built.inputs.map((i) => i.name), metadata };
 }
 
-/** An EIF detector: outputs `score` and `alert` (src/deploy/export-eif.ts). */
-async function exportEifCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
+/** An EIF checkpoint, loaded and checked, with the summary-vector index of each forest input. */
+async function eifParts(checkpoint: string): Promise<{ sc: AnomalySidecar; state: EifDetectorState; columns: string[]; inputs: number[] }> {
   let ck: Awaited<ReturnType<typeof loadEifCheckpoint>>;
   try {
     ck = await loadEifCheckpoint(checkpoint);
@@ -143,7 +155,12 @@ async function exportEifCheckpoint(checkpoint: string, out: string): Promise<Exp
   checkFeatureLayout(checkpoint, sc.feature_schema);
   // The forest's column j is the mode's kept[j]-th feature.
   const modeFeatures = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
-  const inputs = state.kept.map((k) => modeFeatures[k]);
+  return { sc, state, columns, inputs: state.kept.map((k) => modeFeatures[k]) };
+}
+
+/** An EIF detector: outputs `score` and `alert` (src/deploy/export-eif.ts). */
+async function exportEifCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
+  const { sc, state, columns, inputs } = await eifParts(checkpoint);
   let built;
   try {
     built = buildEifGraph({ inputs, inputWidth: FEATURE_NAMES.length, threshold: state.threshold }, state);
@@ -184,6 +201,152 @@ async function exportEifCheckpoint(checkpoint: string, out: string): Promise<Exp
   });
   await writeFileAtomic(out, bytes);
   return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: built.g.nodes.length, inputs: ["features"], metadata };
+}
+
+/** An autoencoder checkpoint, loaded and checked: scaling, weights, and the summary-vector index of each net input. */
+async function aeParts(checkpoint: string): Promise<{ sc: AnomalySidecar; scaling: AeScaling; tensors: NamedTensor[]; inputs: number[] }> {
+  let sc: AnomalySidecar;
+  let tensors: NamedTensor[];
+  try {
+    sc = await readAnomalySidecar(checkpoint);
+    if (!sc.ae) throw new Error("the sidecar has no scaling (\"ae\")");
+    const weights = join(dirname(checkpoint), sc.weights_file);
+    if ((await sha256OfFile(weights)) !== sc.weights_sha256) throw new Error(`${weights} does not match the sidecar's sha256`);
+    const model = new AutoencoderModel({ n_features: sc.ae.kept.length, threads: 1, device: "cpu" });
+    try {
+      await model.load(weights);
+      tensors = await model.namedTensors();
+    } finally {
+      await model.dispose();
+    }
+  } catch (error) {
+    throw new ExportError(`checkpoint ${checkpoint}: ${(error as Error).message}`);
+  }
+  checkFeatureLayout(checkpoint, sc.feature_schema);
+  const scaling = sc.ae!;
+  const modeFeatures = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
+  return { sc, scaling, tensors, inputs: scaling.kept.map((k) => modeFeatures[k]) };
+}
+
+/** An autoencoder: outputs score, alert, reconstruction, latent (src/deploy/export-ae.ts). */
+async function exportAeCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
+  const { sc, scaling, tensors, inputs } = await aeParts(checkpoint);
+  let built;
+  try {
+    built = buildAeGraph({ inputs, scaling }, tensors);
+  } catch (error) {
+    throw new ExportError(`checkpoint ${checkpoint}: cannot export the ae model: ${(error as Error).message}`);
+  }
+  const schema = sc.feature_schema;
+  const channels = schema.channels.map((c) => c.name);
+  const k = scaling.kept.length;
+  const metadata: ModelMetadata = {
+    format: "cis490-onnx/1",
+    kind: sc.kind,
+    mode: sc.mode,
+    feature_schema_hash: sc.feature_schema_hash,
+    classes: [],
+    input: "summary",
+    channels,
+    model_channels: channelIndices(sc.mode).map((i) => channels[i]),
+    window: { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensor_len: schema.tensor_len },
+    checkpoint_sha256: await sha256OfFile(checkpoint),
+    weights_sha256: sc.weights_sha256,
+    cis490_version: cis490Version(),
+    anomaly: { threshold: scaling.threshold, inputs: sc.training.inputs, widths: [k, 64, 32, scaling.latent, 32, 64, k] },
+  };
+  const bytes = encodeModel({
+    graphName: `cis490_ae_${sc.mode}`,
+    nodes: built.g.nodes,
+    initializers: built.g.initializers,
+    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", FEATURE_NAMES.length] }],
+    outputs: [
+      { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
+      { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
+      { name: "reconstruction", dataType: DataType.FLOAT, shape: ["batch", k] },
+      { name: "latent", dataType: DataType.FLOAT, shape: ["batch", scaling.latent] },
+    ],
+    opsets: [{ domain: "", version: OPSET }],
+    producerName: "cis490",
+    producerVersion: cis490Version(),
+    docString: `cis490 ae (${sc.mode}) exported from ${checkpoint}`,
+    metadata: { [META]: JSON.stringify(metadata) },
+  });
+  await writeFileAtomic(out, bytes);
+  return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: built.g.nodes.length, inputs: ["features"], metadata };
+}
+
+/** An ensemble: its members' graphs on one `features` input, ranked and weighted (src/deploy/export-ensemble.ts); outputs `score` and `alert`. */
+async function exportEnsembleCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
+  let sc: AnomalySidecar;
+  let state: EnsembleState;
+  try {
+    sc = await readAnomalySidecar(checkpoint);
+    const weights = join(dirname(checkpoint), sc.weights_file);
+    if ((await sha256OfFile(weights)) !== sc.weights_sha256) throw new Error(`${weights} does not match the sidecar's sha256`);
+    state = JSON.parse(await readFile(weights, "utf8")) as EnsembleState;
+    if (state.format !== "cis490-anomaly-ensemble/1") throw new Error(`${weights} is not an ensemble state`);
+    for (const m of state.members) {
+      const sha = await sha256OfFile(m.sidecar).catch(() => null);
+      if (sha !== m.sidecar_sha256) throw new Error(`member ${m.sidecar} is ${sha === null ? "missing" : "not the checkpoint the ensemble was trained with (sha256 differs)"}`);
+    }
+  } catch (error) {
+    throw new ExportError(`checkpoint ${checkpoint}: ${(error as Error).message}`);
+  }
+  checkFeatureLayout(checkpoint, sc.feature_schema);
+  const g = new GraphBuilder();
+  const scores: string[] = [];
+  try {
+    for (const m of state.members) {
+      if (m.kind === "eif") {
+        const p = await eifParts(m.sidecar);
+        scores.push(buildEifGraph({ inputs: p.inputs, inputWidth: FEATURE_NAMES.length, threshold: p.state.threshold }, p.state, g).score);
+      } else if (m.kind === "ae") {
+        const p = await aeParts(m.sidecar);
+        scores.push(buildAeGraph({ inputs: p.inputs, scaling: p.scaling }, p.tensors, g).score);
+      } else {
+        throw new Error(`member ${m.sidecar} is a ${m.kind}, which an ensemble graph cannot hold`);
+      }
+    }
+    addEnsembleScore(g, state.members, scores, state.threshold);
+  } catch (error) {
+    if (error instanceof ExportError) throw error;
+    throw new ExportError(`checkpoint ${checkpoint}: cannot export the ensemble: ${(error as Error).message}`);
+  }
+  const schema = sc.feature_schema;
+  const channels = schema.channels.map((c) => c.name);
+  const metadata: ModelMetadata = {
+    format: "cis490-onnx/1",
+    kind: sc.kind,
+    mode: sc.mode,
+    feature_schema_hash: sc.feature_schema_hash,
+    classes: [],
+    input: "summary",
+    channels,
+    model_channels: channelIndices(sc.mode).map((i) => channels[i]),
+    window: { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensor_len: schema.tensor_len },
+    checkpoint_sha256: await sha256OfFile(checkpoint),
+    weights_sha256: sc.weights_sha256,
+    cis490_version: cis490Version(),
+    anomaly: { threshold: state.threshold, inputs: sc.training.inputs, members: state.members.map((m) => ({ kind: m.kind, weight: m.weight, sidecar_sha256: m.sidecar_sha256 })) },
+  };
+  const bytes = encodeModel({
+    graphName: `cis490_ensemble_${sc.mode}`,
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", FEATURE_NAMES.length] }],
+    outputs: [
+      { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
+      { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
+    ],
+    opsets: [{ domain: "", version: OPSET }],
+    producerName: "cis490",
+    producerVersion: cis490Version(),
+    docString: `cis490 ensemble (${sc.mode}) exported from ${checkpoint}`,
+    metadata: { [META]: JSON.stringify(metadata) },
+  });
+  await writeFileAtomic(out, bytes);
+  return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: g.nodes.length, inputs: ["features"], metadata };
 }
 
 async function neuralGraph(sc: CheckpointSidecar, weightsPath: string, seq: boolean): Promise<BuiltGraph> {

@@ -21,15 +21,20 @@ export interface ModelMetadata {
   checkpoint_sha256: string;
   weights_sha256: string;
   cis490_version: string;
-  /** Anomaly detectors only (kind "eif"; `classes` is empty): outputs `score` double [batch] and `alert` bool [batch] instead of probabilities. */
+  /** Anomaly detectors only (kind "eif" or "ae"; `classes` is empty): outputs `score` double [batch] and `alert` bool [batch] instead of probabilities (ae also `reconstruction` and `latent`). */
   anomaly?: {
     /** alert = score > threshold (calibrated on clean windows). */
     threshold: number;
-    /** The summary features the forest reads, in order (the mode's mask less the dropped near-zero-variance ones). */
+    /** The summary features the detector reads, in order (the mode's mask less the dropped near-zero-variance ones). */
     inputs: string[];
-    n_trees: number;
-    subsample: number;
-    max_depth: number;
+    /** eif only. */
+    n_trees?: number;
+    subsample?: number;
+    max_depth?: number;
+    /** ae only: layer widths, input to output. */
+    widths?: number[];
+    /** ensemble only: its members, in graph order. */
+    members?: Array<{ kind: string; weight: number; sidecar_sha256: string }>;
   };
 }
 

@@ -153,8 +153,39 @@ export interface NativeTorchModel {
   readonly steps: number;
 }
 
+/** The reconstruction autoencoder (engines/src/torch_model.cc AutoencoderModel): n -> 64 -> 32 -> 16 -> 32 -> 64 -> n. */
+export interface AutoencoderConfig {
+  n_features: number;
+  /** AdamW weight decay on weight matrices. Default 0. */
+  weight_decay?: number;
+  seed?: number;
+  threads?: number;
+  device?: TorchDevice;
+}
+
+export type ResolvedAutoencoderConfig = Required<AutoencoderConfig>;
+
+export interface NativeAutoencoderModel {
+  /** One AdamW step on the batch's mean squared reconstruction error (2+ rows). */
+  trainStep(x: Float32Array, lr: number, clipNorm: number): Promise<TrainStepResult>;
+  /** Per-row reconstruction MSE [B]. */
+  score(x: Float32Array): Promise<Float32Array>;
+  reconstruct(x: Float32Array): Promise<Float32Array>;
+  /** The 16-d bottleneck [B, 16]. */
+  latent(x: Float32Array): Promise<Float32Array>;
+  save(path: string): Promise<void>;
+  load(path: string): Promise<void>;
+  parameterBytes(): Buffer;
+  namedTensors(): NamedTensor[];
+  dispose(): void;
+  readonly numParameters: number;
+  readonly device: "cpu" | "cuda";
+  readonly steps: number;
+}
+
 export interface NativeEngines {
   TorchModel: new (config: ResolvedTorchConfig) => NativeTorchModel;
+  AutoencoderModel: new (config: ResolvedAutoencoderConfig) => NativeAutoencoderModel;
   trainGbt(options: GbtTrainOptions): Promise<GbtTrainResult>;
   predictGbt(modelJson: string, x: Float32Array, nRows: number, nCols: number, options?: GbtPredictOptions): Promise<Float32Array>;
   gbtModelInfo(modelJson: string): GbtModelInfo;

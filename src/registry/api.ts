@@ -10,6 +10,8 @@ import { referenceSampleParquet } from "../drift/read.js";
 import { validateSidecar } from "../train/checkpoint.js";
 import { logDecision } from "./decisions.js";
 import { deriveVersionData, provenanceOf, type ValidationPredictions } from "./derive.js";
+import type { AnomalySidecar } from "../anomaly/train.js";
+import { anomalyGate, isAnomalySidecar, provenanceSource, validateAnomalySidecar } from "./anomaly.js";
 import { DEFAULT_GATE, promotionGate, type GateOptions, type GateResult } from "./gate.js";
 import { parseModelRef } from "./refs.js";
 import { aliasStack, attachFile, createVersion, deleteVersion, findVersion, modelNames, moveAlias, readAliases, readJournal, readManifest, readVersions, versionDir, viewModel, writing } from "./store.js";
@@ -61,6 +63,14 @@ export interface RegisterResult {
   notes: string[];
 }
 
+/** The result of registering content that is already version `id` (nothing changes), or null. */
+async function existingVersion(registry: string, name: string, id: string): Promise<RegisterResult | null> {
+  if (!existsSync(join(versionDir(registry, name, id), "version.json"))) return null;
+  const m = await readManifest(registry, name, id);
+  const aliases = [...(await readAliases(registry, name)).values()].filter((a) => a.version === id).map((a) => a.alias);
+  return { name, version: id, created_at: m.created_at, checkpoint: join(versionDir(registry, name, id), m.checkpoint), created: false, alias: aliases.includes(DEFAULT_ALIAS) ? DEFAULT_ALIAS : (aliases[0] ?? null), gate: null, notes: [] };
+}
+
 /** Registers a trained checkpoint as a version of `<kind>_<mode>` and runs the promotion gate. */
 export async function registerCheckpoint(registry: string, sidecarPath: string, o: RegisterOptions = {}): Promise<RegisterResult> {
   let sidecarBytes: Buffer;
@@ -69,7 +79,9 @@ export async function registerCheckpoint(registry: string, sidecarPath: string, 
   } catch (error) {
     throw new RegistryError(`cannot read checkpoint ${sidecarPath}: ${(error as Error).message}`);
   }
-  const sc = validateSidecar(JSON.parse(sidecarBytes.toString("utf8")), sidecarPath);
+  const doc = JSON.parse(sidecarBytes.toString("utf8")) as unknown;
+  if (isAnomalySidecar(doc)) return registerAnomaly(registry, sidecarPath, sidecarBytes, validateAnomalySidecar(doc, sidecarPath), o);
+  const sc = validateSidecar(doc, sidecarPath);
   const weightsPath = join(dirname(sidecarPath), sc.weights_file);
   const weightsBytes = await readFile(weightsPath).catch((error: Error) => {
     throw new RegistryError(`checkpoint ${sidecarPath}: cannot read weights ${weightsPath}: ${error.message}`);
@@ -77,12 +89,7 @@ export async function registerCheckpoint(registry: string, sidecarPath: string, 
   const content = createHash("sha256").update(sidecarBytes).update(weightsBytes).digest("hex");
   const id = content.slice(0, 12);
   const name = `${sc.kind}_${sc.mode}`;
-  const existing = async (): Promise<RegisterResult | null> => {
-    if (!existsSync(join(versionDir(registry, name, id), "version.json"))) return null;
-    const m = await readManifest(registry, name, id);
-    const aliases = [...(await readAliases(registry, name)).values()].filter((a) => a.version === id).map((a) => a.alias);
-    return { name, version: id, created_at: m.created_at, checkpoint: join(versionDir(registry, name, id), m.checkpoint), created: false, alias: aliases.includes(DEFAULT_ALIAS) ? DEFAULT_ALIAS : (aliases[0] ?? null), gate: null, notes: [] };
-  };
+  const existing = () => existingVersion(registry, name, id);
   const before = await existing();
   if (before) return before;
 
@@ -141,8 +148,58 @@ export async function registerCheckpoint(registry: string, sidecarPath: string, 
   });
 }
 
-function gateMetrics(gate: GateResult, against: string): Record<string, unknown> {
+function gateMetrics(gate: GateResult, against: string | null): Record<string, unknown> {
+  if (gate.anomaly) return { gate: gate.method, passed: gate.passed, against, ...gate.anomaly };
   return { gate: gate.method, passed: gate.passed, against, candidate_f1: gate.candidate_f1, current_f1: gate.current_f1, diff: gate.diff, candidate_ci: gate.candidate_ci, current_ci: gate.current_ci };
+}
+
+/**
+ * An anomaly checkpoint as a version of `<kind>_<mode>`: no validation
+ * predictions or drift baseline are derived; it becomes current only when
+ * its clean-window gate passed (even as the first version), else candidate.
+ */
+async function registerAnomaly(registry: string, sidecarPath: string, sidecarBytes: Buffer, sc: AnomalySidecar, o: RegisterOptions): Promise<RegisterResult> {
+  const weightsPath = join(dirname(sidecarPath), sc.weights_file);
+  const weightsBytes = await readFile(weightsPath).catch((error: Error) => {
+    throw new RegistryError(`checkpoint ${sidecarPath}: cannot read weights ${weightsPath}: ${error.message}`);
+  });
+  const content = createHash("sha256").update(sidecarBytes).update(weightsBytes).digest("hex");
+  const id = content.slice(0, 12);
+  const name = `${sc.kind}_${sc.mode}`;
+  const gate = anomalyGate(sc);
+  const notes = ["anomaly detector: promotion gated on its held-out clean-window alarm rate; no validation predictions or drift baseline derived"];
+  if (sc.kind === "ensemble") notes.push("ensemble: its members are loaded from their recorded paths (checked by sha256)");
+  const provenance = await provenanceOf(provenanceSource(sc), resolve(sidecarPath), o.commandLine ?? null);
+  return writing(registry, name, async () => {
+    const again = await existingVersion(registry, name, id);
+    if (again) return again;
+    const manifest: VersionManifest = {
+      format: VERSION_FORMAT,
+      name,
+      id,
+      created_at: new Date().toISOString(),
+      content_sha256: content,
+      kind: sc.kind,
+      mode: sc.mode,
+      checkpoint: basename(sidecarPath),
+      weights: sc.weights_file,
+      provenance,
+      metrics: { val_macro_f1: null, best_epoch: sc.training.best?.epoch ?? null, anomaly_gate: gate.anomaly },
+      validation: null,
+      drift_digest: null,
+      drift_reference: null,
+      notes,
+    };
+    await createVersion(registry, manifest, { copy: [sidecarPath, weightsPath], write: {} });
+    const checkpoint = join(versionDir(registry, name, id), manifest.checkpoint);
+    await logDecision(registry, { event: "registered", model: name, version: id, reason: `trained ${sc.kind} ${sc.mode} registered from ${sidecarPath}`, details: { ...gate.anomaly, content_sha256: content, features_sha256: sc.data.features_sha256, split_sha256: sc.data.split_sha256 } });
+    const current = (await readAliases(registry, name)).get(DEFAULT_ALIAS)?.version ?? null;
+    const metrics = gateMetrics(gate, current);
+    const alias = gate.passed ? DEFAULT_ALIAS : CANDIDATE_ALIAS;
+    await moveAlias(registry, name, { alias, to: id, kind: "set", reason: gate.passed ? `promotion gate passed: ${gate.reason}` : `promotion gate refused: ${gate.reason}`, metrics });
+    await logDecision(registry, { event: gate.passed ? "promoted" : "refused", model: name, version: id, reason: gate.passed ? gate.reason : `not promoted${current ? ` (current stays ${current})` : ""}: ${gate.reason}`, details: metrics });
+    return { name, version: id, created_at: manifest.created_at, checkpoint, created: true, alias, gate, notes };
+  });
 }
 
 export interface PromoteResult {
@@ -166,7 +223,14 @@ export async function promote(registry: string, ref: string, o: { alias?: string
     const from = aliases.get(alias)?.version ?? null;
     if (from === target.id) return { name, version: target.id, alias, from, promoted: false, forced: false, gate: null, reason: `${alias} already points at ${target.id}` };
     let gate: GateResult | null = null;
-    if (alias === DEFAULT_ALIAS && from !== null) {
+    const targetDoc = alias === DEFAULT_ALIAS ? ((await readFile(join(versionDir(registry, name, target.id), target.checkpoint), "utf8").then((t) => JSON.parse(t) as unknown).catch(() => null)) as unknown) : null;
+    if (isAnomalySidecar(targetDoc)) {
+      gate = anomalyGate(targetDoc);
+      if (!gate.passed && !o.force) {
+        await logDecision(registry, { event: "refused", model: name, version: target.id, reason: `promote refused${from ? ` (current stays ${from})` : ""}: ${gate.reason}`, details: gateMetrics(gate, from) });
+        return { name, version: target.id, alias, from, promoted: false, forced: false, gate, reason: gate.reason };
+      }
+    } else if (alias === DEFAULT_ALIAS && from !== null) {
       gate = await promotionGate(await readValidation(registry, target), await readValidation(registry, await readManifest(registry, name, from)), o.gate ?? DEFAULT_GATE);
       if (!gate.passed && !o.force) {
         await logDecision(registry, { event: "refused", model: name, version: target.id, reason: `promote refused: ${gate.reason}`, details: gateMetrics(gate, from) });
@@ -175,7 +239,7 @@ export async function promote(registry: string, ref: string, o: { alias?: string
     }
     const forced = Boolean(o.force && gate && !gate.passed);
     const reason = forced ? `forced past the gate (--force): ${gate!.reason}` : gate ? `promoted: ${gate.reason}` : `alias ${alias} set by hand`;
-    const metrics = gate ? { ...gateMetrics(gate, from!), forced } : { forced: false };
+    const metrics = gate ? { ...gateMetrics(gate, from), forced } : { forced: false };
     await moveAlias(registry, name, { alias, to: target.id, kind: "set", reason, metrics });
     await logDecision(registry, { event: "promoted", model: name, version: target.id, reason, details: { alias, from, ...metrics } });
     return { name, version: target.id, alias, from, promoted: true, forced, gate, reason };

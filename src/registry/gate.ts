@@ -21,13 +21,16 @@ export const DEFAULT_GATE: GateOptions = { resamples: 1000, seed: 0 };
 
 export interface GateResult {
   passed: boolean;
-  method: "paired-bootstrap" | "intervals" | "untestable";
+  /** clean-anomaly-rate: an anomaly checkpoint's own gate (src/registry/anomaly.ts). */
+  method: "paired-bootstrap" | "intervals" | "untestable" | "clean-anomaly-rate";
   candidate_f1: number | null;
   current_f1: number | null;
   /** Paired: F1(candidate) - F1(current) with its interval. */
   diff: Interval | null;
   candidate_ci: Interval | null;
   current_ci: Interval | null;
+  /** clean-anomaly-rate: the numbers behind it. */
+  anomaly?: { clean_anomaly_rate: number; limit: number; n_windows: number; threshold: number };
   reason: string;
 }
 

@@ -37,7 +37,8 @@ export interface VersionManifest {
   checkpoint: string;
   weights: string;
   provenance: Provenance;
-  metrics: { val_macro_f1: number; best_epoch: number };
+  /** val_macro_f1 / best_epoch: null for anomaly detectors, which carry their clean-window gate instead. */
+  metrics: { val_macro_f1: number | null; best_epoch: number | null; anomaly_gate?: { clean_anomaly_rate: number; limit: number; n_windows: number; threshold: number } };
   /** Files derived at registration (null: could not be made, see notes). */
   validation: string | null;
   drift_digest: string | null;
@@ -75,7 +76,8 @@ export interface VersionView {
   dir: string;
   kind: string;
   mode: string;
-  val_macro_f1: number;
+  /** null: an anomaly detector (no macro F1). */
+  val_macro_f1: number | null;
   aliases: string[];
   has_validation: boolean;
   has_drift_baseline: boolean;

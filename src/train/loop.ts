@@ -50,11 +50,17 @@ export interface LoopOptions {
   shuffleBuffer?: number;
   onStep?: (epoch: number, step: number, steps: number, meanLoss: number) => void;
   onEpoch?: (record: EpochRecord, best: { epoch: number; val_macro_f1: number }) => void;
+  /**
+   * In-memory data only: a validation loss (lower is better) computed after
+   * each epoch instead of macro F1; early stopping and the best weights then
+   * follow it (the autoencoder's reconstruction loss on clean val windows).
+   */
+  validationLoss?: (model: StepModel) => Promise<number>;
 }
 
 export interface LoopResult {
   history: EpochRecord[];
-  best: { epoch: number; val_macro_f1: number };
+  best: { epoch: number; val_macro_f1: number; val_loss?: number };
   stopped: "early-stopping" | "max-epochs" | "max-minutes";
   /** Steps the engine skipped (non-finite loss or gradient). */
   skipped_steps: number;
@@ -145,6 +151,7 @@ export async function predictChunked(model: Pick<StepModel, "predictProba">, d: 
 export async function runTrainingLoop(model: StepModel, train: LoopData | ChunkedData, val: LoopData | ChunkedData, o: LoopOptions): Promise<LoopResult> {
   if (isChunked(train) || isChunked(val)) {
     if (!isChunked(train) || !isChunked(val)) throw new Error("runTrainingLoop: train and val must both be chunked or both in memory");
+    if (o.validationLoss) throw new Error("runTrainingLoop: validationLoss is for in-memory data");
     return runChunkedLoop(model, train, val, o);
   }
   return runInMemoryLoop(model, train, val, o);
@@ -156,7 +163,7 @@ export async function runTrainingLoop(model: StepModel, train: LoopData | Chunke
  */
 class EpochTracker {
   readonly history: EpochRecord[] = [];
-  best = { epoch: 0, val_macro_f1: Number.NEGATIVE_INFINITY };
+  best: LoopResult["best"] = { epoch: 0, val_macro_f1: Number.NEGATIVE_INFINITY };
   stopped: LoopResult["stopped"] = "max-epochs";
 
   constructor(
@@ -168,8 +175,9 @@ class EpochTracker {
   async end(model: StepModel, record: EpochRecord): Promise<boolean> {
     const { o } = this;
     this.history.push(record);
-    if (record.val_macro_f1 > this.best.val_macro_f1 || this.best.epoch === 0) {
-      this.best = { epoch: record.epoch, val_macro_f1: record.val_macro_f1 };
+    const better = record.val_loss !== undefined ? record.val_loss < (this.best.val_loss ?? Number.POSITIVE_INFINITY) : record.val_macro_f1 > this.best.val_macro_f1;
+    if (better || this.best.epoch === 0) {
+      this.best = record.val_loss !== undefined ? { epoch: record.epoch, val_macro_f1: record.val_macro_f1, val_loss: record.val_loss } : { epoch: record.epoch, val_macro_f1: record.val_macro_f1 };
       await model.save(o.bestPath);
     }
     o.onEpoch?.(record, this.best);
@@ -230,12 +238,13 @@ async function runInMemoryLoop(model: StepModel, train: LoopData, val: LoopData,
       }
       o.onStep?.(epoch, s + 1, steps, lossSteps > 0 ? lossSum / lossSteps : Number.NaN);
     }
-    const proba = await predictRows(model, val, o.nClasses);
-    const f1 = macroF1(val.y, argmaxRows(proba, val.n, o.nClasses));
+    const valLoss = o.validationLoss ? await o.validationLoss(model) : undefined;
+    const f1 = valLoss !== undefined ? Number.NaN : macroF1(val.y, argmaxRows(await predictRows(model, val, o.nClasses), val.n, o.nClasses));
     const record: EpochRecord = {
       epoch,
       train_loss: lossSteps > 0 ? lossSum / lossSteps : Number.NaN,
       val_macro_f1: f1,
+      ...(valLoss !== undefined ? { val_loss: valLoss } : {}),
       lr,
       seconds: (Date.now() - epochStart) / 1000,
     };

@@ -5,8 +5,11 @@
 // Returns what happened; the command renders it.
 
 import { resolve } from "node:path";
-import { trainEif, type EifTrainResult } from "../anomaly/train.js";
+import { trainEif, type AnomalyKind, type AnomalyTrainResult } from "../anomaly/train.js";
 import type { EifHyperParameters } from "../anomaly/estimator.js";
+import type { AeHyperParameters } from "../anomaly/autoencoder.js";
+import { trainAe } from "../anomaly/train-ae.js";
+import { trainEnsemble } from "../anomaly/train-ensemble.js";
 import type { TorchDevice } from "../engines/index.js";
 import { registerCheckpoint, type RegisterResult } from "../registry/api.js";
 import { checkStaleness, DEFAULT_MAX_AGE_MS, type Staleness } from "../registry/stale.js";
@@ -28,7 +31,8 @@ export interface RunProgress {
 export interface TrainSessionOptions {
   kinds: ModelKind[];
   modes: Mode[];
-  eif: boolean;
+  /** Unsupervised detectors to train after the supervised runs, in this order (docs/anomaly.md). */
+  anomalyKinds: AnomalyKind[];
   features: string;
   tensors: string | null;
   split: string;
@@ -39,6 +43,9 @@ export interface TrainSessionOptions {
   gbt: Partial<GbtHyperParameters>;
   minirocket: Partial<MiniRocketHyperParameters>;
   eifHp: Partial<EifHyperParameters>;
+  aeHp?: Partial<AeHyperParameters>;
+  /** ensemble: member sidecars (default eif_<mode> and ae_<mode> in out), weights, target FPR, gate limit. */
+  ensemble?: { members?: string[]; weights?: number[]; target_fpr?: number; max_clean_anomaly_rate?: number };
   threads?: number;
   device?: TorchDevice;
   tensorBudgetBytes: number;
@@ -67,13 +74,13 @@ export interface TrainSessionResult {
   runs: number;
   results: TrainedRun[];
   skipped: Staleness[];
-  anomaly: Array<{ mode: Mode; result: EifTrainResult }>;
-  failures: Array<{ kind: ModelKind | "eif"; mode: Mode; error: string }>;
+  anomaly: Array<{ kind: AnomalyKind; mode: Mode; result: AnomalyTrainResult; registered: RegisterResult }>;
+  failures: Array<{ kind: ModelKind | AnomalyKind; mode: Mode; error: string }>;
 }
 
 export async function runTrainSession(o: TrainSessionOptions): Promise<TrainSessionResult> {
   const runs = o.kinds.flatMap((kind) => o.modes.map((mode) => ({ kind, mode })));
-  const r: TrainSessionResult = { out: o.out, registry: o.registry, runs: runs.length + (o.eif ? o.modes.length : 0), results: [], skipped: [], anomaly: [], failures: [] };
+  const r: TrainSessionResult = { out: o.out, registry: o.registry, runs: runs.length + o.anomalyKinds.length * o.modes.length, results: [], skipped: [], anomaly: [], failures: [] };
   for (const { kind, mode } of runs) {
     const label = `${kind} ${mode}`;
     let stale: Staleness | undefined;
@@ -130,14 +137,25 @@ export async function runTrainSession(o: TrainSessionOptions): Promise<TrainSess
     }
   }
 
-  // The unsupervised detector: its own checkpoint kind and summary (docs/anomaly.md).
-  for (const mode of o.eif ? o.modes : []) {
-    try {
-      r.anomaly.push({ mode, result: await trainEif({ mode, features: o.features, split: o.split, out: o.out, seed: o.seed, threads: o.threads, eif: o.eifHp, force: o.force }) });
-    } catch (error) {
-      const message = (error as Error).message ?? String(error);
-      r.failures.push({ kind: "eif", mode, error: message });
-      o.onError(`eif ${mode}`, message);
+  // The unsupervised detectors: their own checkpoint kind, summary and gate
+  // (docs/anomaly.md); registered like the others, current only if their gate passes.
+  for (const kind of o.anomalyKinds) {
+    for (const mode of o.modes) {
+      try {
+        const common = { mode, features: o.features, split: o.split, out: o.out, seed: o.seed, threads: o.threads, force: o.force };
+        const result =
+          kind === "eif"
+            ? await trainEif({ ...common, eif: o.eifHp })
+            : kind === "ae"
+              ? await trainAe({ ...common, ae: { device: o.device, ...o.aeHp } })
+              : await trainEnsemble({ mode, out: o.out, force: o.force, ...o.ensemble });
+        const registered = await registerCheckpoint(o.registry, result.sidecarPath, { commandLine: o.commandLine });
+        r.anomaly.push({ kind, mode, result, registered });
+      } catch (error) {
+        const message = (error as Error).message ?? String(error);
+        r.failures.push({ kind, mode, error: message });
+        o.onError(`${kind} ${mode}`, message);
+      }
     }
   }
   return r;
@@ -167,8 +185,8 @@ export function trainSessionJson(s: TrainSessionResult): unknown {
       warnings: result.sidecar.training.warnings,
       registered,
     })),
-    anomaly: s.anomaly.map(({ mode, result: { sidecar: sc, sidecarPath, weightsPath, reused } }) => ({
-      model: "eif",
+    anomaly: s.anomaly.map(({ kind, mode, registered, result: { sidecar: sc, sidecarPath, weightsPath, reused } }) => ({
+      model: kind,
       mode,
       checkpoint: sidecarPath,
       weights: weightsPath,
@@ -180,6 +198,8 @@ export function trainSessionJson(s: TrainSessionResult): unknown {
       dropped: sc.training.dropped.length,
       seconds: sc.training.total_seconds,
       warnings: sc.training.warnings,
+      ...(sc.training.best ? { best: sc.training.best, epochs_run: sc.training.history?.length ?? 0, stopped: sc.training.stopped } : {}),
+      registered,
     })),
     failures: s.failures,
   };

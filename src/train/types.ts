@@ -22,6 +22,8 @@ export interface EpochRecord {
   epoch: number;
   train_loss: number;
   val_macro_f1: number;
+  /** Loops driven by a validation loss (the autoencoder): that loss; val_macro_f1 is then NaN. */
+  val_loss?: number;
   lr: number;
   seconds: number;
 }

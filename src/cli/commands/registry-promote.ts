@@ -12,7 +12,7 @@ export class RegistryPromoteCommand extends BaseCommand<PromoteResult> {
     category: "Registry",
     description: "Point an alias (default current) at a version; moving current passes the promotion gate unless --force.",
     details: `
-      The gate refuses a version whose validation macro F1 is significantly below the current version's (paired episode bootstrap on the same validation windows, or non-overlapping intervals otherwise; docs/registry.md). A refusal is logged and exits 1; \`--force\` overrides it, and that is logged too. The move is journalled first and the alias file replaced atomically, so a kill at any point leaves the alias whole.
+      The gate refuses a version whose validation macro F1 is significantly below the current version's (paired episode bootstrap on the same validation windows, or non-overlapping intervals otherwise; docs/registry.md). An anomaly detector (eif, ae, ensemble) is gated on its own held-out clean-window alarm rate instead (docs/anomaly.md). A refusal is logged and exits 1; \`--force\` overrides it, and that is logged too. The move is journalled first and the alias file replaced atomically, so a kill at any point leaves the alias whole.
 
       Exit codes: 0 moved (or already there); 1 refused by the gate, or unknown model/version; 2 usage error.
     `,

@@ -15,6 +15,7 @@ import { parseDuration } from "../../registry/stale.js";
 import { DEFAULT_MINIROCKET } from "../../train/minirocket.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES } from "../../train/run.js";
 import { runTrainSession, trainSessionJson, type TrainSessionResult } from "../../train/session.js";
+import { ANOMALY_KINDS, type AnomalyKind } from "../../anomaly/train.js";
 import { MODEL_KINDS, MODES, type Mode, type ModelKind } from "../../train/types.js";
 import { UsageError } from "../../util/errors.js";
 import * as t from "typanion";
@@ -49,7 +50,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
 
       Neural models share one loop: standardisation (after a signed log1p) fitted on the training slice, class-weighted cross-entropy (inverse-frequency weights, clipped to [0.1, 10]), AdamW, warm-up over 5% of the steps then cosine to 0, gradient-norm clipping, early stopping on validation macro F1 (\`--patience\`), best epoch kept. \`gbt\` is XGBoost (hist, NaN native, class weights as sample weights, early stopping on the validation mlogloss). Same \`--seed\`, same machine and threads: same weights.
 
-      \`eif\` (not part of \`--all\`) is an unsupervised extended isolation forest fitted on the clean training windows only; its threshold (1% FPR) and promotion gate (at most 20% alarms on held-out clean windows) come from the val side's clean windows. It writes \`eif_<mode>.anomaly-ckpt.json\` + \`eif_<mode>.eif.json\` (docs/anomaly.md).
+      \`eif\`, \`ae\` and \`ensemble\` (not part of \`--all\`) are unsupervised detectors fitted on the clean training windows only: an extended isolation forest, a reconstruction autoencoder (n-64-32-16-32-64-n, libtorch, the shared loop with early stopping on the clean val windows' reconstruction MSE), and the weighted mean of their rank-normalised scores (\`--members\`, default eif_<mode> and ae_<mode> in \`--out\`; \`--weights\`, default equal). Each one's threshold (\`--target-fpr\`, default 1%) and promotion gate (at most \`--gate-limit\`, default 20%, alarms on held-out clean windows) come from the val side's clean windows; a version that fails the gate is registered as candidate and the current one stays (logged). They write \`<kind>_<mode>.anomaly-ckpt.json\` + weights (docs/anomaly.md).
 
       Sequence models keep the train+val tensors in memory when they fit \`--tensor-budget-mb\` (default 256); beyond it every epoch streams them from the shard files (the same weights for a seed either way), through a shuffle buffer of \`--shuffle-buffer\` windows (default 8192, recorded in the checkpoint).
 
@@ -66,7 +67,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
     ],
   });
 
-  model = Option.String("--model", { description: "gbt, mlp, cnn, gru, lstm, transformer, minirocket, or eif (unsupervised, clean windows only; docs/anomaly.md); comma-separated list allowed" });
+  model = Option.String("--model", { description: "gbt, mlp, cnn, gru, lstm, transformer, minirocket, or the unsupervised eif, ae, ensemble (clean windows only; docs/anomaly.md); comma-separated list allowed" });
   mode = Option.String("--mode", { description: "realistic or oracle (comma-separated list allowed; default realistic)" });
   all = Option.Boolean("--all", false, { description: "Train every model in both modes (14 runs)" });
   features = Option.String("--features", { description: "features_window.parquet (default data/processed/features_window.parquet)" });
@@ -91,8 +92,10 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
   earlyStopping = Option.String("--early-stopping-rounds", { validator: isIntegerAtLeast(1), description: "GBT: rounds without a better val mlogloss before stopping (default 20)" });
   trees = Option.String("--trees", { validator: isIntegerAtLeast(1), description: "EIF: trees (default 300)" });
   ndim = Option.String("--ndim", { validator: isIntegerAtLeast(1), description: "EIF: features per hyperplane, 1 = classic isolation forest (default 1)" });
-  targetFpr = Option.String("--target-fpr", { validator: isNumberInRange(0, 1), description: "EIF: alarm threshold's false-positive rate on calibration clean windows (default 0.01)" });
-  gateLimit = Option.String("--gate-limit", { validator: isUnitInterval, description: "EIF: most alarms on held-out clean windows for a promotable model (default 0.2)" });
+  targetFpr = Option.String("--target-fpr", { validator: isNumberInRange(0, 1), description: "eif/ae/ensemble: alarm threshold's false-positive rate on calibration clean windows (default 0.01)" });
+  gateLimit = Option.String("--gate-limit", { validator: isUnitInterval, description: "eif/ae/ensemble: most alarms on held-out clean windows for a promotable model (default 0.2)" });
+  members = Option.String("--members", { description: "ensemble: comma-separated anomaly sidecars to combine (default: eif_<mode> and ae_<mode> in --out)" });
+  weights = Option.String("--weights", { description: "ensemble: comma-separated weights of the members' rank-normalised scores (default equal)" });
   threads = Option.String("--threads", { validator: isIntegerAtLeast(1), description: "Engine threads (default: available cores)" });
   device = Option.String("--device", { validator: isOneOf(["auto", "cpu", "cuda"] as const), description: "Neural: auto (default; CUDA when this libtorch has it), cpu or cuda" });
   tensorBudget = Option.String("--tensor-budget-mb", { validator: isNumberAtLeast(0), description: "Sequence models: cache train+val tensors in memory when they fit this many MiB, else stream them; 0 = always stream (default 256)" });
@@ -109,22 +112,28 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
   protected async run(reporter: Reporter): Promise<TrainSessionResult> {
     let kinds: ModelKind[];
     let modes: Mode[];
-    let eif = false;
+    let anomalyKinds: AnomalyKind[] = [];
     if (this.all) {
       if (this.model !== undefined || this.mode !== undefined) throw new UsageError("--all trains every model and mode; leave out --model/--mode");
       kinds = [...MODEL_KINDS];
       modes = [...MODES];
     } else {
       if (this.model === undefined) throw new UsageError("--model is required (or --all)");
-      const asked = list("--model", this.model, [...MODEL_KINDS, "eif"] as const);
-      eif = asked.includes("eif");
-      kinds = asked.filter((k): k is ModelKind => k !== "eif");
+      const asked = list("--model", this.model, [...MODEL_KINDS, ...ANOMALY_KINDS] as const);
+      // eif and ae before the ensemble that combines them.
+      anomalyKinds = ANOMALY_KINDS.filter((k) => (asked as string[]).includes(k));
+      kinds = asked.filter((k): k is ModelKind => !(ANOMALY_KINDS as readonly string[]).includes(k));
       modes = this.mode === undefined ? ["realistic"] : list("--mode", this.mode, MODES);
     }
     if (!this.ifStale && (this.maxAge !== undefined || this.driftFeatures !== undefined || this.driftThreshold !== undefined)) throw new UsageError("--max-age, --drift-features and --drift-threshold go with --if-stale");
     const maxAgeMs = this.maxAge === undefined ? undefined : parseDuration(this.maxAge);
     if (maxAgeMs === null) throw new UsageError(`--max-age must be a duration like 24h, 30m, 7d (got ${JSON.stringify(this.maxAge)})`);
-    if (this.dropNoisy !== undefined && eif) throw new UsageError("--drop-noisy applies to the supervised models, not eif");
+    if (this.dropNoisy !== undefined && anomalyKinds.length > 0) throw new UsageError("--drop-noisy applies to the supervised models, not the anomaly detectors");
+    if ((this.members !== undefined || this.weights !== undefined) && !anomalyKinds.includes("ensemble")) throw new UsageError("--members and --weights go with --model ensemble");
+    const members = this.members === undefined ? undefined : this.members.split(",").map((m) => resolve(m.trim()));
+    const weights = this.weights === undefined ? undefined : this.weights.split(",").map((w) => Number(w.trim()));
+    if (weights && weights.some((w) => !(Number.isFinite(w) && w >= 0))) throw new UsageError(`--weights must be comma-separated numbers >= 0 (got ${JSON.stringify(this.weights)})`);
+    if (weights && weights.length !== (members?.length ?? 2)) throw new UsageError(`--weights gives ${weights.length} weight(s) for ${members?.length ?? 2} member(s)`);
 
     const neural = {
       epochs: this.epochs,
@@ -148,7 +157,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
     return runTrainSession({
       kinds,
       modes,
-      eif,
+      anomalyKinds,
       features: show(features),
       tensors: tensors ? show(tensors) : null,
       split: show(resolve(this.split ?? join(dirname(features), "split_host.parquet"))),
@@ -159,6 +168,18 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
       gbt,
       minirocket: { num_features: this.rocketFeatures, epochs: this.epochs, patience: this.patience, batch_size: this.batchSize, lr: this.lr },
       eifHp: { n_trees: this.trees, ndim: this.ndim, target_fpr: this.targetFpr, max_clean_anomaly_rate: this.gateLimit },
+      aeHp: {
+        epochs: this.epochs,
+        batch_size: this.batchSize,
+        lr: this.lr,
+        patience: this.patience,
+        max_minutes: this.maxMinutes,
+        weight_decay: this.weightDecay,
+        clip_norm: this.clipNorm,
+        target_fpr: this.targetFpr,
+        max_clean_anomaly_rate: this.gateLimit,
+      },
+      ensemble: { members, weights, target_fpr: this.targetFpr, max_clean_anomaly_rate: this.gateLimit },
       threads: this.threads,
       device: this.device,
       tensorBudgetBytes: (this.tensorBudget ?? DEFAULT_TENSOR_BUDGET_BYTES / 2 ** 20) * 2 ** 20,

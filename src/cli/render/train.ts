@@ -29,8 +29,8 @@ export function renderTrainSession(s: TrainSessionResult, show: (path: string) =
   }
   for (const { kind, mode, result } of s.results) for (const w of result.sidecar.training.warnings) out.push(`note (${kind} ${mode}): ${w}\n`);
   if (s.anomaly.length) {
-    const rows = s.anomaly.map(({ mode, result: { sidecar: sc, sidecarPath, reused } }) => [
-      "eif",
+    const rows = s.anomaly.map(({ kind, mode, result: { sidecar: sc, sidecarPath, reused } }) => [
+      kind,
       mode,
       String(sc.training.n_train_clean),
       `${sc.training.inputs.length} (${sc.training.dropped.length} dropped)`,
@@ -41,7 +41,11 @@ export function renderTrainSession(s: TrainSessionResult, show: (path: string) =
       show(sidecarPath),
     ]);
     out.push(formatTable(["model", "mode", "clean train", "inputs", "threshold", "held-out clean alarms", "promotable", "seconds", "checkpoint"], rows, ["left", "left", "right", "left", "right", "right", "left", "right", "left"]));
-    for (const { mode, result } of s.anomaly) for (const w of result.sidecar.training.warnings) out.push(`note (eif ${mode}): ${w}\n`);
+    for (const { kind, mode, registered: r } of s.anomaly) {
+      const what = !r.created ? "already registered" : r.alias === "candidate" ? `registered as candidate, REFUSED by the gate: ${r.gate?.reason}` : `registered as current: ${r.gate?.reason}`;
+      out.push(`registry (${kind} ${mode}): ${r.name}@${r.version} ${what}\n`);
+    }
+    for (const { kind, mode, result } of s.anomaly) for (const w of result.sidecar.training.warnings) out.push(`note (${kind} ${mode}): ${w}\n`);
   }
   if (s.failures.length) out.push(`\n${s.failures.length} of ${s.runs} run(s) failed (see above).\n`);
   return out.join("");
