@@ -16,8 +16,11 @@ import { sha256OfFile } from "../io/hash.js";
 import { checkpointBaseName } from "../train/checkpoint.js";
 import { readSchemaFor } from "../train/run.js";
 import { TrainError, type EpochRecord, type Mode } from "../train/types.js";
+import { embeddingBlockOf, EMBEDDING_SAMPLE, sampleRows, type EmbeddingBlock } from "../train/embedding.js";
 import { requireFile } from "../train/windows.js";
+import { AE_LATENT } from "../engines/index.js";
 import { AeDetector, DEFAULT_AE, type AeHyperParameters } from "./autoencoder.js";
+import type { Rows } from "./estimator.js";
 import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, readCleanSets, type AnomalySidecar, type AnomalyTrainResult } from "./train.js";
 
 export interface AeTrainOptions {
@@ -82,6 +85,7 @@ export async function trainAe(o: AeTrainOptions): Promise<AnomalyTrainResult> {
     if (!scaling.gate.promotable) warnings.push(`not promotable: ${scaling.gate.reason}`);
     if (loop.skipped_steps > 0) warnings.push(`${loop.skipped_steps} training step(s) skipped (non-finite loss or gradient)`);
     const best = loop.best;
+    const embedding = await latentBlock(det, train, o.seed, warnings);
     const sidecar: AnomalySidecar = {
       format: ANOMALY_CHECKPOINT_FORMAT,
       kind: "ae",
@@ -112,6 +116,7 @@ export async function trainAe(o: AeTrainOptions): Promise<AnomalyTrainResult> {
         stopped: loop.stopped,
       },
       ae: scaling,
+      ...(embedding ? { embedding } : {}),
     };
     await commitTempFile(tmp, weightsPath);
     await writeFileAtomic(sidecarPath, JSON.stringify(sidecar, null, 2) + "\n");
@@ -119,5 +124,19 @@ export async function trainAe(o: AeTrainOptions): Promise<AnomalyTrainResult> {
   } finally {
     await det.dispose();
     await rm(tmp, { force: true });
+  }
+}
+
+/** The latent space's PCA on a seeded sample of the clean training windows; a model that trained is kept if this fails. */
+async function latentBlock(det: AeDetector, train: Rows, seed: number, warnings: string[]): Promise<EmbeddingBlock | undefined> {
+  try {
+    const rows = sampleRows(train.n, EMBEDDING_SAMPLE, seed);
+    const x = new Float32Array(rows.length * train.width);
+    rows.forEach((r, k) => x.set(train.x.subarray(r * train.width, (r + 1) * train.width), k * train.width));
+    const e = await det.latent({ x, n: rows.length, width: train.width });
+    return embeddingBlockOf("latent", e, rows.length, AE_LATENT, train.n, seed);
+  } catch (error) {
+    warnings.push(`no embedding block stored: ${(error as Error).message}`);
+    return undefined;
   }
 }

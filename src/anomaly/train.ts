@@ -12,6 +12,7 @@
 // eif, ae, ensemble; train-ae.ts, train-ensemble.ts) and the clean
 // train / calibration / gate windows (readCleanSets).
 
+import type { EmbeddingBlock } from "../train/embedding.js";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -73,6 +74,8 @@ export interface AnomalySidecar {
   };
   /** ae: imputation and scaling (the weights file holds the net). */
   ae?: AeScaling;
+  /** ae only: a 2-D PCA of the latent space of sampled training windows, for the dashboard's embedding events (docs/embedding.md). */
+  embedding?: EmbeddingBlock;
   /** ensemble: the members, as loaded (each checked by sha256 when the ensemble loads). */
   members?: EnsembleMemberRef[];
 }

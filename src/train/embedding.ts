@@ -30,6 +30,7 @@ const DESCRIPTIONS: Record<EmbeddingLayer, string> = {
   penultimate: "the network's last hidden layer (the input of its final Linear head), in eval mode",
   margin: "XGBoost's per-class margins (output_margin: the summed tree scores before the softmax)",
   ppv: "MiniRocket's PPV features standardised with the head's statistics (the input of its logistic head)",
+  latent: "the autoencoder's 16-d bottleneck (its encoder's output), in eval mode",
 };
 
 export function embeddingSampleSize(width: number): number {
@@ -61,16 +62,20 @@ const round9 = (v: number): number => Number(v.toPrecision(9));
 /** Embeds the sampled training windows and fits the block's PCA. */
 export async function fitEmbeddingBlock(est: Embedder, sample: WindowBatch, of: number, seed: number): Promise<EmbeddingBlock> {
   if (sample.n === 0) throw new Error("no training windows to fit the embedding PCA on");
-  const width = est.embeddingWidth;
-  const e = await est.embed(sample);
-  const pca = fitPca(e, sample.n, width, Math.min(2, width));
+  return embeddingBlockOf(est.embeddingLayer, await est.embed(sample), sample.n, est.embeddingWidth, of, seed);
+}
+
+/** The block for embeddings `e` [n, width] of `n` sampled training windows (of `of`, drawn with `seed`). */
+export function embeddingBlockOf(layer: EmbeddingLayer, e: Float32Array, n: number, width: number, of: number, seed: number): EmbeddingBlock {
+  if (n === 0) throw new Error("no training windows to fit the embedding PCA on");
+  const pca = fitPca(e, n, width, Math.min(2, width));
   // Nine significant digits: MiniRocket's components are ~10k numbers each, and float32 inputs carry no more.
   return {
     format: EMBEDDING_FORMAT,
-    layer: est.embeddingLayer,
-    description: DESCRIPTIONS[est.embeddingLayer],
+    layer,
+    description: DESCRIPTIONS[layer],
     width,
-    sample: { windows: sample.n, of, seed },
+    sample: { windows: n, of, seed },
     pca: { mean: pca.mean.map(round9), components: pca.components.map((c) => c.map(round9)), explained_variance: pca.explained_variance.map(round9) },
   };
 }

@@ -30,7 +30,7 @@ export interface Estimator<Data, FitOptions, FitResult> {
  * (XGBoost's output_margin, before the softmax); "ppv": MiniRocket's
  * standardised PPV features (the input of its logistic head).
  */
-export type EmbeddingLayer = "penultimate" | "margin" | "ppv";
+export type EmbeddingLayer = "penultimate" | "margin" | "ppv" | "latent";
 
 /** An estimator that can show the representation it classifies from; uses fitted state only. */
 export interface Embedder {
