@@ -15,7 +15,10 @@ import { metricsFromRegistry, metricsFromReports } from "../src/dashboard/produc
 import { attachEval, registerCheckpoint } from "../src/registry/api.js";
 import { measurePerf } from "../src/dashboard/producers/perf.js";
 import { channelSeries, profilesFromStore, resampleCurve } from "../src/dashboard/producers/profiles.js";
-import { planReplay, runSchedule } from "../src/dashboard/producers/replay.js";
+import { planAnomalyReplay, planReplay, runSchedule } from "../src/dashboard/producers/replay.js";
+import { loadAnomalyDetector } from "../src/anomaly/loader.js";
+import { trainAe } from "../src/anomaly/train-ae.js";
+import { trainEif } from "../src/anomaly/train.js";
 import { sendOne, type SendResult } from "../src/dashboard/producers/send.js";
 import { startDashboard } from "../src/dashboard/server.js";
 import { FEATURE_NAMES, N_CHANNELS } from "../src/features/channels.js";
@@ -227,6 +230,38 @@ describe("producers", () => {
     expect(oldPlan.schedule.some((s) => s.event.type === "embedding")).toBe(false);
     expect(oldPlan.schedule.filter((s) => s.event.type === "prediction")).toHaveLength(plan.windows);
     expect(oldPlan.embedding_note).toMatch(/no embedding events for gru_realistic: the checkpoint has no embedding block/);
+  });
+
+  it("replay: an autoencoder checkpoint publishes the ground truth and its PCA'd latent space, no predictions; an eif one is refused", async () => {
+    // Not beside the artifacts: the perf test measures every supervised checkpoint in there.
+    const out = mkdtempSync(join(tmpdir(), "cis490-ae-replay-"));
+    const o = { mode: "realistic" as const, features: toy.features, split: toy.split, out, seed: 1, threads: 1 };
+    const ae = await trainAe({ ...o, ae: { epochs: 3, batch_size: 32, patience: 0, threads: 1, device: "cpu" } });
+    const block = ae.sidecar.embedding!;
+    expect(block.layer).toBe("latent");
+    expect(block.width).toBe(16);
+    expect(block.sample.windows).toBe(Math.min(ae.sidecar.training.n_train_clean, 4000));
+    const episode = join(fx.store, fx.rows.find((r) => r.class === "accepted")!.path);
+    const plan = await planAnomalyReplay(episode, ae.sidecarPath);
+    expect(plan.model).toBe("ae_realistic");
+    expect(plan.schedule.some((s) => s.event.type === "prediction")).toBe(false);
+    const embs = plan.schedule.filter((s) => s.event.type === "embedding").map((s) => s.event as { xy: [number, number]; model: string });
+    expect(embs).toHaveLength(plan.windows);
+    expect(plan.embeddings).toBe(plan.windows);
+    for (const s of plan.schedule) expect(validateEvent(s.event).ok).toBe(true);
+    // The last window's point by hand: its summary row -> the loader's latent -> the stored PCA.
+    const det = await loadAnomalyDetector(ae.sidecarPath);
+    const g = ae.sidecar.feature_schema;
+    const [w] = await (await testFeaturizer()).featurizeFiles([episode], { window_s: g.window_s, stride_s: g.stride_s, hz: g.hz, tensors: false }, DEFAULT_INSPECT_OPTIONS, 1);
+    const i = plan.windows - 1;
+    const row = Float32Array.from(det.columns, (c) => w.summary[i * g.features.length + g.features.indexOf(c)]);
+    const z = await det.latent!({ x: row, n: 1, width: row.length });
+    await det.dispose();
+    const xy = block.pca.components.map((c) => c.reduce((acc, v, j) => acc + v * (z[j] - block.pca.mean[j]), 0));
+    expect(embs[i].xy[0]).toBeCloseTo(xy[0], 4);
+    expect(embs[i].xy[1]).toBeCloseTo(xy[1], 4);
+    const eif = await trainEif({ ...o, eif: { n_trees: 20, subsample: 32 } });
+    await expect(planAnomalyReplay(episode, eif.sidecarPath)).rejects.toThrow(/no latent space/);
   });
 
   it("replay: events wait for their time at the given speed", async () => {

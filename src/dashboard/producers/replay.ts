@@ -28,6 +28,8 @@ export interface ScheduledEvent {
 
 export interface ReplayPlan {
   episode_id: string;
+  /** The name the events carry (`<kind>_<mode>`). */
+  model: string;
   duration_s: number;
   windows: number;
   schedule: ScheduledEvent[];
@@ -63,7 +65,7 @@ export async function planReplay(episodePath: string, m: InferenceModel, featuri
   }
   if (xy) schedule.push(...embeddingEvents(w, episode_id, m.name, m.options.window_s, xy));
   const embedding_note = block ? null : `no embedding events for ${m.name}: ${m.model.embeddingProblem}`;
-  return finish(w, episode_id, schedule, xy ? w.n_windows : 0, embedding_note);
+  return finish(w, episode_id, m.name, schedule, xy ? w.n_windows : 0, embedding_note);
 }
 
 /**
@@ -91,7 +93,7 @@ export async function planAnomalyReplay(episodePath: string, sidecarPath: string
     const xy = projectEmbedding(sc.embedding!, latent, w.n_windows);
     const episode_id = episodeIdOf(episodePath);
     const schedule = [...phaseEvents(w, episode_id), ...embeddingEvents(w, episode_id, name, options.window_s, xy)];
-    return finish(w, episode_id, schedule, w.n_windows, null);
+    return finish(w, episode_id, name, schedule, w.n_windows, null);
   } finally {
     await det.dispose();
   }
@@ -122,9 +124,9 @@ function embeddingEvents(w: EpisodeWindows, episode_id: string, model: string, w
   }));
 }
 
-function finish(w: EpisodeWindows, episode_id: string, schedule: ScheduledEvent[], embeddings: number, embedding_note: string | null): ReplayPlan {
+function finish(w: EpisodeWindows, episode_id: string, model: string, schedule: ScheduledEvent[], embeddings: number, embedding_note: string | null): ReplayPlan {
   schedule.sort((a, b) => a.due_s - b.due_s || TYPE_ORDER[a.event.type] - TYPE_ORDER[b.event.type]);
-  return { episode_id, duration_s: w.duration_s ?? 0, windows: w.n_windows, schedule, embeddings, embedding_note };
+  return { episode_id, model, duration_s: w.duration_s ?? 0, windows: w.n_windows, schedule, embeddings, embedding_note };
 }
 
 /**
