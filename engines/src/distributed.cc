@@ -5,6 +5,7 @@
 // timeouts on everything and errors that say which rank, which collective.
 //
 // JS: new ProcessGroup({rank, worldSize, host, port, timeoutMs})
+//     (+ rendezvousTimeoutMs: the rendezvous and the barrier before training)
 //     .connect() -> Promise<void>
 //     .allReduce(Float32Array|Float64Array, what) -> Promise<same type>   (SUM)
 //     .broadcast(Float32Array|Float64Array, root, what) -> Promise<same type>
@@ -21,6 +22,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "common.h"
 #include "engines.h"
@@ -33,6 +35,10 @@ class DistGroup {
   std::string host;
   int port = 0;
   std::chrono::milliseconds timeout{60000};
+  // The rendezvous and the store barrier before training: ranks start (and
+  // finish reading their data) minutes apart, while a step should not.
+  std::chrono::milliseconds rendezvous_timeout{300000};
+  int barriers = 0;
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
   // One collective at a time, in call order: every rank must issue them in
@@ -72,6 +78,33 @@ class DistGroup {
     }
   }
 };
+
+// torch.distributed's store-based barrier: every rank adds 1 to a counter in
+// the TCPStore and polls it until all have arrived (rendezvous timeout).
+void DistStoreBarrier(DistGroup& g, const std::string& what) {
+  std::lock_guard<std::mutex> lock(g.mu);
+  if (!g.pg) throw std::runtime_error(g.Who() + ": barrier (" + what + "): the process group is not connected");
+  const std::string key = "cis490/barrier/" + std::to_string(g.barriers++);
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    int64_t n = g.store->add(key, 1);
+    while (n < g.size) {
+      if (std::chrono::steady_clock::now() - t0 > g.rendezvous_timeout) {
+        throw std::runtime_error(std::to_string(n) + " of " + std::to_string(g.size) + " ranks arrived");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      n = g.store->add(key, 0);
+    }
+  } catch (const std::exception& e) {
+    const auto* ce = dynamic_cast<const c10::Error*>(&e);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::ostringstream s;
+    s << g.Who() << ": barrier (" << what << ") failed after " << secs << " s: " << (ce ? ce->what_without_backtrace() : e.what())
+      << " -- a peer rank exited or is still far behind (rendezvous timeout " << g.rendezvous_timeout.count() / 1000.0 << " s)";
+    g.failed = s.str();
+    throw std::runtime_error(g.failed);
+  }
+}
 
 int DistRank(const DistGroup& g) { return g.rank; }
 int DistWorldSize(const DistGroup& g) { return g.size; }
@@ -140,6 +173,7 @@ class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
     g_->host = o.Get("host").As<Napi::String>().Utf8Value();
     g_->port = static_cast<int>(IntArg(env, o.Get("port"), "port", 1, 65535));
     g_->timeout = std::chrono::milliseconds(IntArg(env, o.Get("timeoutMs"), "timeoutMs", 1, int64_t{1} << 40));
+    g_->rendezvous_timeout = std::chrono::milliseconds(IntArg(env, o.Get("rendezvousTimeoutMs"), "rendezvousTimeoutMs", 1, int64_t{1} << 40));
   }
 
   std::shared_ptr<DistGroup> group() const { return g_; }
@@ -162,7 +196,7 @@ class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
             so.isServer = g->rank == 0;
             so.numWorkers = static_cast<size_t>(g->size);
             so.waitWorkers = true;
-            so.timeout = g->timeout;
+            so.timeout = g->rendezvous_timeout;
             g->store = c10::make_intrusive<c10d::TCPStore>(g->host, so);
             auto prefixed = c10::make_intrusive<c10d::PrefixStore>("cis490", g->store);
             auto opts = c10d::ProcessGroupGloo::Options::create(g->timeout);
@@ -175,7 +209,7 @@ class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
             std::ostringstream s;
             s << g->Who() << ": rendezvous at " << g->host << ":" << g->port << " failed after " << secs
               << " s: " << (ce ? ce->what_without_backtrace() : e.what()) << " -- are all " << g->size
-              << " ranks started with the same --master-addr (timeout " << g->timeout.count() / 1000.0 << " s)?";
+              << " ranks started with the same --master-addr (rendezvous timeout " << g->rendezvous_timeout.count() / 1000.0 << " s)?";
             g->store.reset();
             throw std::runtime_error(s.str());
           }
@@ -236,6 +270,7 @@ class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
     fresh->host = g_->host;
     fresh->port = g_->port;
     fresh->timeout = g_->timeout;
+    fresh->rendezvous_timeout = g_->rendezvous_timeout;
     g_ = fresh;
     return info.Env().Undefined();
   }

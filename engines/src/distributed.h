@@ -26,5 +26,7 @@ int DistWorldSize(const DistGroup& g);
 // std::runtime_error naming this rank, the world, the collective and `what`.
 void DistAllReduceSum(DistGroup& g, std::vector<at::Tensor>& tensors, const std::string& what);
 void DistBroadcast(DistGroup& g, std::vector<at::Tensor>& tensors, int root, const std::string& what);
+// Waits (rendezvous timeout) until every rank has called it, over the TCPStore.
+void DistStoreBarrier(DistGroup& g, const std::string& what);
 
 }  // namespace engines

@@ -671,6 +671,9 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
             std::vector<torch::Tensor> flat_parts;
             for (const auto& t : all) flat_parts.push_back(t.detach().to(torch::kCPU, torch::kFloat32).reshape({-1}));
             std::vector<torch::Tensor> flat{torch::cat(flat_parts)};
+            // Ranks reach this after reading their data, possibly far apart:
+            // wait for all under the rendezvous bound, then broadcast.
+            DistStoreBarrier(*g, "ranks ready to train");
             DistBroadcast(*g, flat, 0, "initial parameters from rank 0");
             int64_t at = 0;
             for (auto& t : all) {

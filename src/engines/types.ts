@@ -157,8 +157,10 @@ export interface ProcessGroupOptions {
   worldSize: number;
   host: string;
   port: number;
-  /** Bound of the rendezvous and of every collective. */
+  /** Bound of every collective (a step's gradients, the validation counts, the stop decision). */
   timeoutMs: number;
+  /** Bound of the rendezvous and of the barrier before training (ranks start and finish reading their data apart). */
+  rendezvousTimeoutMs: number;
 }
 
 /** A c10d process group (TCPStore + ProcessGroupGloo), engines/src/distributed.cc. */

@@ -49,7 +49,7 @@ export interface TrainSessionOptions {
   ifStale?: { maxAgeMs?: number; driftFeatures?: string; driftThreshold?: number };
   commandLine: string[];
   /** Data-parallel neural training: this process is `rank` of `worldSize`, rank 0 hosts the rendezvous at master (HOST:PORT). */
-  distributed?: { rank: number; worldSize: number; host: string; port: number; timeoutMs: number };
+  distributed?: { rank: number; worldSize: number; host: string; port: number; timeoutMs: number; rendezvousTimeoutMs: number };
   progressFor(label: string, kind: ModelKind): RunProgress;
   onError(label: string, message: string): void;
 }

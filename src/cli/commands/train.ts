@@ -56,7 +56,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
 
       Each trained checkpoint is registered as a version of \`<model>_<mode>\` in \`--registry\` (default: \`--out\`): it becomes \`current\` only if the promotion gate passes (validation macro F1 not significantly below the current version's), else \`candidate\`; see \`cis490 registry\` and docs/registry.md. \`--if-stale\` trains a model only when its current version is older than \`--max-age\` (default 24h) or \`--drift-features\` drift against it, and otherwise says why it did nothing (exit 0); both decisions are logged.
 
-      Data-parallel training of one neural model (\`mlp\`, \`cnn\`, \`gru\`, \`lstm\`, \`transformer\`) over libtorch's c10d process group (Gloo): start the same command once per rank with \`--world-size N --rank R --master-addr HOST:PORT\` (rank 0 hosts the rendezvous there). Each rank reads its own share of the training data, gradients are all-reduced every step, rank 0 validates with the others, decides when to stop, and alone writes and registers the checkpoint. A peer that dies or stalls makes the others fail after at most \`--dist-timeout\` seconds (default 60). See docs/scale.md.
+      Data-parallel training of one neural model (\`mlp\`, \`cnn\`, \`gru\`, \`lstm\`, \`transformer\`) over libtorch's c10d process group (Gloo): start the same command once per rank with \`--world-size N --rank R --master-addr HOST:PORT\` (rank 0 hosts the rendezvous there). Each rank reads its own share of the training data, gradients are all-reduced every step, rank 0 validates with the others, decides when to stop, and alone writes and registers the checkpoint. A peer that dies or stalls makes the others fail after at most \`--dist-timeout\` seconds (default 60; \`--rendezvous-timeout\`, default 300, bounds the start and the end of each rank's data reading). See docs/scale.md.
 
       Progress goes to stderr: on a terminal, a bar per epoch and one line per epoch (loss, validation macro F1); elsewhere (logs, pipes), plain lines only: one per epoch and one per model. \`--json\` prints one JSON document.
 
@@ -111,7 +111,8 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
   worldSize = Option.String("--world-size", { validator: isIntegerInRange(1, 65536), description: "Data-parallel training: number of ranks (processes, usually one per machine); neural models only" });
   rank = Option.String("--rank", { validator: isIntegerAtLeast(0), description: "Data-parallel training: this process's rank, 0..world-size-1 (rank 0 writes the checkpoint)" });
   masterAddr = Option.String("--master-addr", { description: "Data-parallel training: HOST:PORT where rank 0 hosts c10d's TCPStore rendezvous (no authentication: a trusted network only; docs/scale.md)" });
-  distTimeout = Option.String("--dist-timeout", { validator: isNumberAbove(0), description: "Data-parallel training: seconds the rendezvous and each collective may wait for the other ranks (default 60)" });
+  distTimeout = Option.String("--dist-timeout", { validator: isNumberAbove(0), description: "Data-parallel training: seconds each collective (a step's gradients, validation counts, the stop decision) may wait for the other ranks (default 60)" });
+  rendezvousTimeout = Option.String("--rendezvous-timeout", { validator: isNumberAbove(0), description: "Data-parallel training: seconds to wait for every rank to start, and to finish reading its data before the first step (default 300)" });
   dropNoisy = Option.String("--drop-noisy", { description: "A `cis490 label-noise` report (same features file): its flagged training windows are left out (supervised models; docs/label-noise.md)" });
 
   protected async run(reporter: Reporter): Promise<TrainSessionResult> {
@@ -185,7 +186,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
 
   private distributedOptions(kinds: ModelKind[], modes: Mode[], eif: boolean) {
     if (this.worldSize === undefined) {
-      if (this.rank !== undefined || this.masterAddr !== undefined || this.distTimeout !== undefined) throw new UsageError("--rank, --master-addr and --dist-timeout go with --world-size");
+      if (this.rank !== undefined || this.masterAddr !== undefined || this.distTimeout !== undefined || this.rendezvousTimeout !== undefined) throw new UsageError("--rank, --master-addr, --dist-timeout and --rendezvous-timeout go with --world-size");
       return undefined;
     }
     if (this.rank === undefined || this.masterAddr === undefined) throw new UsageError("--world-size needs --rank and --master-addr HOST:PORT");
@@ -197,7 +198,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
     if (refused.length > 0 || eif) throw new UsageError(`--world-size trains the neural models (mlp, cnn, gru, lstm, transformer) data-parallel; ${[...refused, ...(eif ? ["eif"] : [])].join(", ")} train${refused.length + (eif ? 1 : 0) > 1 ? "" : "s"} in one process (drop --world-size)`);
     if (this.all || kinds.length !== 1 || modes.length !== 1) throw new UsageError("--world-size trains one model in one mode per run (every rank must run the same one)");
     if (this.ifStale) throw new UsageError("--if-stale cannot be combined with --world-size (ranks could decide differently)");
-    return { rank: this.rank, worldSize: this.worldSize, host: master.host, port: master.port, timeoutMs: Math.round((this.distTimeout ?? 60) * 1000) };
+    return { rank: this.rank, worldSize: this.worldSize, host: master.host, port: master.port, timeoutMs: Math.round((this.distTimeout ?? 60) * 1000), rendezvousTimeoutMs: Math.round((this.rendezvousTimeout ?? 300) * 1000) };
   }
 
   protected exitCodeOf(r: TrainSessionResult): number {
