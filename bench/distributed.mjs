@@ -131,7 +131,8 @@ const load1 = loadavg();
 // and for real networks, latency a = 50 us per hop, bandwidth B:
 //   allreduce(N) = 2(N-1) a + 2(N-1)/N * bytes / B
 const steps = Math.floor(rows[0].n_train / Number(batch)) + (rows[0].n_train % Number(batch) >= 2 ? 1 : 0);
-const stepCompute = rows[0].step_s_total / steps; // 1 rank, 2 threads: the machine's speed
+// The machine's speed: the faster of the two 1-rank runs (on a loaded machine two OpenMP threads can be the slower).
+const stepCompute = Math.min(rows[0].step_s_total, rows[1].step_s_total) / steps;
 const bytes = floats * 4;
 const arModels = {
   "loopback (measured)": (n) => (n === 1 ? 0 : (allreduce.median_ms / 1000) * (2 * (n - 1)) / n),

@@ -646,7 +646,6 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
   }
   Napi::Value Steps(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)steps_); }
 
-
   // ---- data-parallel training (distributed.cc) ----------------------------
 
   // joinProcessGroup(pg) -> Promise<void>: every rank starts from rank 0's
