@@ -264,6 +264,28 @@ describeWith("build", "train --world-size 2 over loopback (two processes, c10d/G
     expect(moved).toBeGreaterThan(1e-3);
   }, 120_000);
 
+  it("two ranks train a GRU streamed from the shard files: the same history on both, rank 0's checkpoint records it", async () => {
+    const port = await freePort();
+    const args = (rank: number) => [
+      "--model", "gru", "--features", toy.features, "--tensors", toy.tensors, "--split", toy.split, "--out", join(root, `gru${rank}`),
+      "--epochs", "2", "--batch-size", "16", "--hidden", "8", "--layers", "1", "--seed", "3", "--patience", "0", "--threads", "1", "--device", "cpu",
+      "--tensor-budget-mb", "0", "--json", "--world-size", "2", "--rank", String(rank), "--master-addr", `127.0.0.1:${port}`, "--dist-timeout", "20", "--rendezvous-timeout", "60",
+    ];
+    const [a, b] = await Promise.all([startRank(args(0)).done, startRank(args(1)).done]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const ra = JSON.parse(a.stdout).results[0];
+    const rb = JSON.parse(b.stdout).results[0];
+    expect(rb.worker).toEqual({ rank: 1, world_size: 2 });
+    expect(existsSync(join(root, "gru1"))).toBe(false);
+    expect(rb.best).toEqual(ra.best);
+    const sc = JSON.parse(readFileSync(ra.checkpoint, "utf8"));
+    expect(sc.training.distributed).toMatchObject({ world_size: 2, global_batch: 16 });
+    expect(sc.training.tensor_io.source).toBe("stream");
+    expect(sc.history).toHaveLength(2);
+    expect((await weightsOf(ra.checkpoint)).length).toBeGreaterThan(0);
+  }, 120_000);
+
   it("a rank killed mid-epoch makes the other exit 1 naming its rank and the collective, within the timeout", async () => {
     const port = await freePort();
     const args = (rank: number) => base(join(root, `kill${rank}`), ["--epochs", "100000", "--world-size", "2", "--rank", String(rank), "--master-addr", `127.0.0.1:${port}`, "--dist-timeout", "5", "--rendezvous-timeout", "60"]);
