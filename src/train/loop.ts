@@ -387,7 +387,7 @@ async function runChunkedLoop(model: StepModel, train: ChunkedData, val: Chunked
 
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const epochStart = Date.now();
-    // Seeds per rank: one process (or rank 0 of one) draws today's stream;
+    // Seeds per rank: one process (a world of one) draws the single-process stream;
     // rank r of N > 1 draws (seed, "train-shuffle", epoch, r).
     const rng = world === 1 ? deriveRng(BigInt(o.seed >>> 0), tagOf("train-shuffle"), epoch) : deriveRng(BigInt(o.seed >>> 0), tagOf("train-shuffle"), epoch, rank);
     const chunkOrder = Int32Array.from(plan.owned);
