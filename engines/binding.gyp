@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "engines",
-      "sources": ["src/addon.cc", "src/torch_model.cc", "src/gbt.cc"],
+      "sources": ["src/addon.cc", "src/torch_model.cc", "src/gbt.cc", "src/distributed.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         # Debian's libtorch-dev puts the C++ frontend (torch/torch.h) under
@@ -14,7 +14,9 @@
         # libtorch (scripts/torch-flags.sh, docs/scale.md).
         "<!@(bash ../scripts/torch-flags.sh include)"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=1"],
+      # USE_C10D_GLOO: c10d's ProcessGroupGloo.hpp is empty without it
+      # (libtorch_cpu.so exports the class; its Gloo headers: libgloo-dev).
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=1", "USE_C10D_GLOO"],
       # libtorch needs exceptions and RTTI; node-gyp turns both off by default.
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
@@ -22,7 +24,7 @@
       # --no-as-needed: libtorch.so registers the CPU operators from static
       # initialisers; without it the linker drops it and every op is missing.
       "ldflags": ["-Wl,--no-as-needed"],
-      "libraries": ["<!@(bash ../scripts/torch-flags.sh libs)", "-lxgboost", "-ldl"]
+      "libraries": ["<!@(bash ../scripts/torch-flags.sh libs)", "-lgloo", "-lxgboost", "-ldl"]
     }
   ]
 }

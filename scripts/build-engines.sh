@@ -21,8 +21,8 @@ if [ -n "${LIBTORCH:-}" ]; then
   torch_header="$LIBTORCH/include/torch/csrc/api/include/torch/torch.h"
   [ -f "$LIBTORCH/lib/libtorch.so" ] || { echo "build-engines: LIBTORCH=$LIBTORCH has no lib/libtorch.so (unpack a libtorch zip from pytorch.org there)" >&2; exit 1; }
 fi
-for f in "$torch_header" /usr/include/xgboost/c_api.h; do
-  [ -f "$f" ] || { echo "build-engines: $f missing; install libtorch-dev libxgboost-dev (scripts/setup.sh), or point LIBTORCH at a libtorch distribution" >&2; exit 1; }
+for f in "$torch_header" /usr/include/xgboost/c_api.h /usr/include/gloo/context.h; do
+  [ -f "$f" ] || { echo "build-engines: $f missing; install libtorch-dev libxgboost-dev libgloo-dev (scripts/setup.sh), or point LIBTORCH at a libtorch distribution" >&2; exit 1; }
 done
 [ -d node_modules/node-addon-api ] || { echo "build-engines: node-addon-api missing; run npm ci" >&2; exit 1; }
 

@@ -21,6 +21,7 @@ APT_PACKAGES=(
   librust-serde-derive-dev librust-sha2-dev librust-rayon-dev librust-memchr-dev
   librust-libc-dev librust-proptest-dev librust-quick-error-dev
   libtorch-dev libxgboost-dev  # model engines (engines/, scripts/build-engines.sh); ~920 MB installed
+  libgloo-dev                  # headers of c10d's ProcessGroupGloo (engines/src/distributed.cc)
   "$BLAS_PACKAGE"              # optimised BLAS/LAPACK for libtorch (selected below)
   chromium                     # the evaluation report's browser test (playwright-core drives it)
   python3-onnx                 # onnx.checker as a second reader of exported models (tests only)

@@ -1,5 +1,6 @@
-// Module entry of native/engines.node: TorchModel (libtorch) and the GBT
-// functions (libxgboost C API). The TypeScript side is src/engines/.
+// Module entry of native/engines.node: TorchModel (libtorch), the GBT
+// functions (libxgboost C API) and ProcessGroup (c10d, distributed.cc).
+// The TypeScript side is src/engines/.
 #include <malloc.h>
 #include <napi.h>
 
@@ -52,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   engines::InitTorch(env, exports);
   engines::InitAutoencoder(env, exports);
   engines::InitGbt(env, exports);
+  engines::InitDistributed(env, exports);
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   return exports;
 }

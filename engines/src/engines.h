@@ -12,6 +12,9 @@ Napi::Object TorchInfo(Napi::Env env);
 void LimitOpenBlasThreads();
 int OpenBlasThreads();
 
+// distributed.cc
+void InitDistributed(Napi::Env env, Napi::Object exports);
+
 // gbt.cc
 void InitGbt(Napi::Env env, Napi::Object exports);
 Napi::Object GbtInfo(Napi::Env env);

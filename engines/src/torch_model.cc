@@ -29,6 +29,7 @@
 #include <sstream>
 
 #include "common.h"
+#include "distributed.h"
 #include "engines.h"
 
 namespace engines {
@@ -282,6 +283,7 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
                            InstanceMethod<&TorchModel::ParameterBytes>("parameterBytes"),
                            InstanceMethod<&TorchModel::NamedTensors>("namedTensors"),
                            InstanceMethod<&TorchModel::Dispose>("dispose"),
+                           InstanceMethod<&TorchModel::JoinProcessGroup>("joinProcessGroup"),
                            InstanceAccessor<&TorchModel::NumParameters>("numParameters"),
                            InstanceAccessor<&TorchModel::DeviceName>("device"),
                            InstanceAccessor<&TorchModel::Steps>("steps"),
@@ -469,6 +471,7 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
             opt_->zero_grad();
             auto loss = F::cross_entropy(net_->forward(xt, mt), yt, F::CrossEntropyFuncOptions().weight(wt));
             loss.backward();
+            if (dist_) loss = AverageGradients(loss, yt, wt);  // data-parallel: the global batch's gradient
             // clip_grad_norm_ returns the norm before clipping; with an
             // infinite bound it only measures.
             double gn = torch::nn::utils::clip_grad_norm_(
@@ -707,6 +710,7 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
     std::lock_guard<std::mutex> lock(mu_);
     opt_.reset();
     net_.reset();
+    dist_.reset();
     return info.Env().Undefined();
   }
 
@@ -715,6 +719,85 @@ class TorchModel : public Napi::ObjectWrap<TorchModel> {
     return Napi::String::New(info.Env(), device_.is_cuda() ? "cuda" : "cpu");
   }
   Napi::Value Steps(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)steps_); }
+
+  // ---- data-parallel training (distributed.cc) ----------------------------
+
+  // joinProcessGroup(pg) -> Promise<void>: every rank starts from rank 0's
+  // parameters and buffers (a broadcast, as DistributedDataParallel does at
+  // construction), and from then on each trainStep all-reduces gradients.
+  // Dropout draws a per-rank stream: rank 0 keeps `seed` (a world of one
+  // trains exactly as without a group), rank r uses SplitMix64(seed ^ SplitMix64(r)).
+  Napi::Value JoinProcessGroup(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    auto g = DistGroupArg(env, info[0], "joinProcessGroup");
+    auto* w = new PromiseWorker(
+        env,
+        [this, g]() {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!net_) throw std::runtime_error("TorchModel: model was disposed");
+          TorchGuard([&] {
+            torch::NoGradGuard no_grad;
+            std::vector<torch::Tensor> all;
+            for (const auto& p : net_->parameters()) all.push_back(p);
+            for (const auto& b : net_->buffers()) all.push_back(b);
+            std::vector<torch::Tensor> flat_parts;
+            for (const auto& t : all) flat_parts.push_back(t.detach().to(torch::kCPU, torch::kFloat32).reshape({-1}));
+            std::vector<torch::Tensor> flat{torch::cat(flat_parts)};
+            // Ranks reach this after reading their data, possibly far apart:
+            // wait for all under the rendezvous bound, then broadcast.
+            DistStoreBarrier(*g, "ranks ready to train");
+            DistBroadcast(*g, flat, 0, "initial parameters from rank 0");
+            int64_t at = 0;
+            for (auto& t : all) {
+              t.copy_(flat[0].narrow(0, at, t.numel()).view(t.sizes()));
+              at += t.numel();
+            }
+          });
+          const int rank = DistRank(*g);
+          if (rank > 0) rng_seed_ = SplitMix64(cfg_.seed ^ SplitMix64(static_cast<uint64_t>(rank)));
+          dist_ = g;
+        },
+        [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    w->Keep(Value());
+    return w->Run();
+  }
+
+  // After backward of this rank's class-weighted mean loss L_r = S_r / W_r
+  // (W_r: the sum of its rows' class weights): one SUM all-reduce of
+  // [W_r * grad_r..., W_r * L_r, W_r] and a division by W = sum W_r. That is
+  // the gradient and loss of the whole global batch (S / W), as one process
+  // holding every rank's rows computes them, even when the ranks' shares
+  // weigh differently (plain DDP averaging assumes equal shares). Every rank
+  // then holds the same gradient, clips it the same way and takes the same
+  // AdamW step, so the replicas stay equal. Returns the global loss.
+  torch::Tensor AverageGradients(const torch::Tensor& local_loss, const torch::Tensor& y, const torch::Tensor& class_weights) {
+    torch::NoGradGuard no_grad;
+    const double wr = class_weights.index_select(0, y).sum().item<double>();
+    std::vector<torch::Tensor> params = net_->parameters();
+    std::vector<torch::Tensor> parts;
+    for (const auto& p : params) {
+      auto g = p.grad().defined() ? p.grad() : torch::zeros_like(p);
+      parts.push_back(g.to(torch::kCPU, torch::kFloat32).reshape({-1}) * wr);
+    }
+    parts.push_back(torch::tensor({local_loss.item<double>() * wr, wr}, torch::kFloat32));
+    std::vector<torch::Tensor> flat{torch::cat(parts)};
+    DistAllReduceSum(*dist_, flat, "gradients of step " + std::to_string(steps_.load()));
+    const int64_t n = flat[0].numel();
+    const double w = flat[0][n - 1].item<double>();
+    const double loss = flat[0][n - 2].item<double>() / w;
+    // float32 like DDP's buckets: the bytes on the wire are the parameter bytes.
+    int64_t at = 0;
+    for (auto& p : params) {
+      auto g = (flat[0].narrow(0, at, p.numel()) / w).view(p.sizes()).to(p.device(), p.scalar_type());
+      if (p.grad().defined()) p.mutable_grad().copy_(g);
+      else p.mutable_grad() = g;
+      at += p.numel();
+    }
+    return torch::tensor(loss, torch::kFloat64);
+  }
+
+  std::shared_ptr<DistGroup> dist_;  // set by joinProcessGroup
 
   Config cfg_;
   torch::Device device_{torch::kCPU};

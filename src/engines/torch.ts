@@ -8,6 +8,7 @@ import { loadEngines } from "./load.js";
 import type { Labels, NamedTensor, NativeTorchModel, ResolvedTorchConfig, TorchConfig, TrainStepResult } from "./types.js";
 import { rm } from "node:fs/promises";
 import { commitTempFile, tempPathFor } from "../io/atomic.js";
+import type { ProcessGroup } from "./distributed.js";
 
 /** Fills defaults, so a checkpoint sidecar can store the config verbatim. */
 export function resolveTorchConfig(config: TorchConfig): ResolvedTorchConfig {
@@ -107,6 +108,14 @@ export class TorchModel {
   /** Every parameter and buffer by libtorch name (copies), for the ONNX exporter. */
   namedTensors(): Promise<NamedTensor[]> {
     return this.enqueue(() => this.native.namedTensors());
+  }
+
+  /**
+   * Data-parallel training: take rank 0's weights (a broadcast) and from now
+   * on all-reduce every step's gradients over `group` (docs/scale.md).
+   */
+  joinProcessGroup(group: ProcessGroup): Promise<void> {
+    return this.enqueue(() => this.native.joinProcessGroup(group.native));
   }
 
   get numParameters(): number {

@@ -148,6 +148,8 @@ export interface NativeTorchModel {
   parameterBytes(): Buffer;
   namedTensors(): NamedTensor[];
   dispose(): void;
+  /** Broadcasts rank 0's parameters into this model; from then on trainStep all-reduces gradients (src/engines/distributed.ts). */
+  joinProcessGroup(group: NativeProcessGroup): Promise<void>;
   readonly numParameters: number;
   readonly device: "cpu" | "cuda";
   readonly steps: number;
@@ -178,14 +180,41 @@ export interface NativeAutoencoderModel {
   parameterBytes(): Buffer;
   namedTensors(): NamedTensor[];
   dispose(): void;
+  /** Broadcasts rank 0's parameters into this model; from then on trainStep all-reduces gradients (src/engines/distributed.ts). */
+  joinProcessGroup(group: NativeProcessGroup): Promise<void>;
   readonly numParameters: number;
   readonly device: "cpu" | "cuda";
   readonly steps: number;
 }
 
+/** How a rank finds the others: rank 0 hosts c10d's TCPStore at host:port. */
+export interface ProcessGroupOptions {
+  rank: number;
+  worldSize: number;
+  host: string;
+  port: number;
+  /** Bound of every collective (a step's gradients, the validation counts, the stop decision). */
+  timeoutMs: number;
+  /** Bound of the rendezvous and of the barrier before training (ranks start and finish reading their data apart). */
+  rendezvousTimeoutMs: number;
+}
+
+/** A c10d process group (TCPStore + ProcessGroupGloo), engines/src/distributed.cc. */
+export interface NativeProcessGroup {
+  connect(): Promise<void>;
+  /** SUM over the ranks; resolves to a new array. `what` names the collective in errors. */
+  allReduce<T extends Float32Array | Float64Array>(data: T, what: string): Promise<T>;
+  broadcast<T extends Float32Array | Float64Array>(data: T, root: number, what: string): Promise<T>;
+  close(): void;
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly connected: boolean;
+}
+
 export interface NativeEngines {
   TorchModel: new (config: ResolvedTorchConfig) => NativeTorchModel;
   AutoencoderModel: new (config: ResolvedAutoencoderConfig) => NativeAutoencoderModel;
+  ProcessGroup: new (options: ProcessGroupOptions) => NativeProcessGroup;
   trainGbt(options: GbtTrainOptions): Promise<GbtTrainResult>;
   predictGbt(modelJson: string, x: Float32Array, nRows: number, nCols: number, options?: GbtPredictOptions): Promise<Float32Array>;
   gbtModelInfo(modelJson: string): GbtModelInfo;

@@ -5,7 +5,7 @@
 // every epoch (src/eval/stats.ts), the best-on-validation weights kept on
 // disk, early stopping on validation macro F1, and an optional time limit.
 
-import { f1Scores } from "../stats/metrics.js";
+import { f1FromCounts, f1Scores } from "../stats/metrics.js";
 import { deriveRng, tagOf } from "../synth/rng.js";
 import { warmupCosine } from "./schedule.js";
 import type { ChunkedData, SequenceChunk } from "./sequence-data.js";
@@ -56,6 +56,22 @@ export interface LoopOptions {
    * follow it (the autoencoder's reconstruction loss on clean val windows).
    */
   validationLoss?: (model: StepModel) => Promise<number>;
+  /**
+   * Data-parallel training (docs/scale.md): this process is one rank of a
+   * c10d group whose model all-reduces gradients in trainStep. Each rank
+   * steps on its share of every global batch, validates its share of the
+   * val rows (confusion counts summed over the ranks), and rank 0 alone
+   * saves the best weights and decides when to stop.
+   */
+  dist?: LoopDistribution;
+}
+
+/** The collectives the loop itself needs (src/engines/distributed.ts has them). */
+export interface LoopDistribution {
+  rank: number;
+  worldSize: number;
+  allReduceSum(data: Float64Array, what: string): Promise<Float64Array>;
+  broadcast(data: Float64Array, root: number, what: string): Promise<Float64Array>;
 }
 
 export interface LoopResult {
@@ -98,11 +114,65 @@ export function macroF1(yTrue: Int32Array, yPred: Int32Array): number {
   return yTrue.length === 0 ? Number.NaN : f1Scores(yTrue, yPred).macroF1;
 }
 
-/** Batches per epoch: a last batch of a single window is dropped (one sample gives no useful gradient). */
-export function stepsPerEpoch(n: number, batchSize: number): number {
+/**
+ * Batches per epoch: a last batch of a single window is dropped (one sample
+ * gives no useful gradient); across N ranks a last batch is kept only when
+ * every rank gets a row of it.
+ */
+export function stepsPerEpoch(n: number, batchSize: number, worldSize = 1): number {
   const full = Math.floor(n / batchSize);
   const rest = n - full * batchSize;
-  return full + (rest >= 2 ? 1 : 0);
+  return full + (rest >= Math.max(2, worldSize) ? 1 : 0);
+}
+
+/** Rank r's part of `size` rows split over `worldSize` ranks: contiguous, the first size % N ranks one row more. */
+export function shareOf(size: number, worldSize: number, rank: number): { offset: number; count: number } {
+  const base = Math.floor(size / worldSize);
+  const extra = size % worldSize;
+  return { offset: rank * base + Math.min(rank, extra), count: base + (rank < extra ? 1 : 0) };
+}
+
+/**
+ * Chunked data across ranks: rank r owns chunks r, r + N, r + 2N, ... of the
+ * first pass's order (hosts' files interleave), steps on local batches of
+ * shareOf(batchSize) rows, and every rank takes the same number of steps:
+ * the fewest full local batches any rank's rows make (the rows beyond them
+ * that epoch, a random few from the shuffle buffer, are left out).
+ */
+export function chunkedPlan(chunkRows: readonly number[], batchSize: number, worldSize: number, rank: number): { owned: number[]; localBatch: number; steps: number } {
+  const owned = chunkRows.map((_, i) => i).filter((i) => i % worldSize === rank);
+  let steps = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < worldSize; r++) {
+    let rows = 0;
+    for (let i = r; i < chunkRows.length; i += worldSize) rows += chunkRows[i];
+    steps = Math.min(steps, Math.floor(rows / shareOf(batchSize, worldSize, r).count));
+  }
+  return { owned, localBatch: shareOf(batchSize, worldSize, rank).count, steps: Number.isFinite(steps) ? steps : 0 };
+}
+
+/** Macro F1 from a K x K confusion count matrix (row = truth), over the labels that occur: f1Scores' result, from summable counts. */
+export function macroF1FromConfusion(counts: Float64Array, k: number): number {
+  let sum = 0;
+  let labels = 0;
+  for (let c = 0; c < k; c++) {
+    let nTrue = 0;
+    let nPred = 0;
+    for (let j = 0; j < k; j++) {
+      nTrue += counts[c * k + j];
+      nPred += counts[j * k + c];
+    }
+    if (nTrue + nPred === 0) continue;
+    labels++;
+    sum += f1FromCounts(counts[c * k + c], nTrue, nPred) || 0;
+  }
+  return labels === 0 ? Number.NaN : sum / labels;
+}
+
+/** Validation macro F1 over every rank's (y, pred): the confusion counts summed by one all-reduce. */
+async function distributedMacroF1(dist: LoopDistribution, y: Int32Array, pred: Int32Array, k: number, epoch: number): Promise<number> {
+  const counts = new Float64Array(k * k);
+  for (let i = 0; i < y.length; i++) if (y[i] >= 0 && y[i] < k && pred[i] >= 0 && pred[i] < k) counts[y[i] * k + pred[i]]++;
+  return macroF1FromConfusion(await dist.allReduceSum(counts, `validation counts of epoch ${epoch}`), k);
 }
 
 function isChunked(d: LoopData | ChunkedData): d is ChunkedData {
@@ -132,19 +202,20 @@ async function* prefetched(d: ChunkedData, order: ArrayLike<number>, wait: { sec
   }
 }
 
-/** Validation (or any) predictions over chunked rows: true labels and argmax, in chunk order. */
-export async function predictChunked(model: Pick<StepModel, "predictProba">, d: ChunkedData, classes: number, wait = { seconds: 0 }): Promise<{ y: Int32Array; pred: Int32Array }> {
-  const y = new Int32Array(d.n);
-  const pred = new Int32Array(d.n);
+/** Validation (or any) predictions over chunked rows (all chunks, or the listed ones): true labels and argmax, in chunk order. */
+export async function predictChunked(model: Pick<StepModel, "predictProba">, d: ChunkedData, classes: number, wait = { seconds: 0 }, chunks?: readonly number[]): Promise<{ y: Int32Array; pred: Int32Array }> {
+  const order = chunks ?? Array.from({ length: d.chunkCount }, (_, i) => i);
+  const n = chunks ? chunks.reduce((a, c) => a + d.chunkRows[c], 0) : d.n;
+  const y = new Int32Array(n);
+  const pred = new Int32Array(n);
   let at = 0;
-  const order = Array.from({ length: d.chunkCount }, (_, i) => i);
   for await (const chunk of prefetched(d, order, wait)) {
     const p = await predictRows(model, { n: chunk.n, rowLen: d.rowLen, x: chunk.x, mask: chunk.mask }, classes);
     y.set(chunk.y, at);
     pred.set(argmaxRows(p, chunk.n, classes), at);
     at += chunk.n;
   }
-  if (at !== d.n) throw new Error(`chunked data yielded ${at} rows, expected ${d.n}`);
+  if (at !== n) throw new Error(`chunked data yielded ${at} rows, expected ${n}`);
   return { y, pred };
 }
 
@@ -171,8 +242,31 @@ class EpochTracker {
     private readonly started: number,
   ) {}
 
-  /** True when training should stop after this epoch. */
+  /**
+   * True when training should stop after this epoch. Across ranks, rank 0
+   * decides (and alone saves the weights) and broadcasts [stop, reason,
+   * best epoch, best F1]; the others follow, so all stop after the same epoch.
+   */
   async end(model: StepModel, record: EpochRecord): Promise<boolean> {
+    const dist = this.o.dist;
+    if (!dist || dist.worldSize === 1) return this.decide(model, record);
+    const reasons: LoopResult["stopped"][] = ["max-epochs", "early-stopping", "max-minutes"];
+    let msg: Float64Array = new Float64Array(4);
+    if (dist.rank === 0) {
+      const stop = await this.decide(model, record);
+      msg = Float64Array.of(stop ? 1 : 0, reasons.indexOf(this.stopped), this.best.epoch, this.best.val_macro_f1);
+    }
+    msg = await dist.broadcast(msg, 0, `stop decision after epoch ${record.epoch}`);
+    if (dist.rank !== 0) {
+      this.history.push(record);
+      this.best = { epoch: msg[2], val_macro_f1: msg[3] };
+      this.stopped = reasons[msg[1]];
+      this.o.onEpoch?.(record, this.best);
+    }
+    return msg[0] === 1;
+  }
+
+  private async decide(model: StepModel, record: EpochRecord): Promise<boolean> {
     const { o } = this;
     this.history.push(record);
     const better = record.val_loss !== undefined ? record.val_loss < (this.best.val_loss ?? Number.POSITIVE_INFINITY) : record.val_macro_f1 > this.best.val_macro_f1;
@@ -195,7 +289,9 @@ class EpochTracker {
 
 async function runInMemoryLoop(model: StepModel, train: LoopData, val: LoopData, o: LoopOptions): Promise<LoopResult> {
   const started = Date.now();
-  const steps = stepsPerEpoch(train.n, o.batchSize);
+  const world = o.dist?.worldSize ?? 1;
+  const rank = o.dist?.rank ?? 0;
+  const steps = stepsPerEpoch(train.n, o.batchSize, world);
   if (steps === 0) throw new Error(`too few training windows (${train.n}) for one batch`);
   const schedule = warmupCosine(o.lr, steps * o.epochs, o.warmupFraction);
   const order = new Int32Array(train.n);
@@ -219,8 +315,12 @@ async function runInMemoryLoop(model: StepModel, train: LoopData, val: LoopData,
     let lossSteps = 0;
     let lr = 0;
     for (let s = 0; s < steps; s++) {
-      const from = s * o.batchSize;
-      const size = Math.min(o.batchSize, train.n - from);
+      // Every rank shuffles the same global order and takes its share of
+      // each global batch: together they step on exactly one process's batches.
+      const whole = Math.min(o.batchSize, train.n - s * o.batchSize);
+      const share = shareOf(whole, world, rank);
+      const from = s * o.batchSize + share.offset;
+      const size = share.count;
       const y = new Int32Array(size);
       for (let k = 0; k < size; k++) {
         const row = order[from + k];
@@ -239,7 +339,18 @@ async function runInMemoryLoop(model: StepModel, train: LoopData, val: LoopData,
       o.onStep?.(epoch, s + 1, steps, lossSteps > 0 ? lossSum / lossSteps : Number.NaN);
     }
     const valLoss = o.validationLoss ? await o.validationLoss(model) : undefined;
-    const f1 = valLoss !== undefined ? Number.NaN : macroF1(val.y, argmaxRows(await predictRows(model, val, o.nClasses), val.n, o.nClasses));
+    let f1: number;
+    if (valLoss !== undefined) {
+      f1 = Number.NaN;
+    } else if (o.dist && world > 1) {
+      const { offset, count } = shareOf(val.n, world, rank);
+      const part = { n: count, rowLen: val.rowLen, x: val.x.subarray(offset * val.rowLen, (offset + count) * val.rowLen), mask: val.mask ? val.mask.subarray(offset * val.rowLen, (offset + count) * val.rowLen) : null };
+      const pred = argmaxRows(await predictRows(model, part, o.nClasses), count, o.nClasses);
+      f1 = await distributedMacroF1(o.dist, val.y.subarray(offset, offset + count), pred, o.nClasses, epoch);
+    } else {
+      const proba = await predictRows(model, val, o.nClasses);
+      f1 = macroF1(val.y, argmaxRows(proba, val.n, o.nClasses));
+    }
     const record: EpochRecord = {
       epoch,
       train_loss: lossSteps > 0 ? lossSum / lossSteps : Number.NaN,
@@ -263,9 +374,17 @@ async function runInMemoryLoop(model: StepModel, train: LoopData, val: LoopData,
 async function runChunkedLoop(model: StepModel, train: ChunkedData, val: ChunkedData, o: LoopOptions): Promise<LoopResult> {
   const started = Date.now();
   const rowLen = train.rowLen;
-  const steps = stepsPerEpoch(train.n, o.batchSize);
-  if (steps === 0) throw new Error(`too few training windows (${train.n}) for one batch`);
-  const cap = Math.max(1, Math.min(o.shuffleBuffer ?? DEFAULT_SHUFFLE_BUFFER, train.n));
+  const world = o.dist?.worldSize ?? 1;
+  const rank = o.dist?.rank ?? 0;
+  // One process: every chunk, batches of batchSize, a last partial batch.
+  // Across ranks: this rank's chunks, full local batches only (chunkedPlan).
+  const plan = world === 1 ? { owned: Array.from({ length: train.chunkCount }, (_, i) => i), localBatch: o.batchSize, steps: stepsPerEpoch(train.n, o.batchSize) } : chunkedPlan(train.chunkRows, o.batchSize, world, rank);
+  const steps = plan.steps;
+  const localBatch = plan.localBatch;
+  const minBatch = world === 1 ? 2 : localBatch;
+  if (steps === 0) throw new Error(`too few training windows (${train.n}) for one batch${world > 1 ? ` on each of ${world} ranks` : ""}`);
+  const ownedRows = plan.owned.reduce((a, c) => a + train.chunkRows[c], 0);
+  const cap = Math.max(1, Math.min(o.shuffleBuffer ?? DEFAULT_SHUFFLE_BUFFER, ownedRows));
   const schedule = warmupCosine(o.lr, steps * o.epochs, o.warmupFraction);
   const bufX = new Float32Array(cap * rowLen);
   const bufM = new Uint8Array(cap * rowLen);
@@ -280,9 +399,10 @@ async function runChunkedLoop(model: StepModel, train: ChunkedData, val: Chunked
 
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const epochStart = Date.now();
-    const rng = deriveRng(BigInt(o.seed >>> 0), tagOf("train-shuffle"), epoch);
-    const chunkOrder = new Int32Array(train.chunkCount);
-    for (let i = 0; i < chunkOrder.length; i++) chunkOrder[i] = i;
+    // Seeds per rank: one process (a world of one) draws the single-process stream;
+    // rank r of N > 1 draws (seed, "train-shuffle", epoch, r).
+    const rng = world === 1 ? deriveRng(BigInt(o.seed >>> 0), tagOf("train-shuffle"), epoch) : deriveRng(BigInt(o.seed >>> 0), tagOf("train-shuffle"), epoch, rank);
+    const chunkOrder = Int32Array.from(plan.owned);
     shuffleInPlace(chunkOrder, rng);
     let lossSum = 0;
     let lossSteps = 0;
@@ -293,7 +413,7 @@ async function runChunkedLoop(model: StepModel, train: ChunkedData, val: Chunked
     const flush = async (): Promise<void> => {
       const size = inBatch;
       inBatch = 0;
-      if (size < 2 || step >= steps) return; // stepsPerEpoch drops a last batch of one
+      if (size < minBatch || step >= steps) return; // stepsPerEpoch drops a last batch of one; ranks only step on full local batches
       lr = schedule.at(globalStep++);
       const t0 = performance.now();
       const r = await model.trainStep(bx.subarray(0, size * rowLen), bm.subarray(0, size * rowLen), by.slice(0, size), o.classWeights, lr, o.clipNorm);
@@ -310,10 +430,11 @@ async function runChunkedLoop(model: StepModel, train: ChunkedData, val: Chunked
       bx.set(x.subarray(at * rowLen, (at + 1) * rowLen), inBatch * rowLen);
       bm.set(m.subarray(at * rowLen, (at + 1) * rowLen), inBatch * rowLen);
       by[inBatch++] = y;
-      if (inBatch === o.batchSize) await flush();
+      if (inBatch === localBatch) await flush();
     };
     let fill = 0;
     for await (const chunk of prefetched(train, chunkOrder, wait)) {
+      if (step >= steps) break; // across ranks: this rank's share of the epoch is done
       const rows = new Int32Array(chunk.n);
       for (let i = 0; i < rows.length; i++) rows[i] = i;
       shuffleInPlace(rows, rng);
@@ -332,12 +453,22 @@ async function runChunkedLoop(model: StepModel, train: ChunkedData, val: Chunked
     const rest = new Int32Array(fill);
     for (let i = 0; i < fill; i++) rest[i] = i;
     shuffleInPlace(rest, rng);
-    for (const slot of rest) await emit(bufX, bufM, bufY[slot], slot);
+    for (const slot of rest) {
+      if (step >= steps) break;
+      await emit(bufX, bufM, bufY[slot], slot);
+    }
     await flush();
     if (step !== steps) throw new Error(`epoch ${epoch}: ${step} steps, expected ${steps} (the chunks hold other rows than the first pass counted)`);
 
-    const { y, pred } = await predictChunked(model, val, o.nClasses, wait);
-    const f1 = macroF1(y, pred);
+    let f1: number;
+    if (o.dist && world > 1) {
+      const mine = Array.from({ length: val.chunkCount }, (_, i) => i).filter((i) => i % world === rank);
+      const { y, pred } = await predictChunked(model, val, o.nClasses, wait, mine);
+      f1 = await distributedMacroF1(o.dist, y, pred, o.nClasses, epoch);
+    } else {
+      const { y, pred } = await predictChunked(model, val, o.nClasses, wait);
+      f1 = macroF1(y, pred);
+    }
     const record: EpochRecord = { epoch, train_loss: lossSteps > 0 ? lossSum / lossSteps : Number.NaN, val_macro_f1: f1, lr, seconds: (Date.now() - epochStart) / 1000 };
     if (await tracker.end(model, record)) break;
   }

@@ -5,8 +5,8 @@
 // weights) set only by fit (or restored from a checkpoint).
 
 import { availableParallelism } from "node:os";
-import { TorchModel, type ResolvedTorchConfig, type TorchConfig, type TorchDevice, type TorchKind } from "../engines/index.js";
-import { DEFAULT_SHUFFLE_BUFFER, runTrainingLoop, predictRows, type LoopData, type LoopResult, type StepModel } from "./loop.js";
+import { TorchModel, type ProcessGroup, type ResolvedTorchConfig, type TorchConfig, type TorchDevice, type TorchKind } from "../engines/index.js";
+import { DEFAULT_SHUFFLE_BUFFER, runTrainingLoop, predictRows, type LoopData, type LoopDistribution, type LoopResult, type StepModel } from "./loop.js";
 import type { PreparedSequenceData } from "./sequence-data.js";
 import { Standardiser, type InputTransform, type StandardisationStats } from "./standardise.js";
 import type { EpochRecord } from "./types.js";
@@ -68,6 +68,12 @@ export interface RuntimeOptions {
   device?: TorchDevice;
   /** Wraps the engine model (tests use it to look at what reaches the engine). */
   wrap?: (model: StepModel) => StepModel;
+  /**
+   * Data-parallel training over this connected c10d group: the model takes
+   * rank 0's initial weights and all-reduces gradients every step; only
+   * rank 0 saves weights (the others leave `bestPath` alone).
+   */
+  group?: ProcessGroup;
 }
 
 export function torchConfig(kind: TorchKind, shape: InputShape, nClasses: number, hp: NeuralHyperParameters, seed: number, rt: RuntimeOptions): TorchConfig {
@@ -179,6 +185,12 @@ export class NeuralEstimator implements Estimator<NeuralData, NeuralFitOptions, 
     hooks: Pick<Parameters<typeof runTrainingLoop>[3], "onStep" | "onEpoch">,
   ): Promise<LoopResult & { all_missing_inputs: number[] }> {
     this.build();
+    const group = this.runtime.group;
+    let dist: LoopDistribution | undefined;
+    if (group) {
+      await this.model!.joinProcessGroup(group);
+      dist = { rank: group.rank, worldSize: group.worldSize, allReduceSum: (d, what) => group.allReduceSum(d, what), broadcast: (d, root, what) => group.broadcast(d, root, what) };
+    }
     const result = await runTrainingLoop(this.stepModel!, loopTrain, loopVal, {
       epochs: this.hp.epochs,
       batchSize: this.hp.batch_size,
@@ -192,10 +204,11 @@ export class NeuralEstimator implements Estimator<NeuralData, NeuralFitOptions, 
       classWeights,
       bestPath,
       shuffleBuffer: this.hp.shuffle_buffer,
+      dist,
       ...hooks,
     });
-    // Back to the best epoch's weights (the loop ends on the last epoch's).
-    await this.model!.load(bestPath);
+    // Back to the best epoch's weights (the loop ends on the last epoch's); only rank 0 saved them.
+    if (!dist || dist.rank === 0) await this.model!.load(bestPath);
     return { ...result, all_missing_inputs: this.scaler!.allMissing };
   }
 

@@ -14,7 +14,7 @@ import { parquetRowGroups } from "../io/parquet.js";
 import { FEATURE_SCHEMA_FILE, readFeatureSchema, type FeatureSchema } from "../features/schema.js";
 import { SCHEMA_HASH_KEY } from "../features/shards.js";
 import { TENSOR_INDEX_FILE } from "../features/tensor-shards.js";
-import { loadEngines, type TorchDevice, type TorchKind } from "../engines/index.js";
+import { loadEngines, type ProcessGroup, type TorchDevice, type TorchKind } from "../engines/index.js";
 import { loadCis490Addon } from "../native/addon.js";
 import { commitTempFile, tempPathFor, writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
@@ -71,6 +71,11 @@ export interface TrainOptions {
   dropNoisy?: string;
   /** Tests: wrap the engine model to look at its inputs. */
   wrapModel?: RuntimeOptions["wrap"];
+  /**
+   * Data-parallel neural training over a connected c10d group (docs/scale.md):
+   * rank 0 writes the checkpoint, the other ranks write nothing.
+   */
+  distributed?: { group: ProcessGroup; master: string; timeoutSeconds: number };
 }
 
 export interface TrainResult {
@@ -79,6 +84,8 @@ export interface TrainResult {
   sidecar: WrittenSidecar;
   /** The checkpoint already answered this exact request and was kept. */
   reused?: boolean;
+  /** A rank > 0 of a data-parallel run: it trained with the others, rank 0 wrote the checkpoint (sidecar: what rank 0 recorded, less the weights' digest). */
+  worker?: { rank: number; world_size: number };
 }
 
 /** The existing checkpoint, if it was made for this exact request and its weights are intact. */
@@ -202,6 +209,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     if (!o.tensors) throw new TrainError(`the ${kind} model reads tensor shards: pass --tensors (written by \`cis490 features --tensors\`)`);
     tensorsRoot(o.tensors);
   }
+  const rank = o.distributed?.group.rank ?? 0;
+  if (o.distributed && (kind === "gbt" || kind === "minirocket")) throw new TrainError(`${kind} does not train data-parallel (--world-size is for mlp, cnn, gru, lstm, transformer)`);
   const neuralHp = kind === "gbt" || kind === "minirocket" ? null : resolveNeural(o.neural);
   const rocketHp = kind === "minirocket" ? resolveMiniRocket(o.minirocket, threads) : null;
   const gbtHp = kind === "gbt" ? resolveGbt(o.gbt, threads) : null;
@@ -215,9 +224,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   // A missing index is reported properly further on; here it only means "not reusable".
   const tensorsIndexSha = sequence ? await sha256OfFile(join(tensorsRoot(o.tensors!), TENSOR_INDEX_FILE)).catch(() => null) : null;
   const requestSha = createHash("sha256")
-    .update(JSON.stringify({ kind, mode, seed: o.seed, neural: neuralHp, gbt: gbtHp, ...(rocketHp ? { minirocket: { ...rocketHp, threads: undefined } } : {}), featuresSha, splitSha, tensorsIndexSha, allow: o.allowMissingClass ?? false, ...(noise ? { dropNoisy: noise.report_sha256 } : {}) }))
+    .update(JSON.stringify({ kind, mode, seed: o.seed, neural: neuralHp, gbt: gbtHp, ...(rocketHp ? { minirocket: { ...rocketHp, threads: undefined } } : {}), featuresSha, splitSha, tensorsIndexSha, allow: o.allowMissingClass ?? false, ...(noise ? { dropNoisy: noise.report_sha256 } : {}), ...(o.distributed ? { worldSize: o.distributed.group.worldSize } : {}) }))
     .digest("hex");
-  if (!o.force) {
+  // Ranks never reuse: one rank returning early would leave the others waiting at a collective.
+  if (!o.force && !o.distributed) {
     const existing = await reusableCheckpoint(sidecarPath, requestSha);
     if (existing) return existing;
   }
@@ -258,7 +268,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const weights = classWeights(countsTrain);
   const cw = Float32Array.from(weights);
 
-  await mkdir(o.out, { recursive: true });
+  if (rank === 0) await mkdir(o.out, { recursive: true });
   const weightsPath = join(o.out, base + (kind === "gbt" ? ".xgb.json" : kind === "minirocket" ? ".minirocket.json" : ".pt"));
   const tmpWeights = tempPathFor(weightsPath);
 
@@ -330,6 +340,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         threads,
         device: o.device,
         wrap: o.wrapModel,
+        group: o.distributed?.group,
       });
       try {
         let r;
@@ -413,7 +424,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       best,
       engine: engineInfo(kind, device),
       weights_file: basename(weightsPath),
-      weights_sha256: await sha256OfFile(tmpWeights),
+      weights_sha256: rank === 0 ? await sha256OfFile(tmpWeights) : "",
       request_sha256: requestSha,
       training: {
         n_train: train.label.length,
@@ -429,9 +440,11 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         ...(gbtInfo ? { gbt: gbtInfo } : {}),
         ...(tensorIo ? { tensor_io: tensorIo } : {}),
         ...(rocketInfo ? { minirocket: rocketInfo } : {}),
+        ...(o.distributed ? { distributed: { world_size: o.distributed.group.worldSize, global_batch: neuralHp!.batch_size, master: o.distributed.master, timeout_seconds: o.distributed.timeoutSeconds } } : {}),
       },
       ...(embedding ? { embedding } : {}),
     };
+    if (rank > 0) return { sidecarPath, weightsPath, sidecar, worker: { rank, world_size: o.distributed!.group.worldSize } };
     await commitTempFile(tmpWeights, weightsPath);
     await writeFileAtomic(sidecarPath, JSON.stringify(sidecar, null, 2) + "\n");
     return { sidecarPath, weightsPath, sidecar };

@@ -10,7 +10,7 @@ import type { EifHyperParameters } from "../anomaly/estimator.js";
 import type { AeHyperParameters } from "../anomaly/autoencoder.js";
 import { trainAe } from "../anomaly/train-ae.js";
 import { trainEnsemble } from "../anomaly/train-ensemble.js";
-import type { TorchDevice } from "../engines/index.js";
+import { ProcessGroup, type TorchDevice } from "../engines/index.js";
 import { registerCheckpoint, type RegisterResult } from "../registry/api.js";
 import { checkStaleness, DEFAULT_MAX_AGE_MS, type Staleness } from "../registry/stale.js";
 import type { GbtHyperParameters } from "./gbt.js";
@@ -55,6 +55,8 @@ export interface TrainSessionOptions {
   /** --if-stale: train only what is stale. */
   ifStale?: { maxAgeMs?: number; driftFeatures?: string; driftThreshold?: number };
   commandLine: string[];
+  /** Data-parallel neural training: this process is `rank` of `worldSize`, rank 0 hosts the rendezvous at master (HOST:PORT). */
+  distributed?: { rank: number; worldSize: number; host: string; port: number; timeoutMs: number; rendezvousTimeoutMs: number };
   progressFor(label: string, kind: ModelKind): RunProgress;
   onError(label: string, message: string): void;
 }
@@ -63,7 +65,8 @@ export interface TrainedRun {
   kind: ModelKind;
   mode: Mode;
   result: TrainResult;
-  registered: RegisterResult;
+  /** null on a rank > 0 of a data-parallel run: rank 0 writes and registers. */
+  registered: RegisterResult | null;
   /** Why --if-stale retrained it. */
   stale?: Staleness;
 }
@@ -81,6 +84,26 @@ export interface TrainSessionResult {
 export async function runTrainSession(o: TrainSessionOptions): Promise<TrainSessionResult> {
   const runs = o.kinds.flatMap((kind) => o.modes.map((mode) => ({ kind, mode })));
   const r: TrainSessionResult = { out: o.out, registry: o.registry, runs: runs.length + o.anomalyKinds.length * o.modes.length, results: [], skipped: [], anomaly: [], failures: [] };
+  let group: ProcessGroup | null = null;
+  if (o.distributed) {
+    const d = o.distributed;
+    try {
+      group = await ProcessGroup.connect(d);
+    } catch (error) {
+      for (const { kind, mode } of runs) r.failures.push({ kind, mode, error: (error as Error).message });
+      o.onError("train", (error as Error).message);
+      return r;
+    }
+  }
+  try {
+    await trainRuns(o, runs, r, group);
+  } finally {
+    group?.close();
+  }
+  return r;
+}
+
+async function trainRuns(o: TrainSessionOptions, runs: Array<{ kind: ModelKind; mode: Mode }>, r: TrainSessionResult, group: ProcessGroup | null): Promise<void> {
   for (const { kind, mode } of runs) {
     const label = `${kind} ${mode}`;
     let stale: Staleness | undefined;
@@ -120,12 +143,16 @@ export async function runTrainSession(o: TrainSessionOptions): Promise<TrainSess
         force: o.force,
         tensorBudgetBytes: o.tensorBudgetBytes,
         dropNoisy: o.dropNoisy,
+        distributed: group && o.distributed ? { group, master: `${o.distributed.host}:${o.distributed.port}`, timeoutSeconds: o.distributed.timeoutMs / 1000 } : undefined,
         onStatus: (m) => progress.status(m),
         onStep: (e, s, n, l) => progress.step(e, s, n, l),
         onEpoch: (rec, best) => progress.epoch(rec, best),
       });
-      progress.status("registering the version");
-      const registered = await registerCheckpoint(o.registry, result.sidecarPath, { commandLine: o.commandLine });
+      let registered: RegisterResult | null = null;
+      if (!result.worker) {
+        progress.status("registering the version");
+        registered = await registerCheckpoint(o.registry, result.sidecarPath, { commandLine: o.commandLine });
+      }
       r.results.push({ kind, mode, result, registered, stale });
       progress.clear();
       progress.done(result);
@@ -158,7 +185,6 @@ export async function runTrainSession(o: TrainSessionOptions): Promise<TrainSess
       }
     }
   }
-  return r;
 }
 
 /** The --json document of a session. */
@@ -182,6 +208,8 @@ export function trainSessionJson(s: TrainSessionResult): unknown {
       drop_noisy: result.sidecar.data.drop_noisy ?? null,
       input_shape: result.sidecar.training.input_shape,
       engine: result.sidecar.engine,
+      distributed: result.sidecar.training.distributed ?? null,
+      worker: result.worker ?? null,
       warnings: result.sidecar.training.warnings,
       registered,
     })),

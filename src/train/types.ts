@@ -104,6 +104,12 @@ export interface TrainingInfo {
    * files), the shuffle buffer, and the time spent waiting for chunks (I/O
    * not hidden behind engine steps) against the time inside engine steps.
    */
+  /**
+   * Data-parallel runs (train --world-size N): how many ranks trained it
+   * over c10d, the global batch (split over the ranks) and the master.
+   * Written by rank 0 only.
+   */
+  distributed?: { world_size: number; global_batch: number; master: string; timeout_seconds: number };
   tensor_io?: {
     source: "memory" | "stream";
     shuffle_buffer: number;

@@ -18,6 +18,7 @@ import { runTrainSession, trainSessionJson, type TrainSessionResult } from "../.
 import { ANOMALY_KINDS, type AnomalyKind } from "../../anomaly/train.js";
 import { MODEL_KINDS, MODES, type Mode, type ModelKind } from "../../train/types.js";
 import { UsageError } from "../../util/errors.js";
+import { parseMasterAddr } from "../../engines/distributed.js";
 import * as t from "typanion";
 
 const isProbability = t.cascade(t.isNumber(), [t.isInInclusiveRange(Number.MIN_VALUE, 1)]);
@@ -56,6 +57,8 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
 
       Each trained checkpoint is registered as a version of \`<model>_<mode>\` in \`--registry\` (default: \`--out\`): it becomes \`current\` only if the promotion gate passes (validation macro F1 not significantly below the current version's), else \`candidate\`; see \`cis490 registry\` and docs/registry.md. \`--if-stale\` trains a model only when its current version is older than \`--max-age\` (default 24h) or \`--drift-features\` drift against it, and otherwise says why it did nothing (exit 0); both decisions are logged.
 
+      Data-parallel training of one neural model (\`mlp\`, \`cnn\`, \`gru\`, \`lstm\`, \`transformer\`) over libtorch's c10d process group (Gloo): start the same command once per rank with \`--world-size N --rank R --master-addr HOST:PORT\` (rank 0 hosts the rendezvous there). Each rank reads its own share of the training data, gradients are all-reduced every step, rank 0 validates with the others, decides when to stop, and alone writes and registers the checkpoint. A peer that dies or stalls makes the others fail after at most \`--dist-timeout\` seconds (default 60; \`--rendezvous-timeout\`, default 300, bounds the start and the end of each rank's data reading). See docs/scale.md.
+
       Progress goes to stderr: on a terminal, a bar per epoch and one line per epoch (loss, validation macro F1); elsewhere (logs, pipes), plain lines only: one per epoch and one per model. \`--json\` prints one JSON document.
 
       Exit codes: 0 when every requested model trained; 1 when an input is missing or inconsistent (no tensor shards, a split made from another features file, a class absent from training without \`--allow-missing-class\`...) or training failed; 2 on usage errors.
@@ -64,6 +67,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
       ["GBT, realistic mode", "$0 train --model gbt --mode realistic"],
       ["A GRU on tensors, both modes, 15 epochs at most", "$0 train --model gru --mode realistic,oracle --epochs 15"],
       ["All 14 combinations", "$0 train --all --out artifacts"],
+      ["A GRU over 2 ranks (run once with --rank 0, once with --rank 1)", "$0 train --model gru --world-size 2 --rank 0 --master-addr 10.0.0.5:29500"],
     ],
   });
 
@@ -107,6 +111,11 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
   maxAge = Option.String("--max-age", { description: "With --if-stale: age limit of the current version, e.g. 24h (default), 30m, 7d" });
   driftFeatures = Option.String("--drift-features", { description: "With --if-stale: new features_window.parquet tested for drift against the current version" });
   driftThreshold = Option.String("--drift-threshold", { validator: isUnitInterval, description: "With --if-stale: retrain when this share of features drifts (default: the drift command's decision)" });
+  worldSize = Option.String("--world-size", { validator: isIntegerInRange(1, 65536), description: "Data-parallel training: number of ranks (processes, usually one per machine); neural models only" });
+  rank = Option.String("--rank", { validator: isIntegerAtLeast(0), description: "Data-parallel training: this process's rank, 0..world-size-1 (rank 0 writes the checkpoint)" });
+  masterAddr = Option.String("--master-addr", { description: "Data-parallel training: HOST:PORT where rank 0 hosts c10d's TCPStore rendezvous (no authentication: a trusted network only; docs/scale.md)" });
+  distTimeout = Option.String("--dist-timeout", { validator: isNumberAbove(0), description: "Data-parallel training: seconds each collective (a step's gradients, validation counts, the stop decision) may wait for the other ranks (default 60)" });
+  rendezvousTimeout = Option.String("--rendezvous-timeout", { validator: isNumberAbove(0), description: "Data-parallel training: seconds to wait for every rank to start, and to finish reading its data before the first step (default 300)" });
   dropNoisy = Option.String("--drop-noisy", { description: "A `cis490 label-noise` report (same features file): its flagged training windows are left out (supervised models; docs/label-noise.md)" });
 
   protected async run(reporter: Reporter): Promise<TrainSessionResult> {
@@ -129,6 +138,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
     const maxAgeMs = this.maxAge === undefined ? undefined : parseDuration(this.maxAge);
     if (maxAgeMs === null) throw new UsageError(`--max-age must be a duration like 24h, 30m, 7d (got ${JSON.stringify(this.maxAge)})`);
     if (this.dropNoisy !== undefined && anomalyKinds.length > 0) throw new UsageError("--drop-noisy applies to the supervised models, not the anomaly detectors");
+    const distributed = this.distributedOptions(kinds, modes, anomalyKinds.length > 0);
     if ((this.members !== undefined || this.weights !== undefined) && !anomalyKinds.includes("ensemble")) throw new UsageError("--members and --weights go with --model ensemble");
     const members = this.members === undefined ? undefined : this.members.split(",").map((m) => resolve(m.trim()));
     const weights = this.weights === undefined ? undefined : this.weights.split(",").map((w) => Number(w.trim()));
@@ -188,10 +198,28 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
       dropNoisy: this.dropNoisy !== undefined ? resolve(this.dropNoisy) : undefined,
       ifStale: this.ifStale ? { maxAgeMs, driftFeatures: this.driftFeatures, driftThreshold: this.driftThreshold } : undefined,
       commandLine: process.argv.slice(1),
+      distributed,
       progressFor: (label, kind) =>
         new EpochProgress(stderr, label, kind === "gbt" ? (this.rounds ?? 400) : (this.epochs ?? (kind === "minirocket" ? DEFAULT_MINIROCKET.epochs : 60)), kind === "gbt" ? "round" : "epoch"),
       onError: (label, message) => reporter.warn(`${label}: ${message}`),
     });
+  }
+
+  private distributedOptions(kinds: ModelKind[], modes: Mode[], anomaly: boolean) {
+    if (this.worldSize === undefined) {
+      if (this.rank !== undefined || this.masterAddr !== undefined || this.distTimeout !== undefined || this.rendezvousTimeout !== undefined) throw new UsageError("--rank, --master-addr, --dist-timeout and --rendezvous-timeout go with --world-size");
+      return undefined;
+    }
+    if (this.rank === undefined || this.masterAddr === undefined) throw new UsageError("--world-size needs --rank and --master-addr HOST:PORT");
+    if (this.rank >= this.worldSize) throw new UsageError(`--rank must be in 0..${this.worldSize - 1} for --world-size ${this.worldSize} (got ${this.rank})`);
+    const master = parseMasterAddr(this.masterAddr);
+    if (!master) throw new UsageError(`--master-addr must be HOST:PORT (port 1-65535), got ${JSON.stringify(this.masterAddr)}`);
+    if (this.all) throw new UsageError("--world-size trains one model in one mode per run (every rank must run the same one), not --all");
+    const refused = kinds.filter((k) => k === "gbt" || k === "minirocket");
+    if (refused.length > 0 || anomaly) throw new UsageError(`--world-size trains the neural classifiers (mlp, cnn, gru, lstm, transformer) data-parallel; ${[...refused, ...(anomaly ? ["the anomaly detectors"] : [])].join(", ")} train in one process (drop --world-size)`);
+    if (this.all || kinds.length !== 1 || modes.length !== 1) throw new UsageError("--world-size trains one model in one mode per run (every rank must run the same one)");
+    if (this.ifStale) throw new UsageError("--if-stale cannot be combined with --world-size (ranks could decide differently)");
+    return { rank: this.rank, worldSize: this.worldSize, host: master.host, port: master.port, timeoutMs: Math.round((this.distTimeout ?? 60) * 1000), rendezvousTimeoutMs: Math.round((this.rendezvousTimeout ?? 300) * 1000) };
   }
 
   protected exitCodeOf(r: TrainSessionResult): number {

@@ -19,11 +19,16 @@ export function renderTrainSession(s: TrainSessionResult, show: (path: string) =
       result.reused ? `${t.stopped} (kept: same request)` : t.stopped,
       t.total_seconds.toFixed(1),
       t.input_shape.join("x"),
-      show(result.sidecarPath),
+      result.worker ? `(rank 0 writes ${show(result.sidecarPath)})` : show(result.sidecarPath),
     ];
   });
   if (rows.length) out.push(formatTable(["model", "mode", "val macro F1", "best", "trained", "stopped", "seconds", "inputs", "checkpoint"], rows, ["left", "left", "right", "left", "right", "left", "right", "left", "left"]));
+  for (const { kind, mode, result } of s.results) {
+    const d = result.sidecar.training.distributed;
+    if (d) out.push(`data-parallel (${kind} ${mode}): ${result.worker ? `rank ${result.worker.rank}` : "rank 0"} of ${d.world_size} over c10d/Gloo at ${d.master}, global batch ${d.global_batch}${result.worker ? "; rank 0 wrote and registered the checkpoint" : ""}\n`);
+  }
   for (const { kind, mode, registered: r } of s.results) {
+    if (!r) continue;
     const what = !r.created ? "already registered" : r.alias === "candidate" ? `registered as candidate, REFUSED by the promotion gate: ${r.gate?.reason}` : r.gate ? `registered as current: ${r.gate.reason}` : "registered as current (first version)";
     out.push(`registry (${kind} ${mode}): ${r.name}@${r.version} ${what}\n`);
   }
