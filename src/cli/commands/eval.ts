@@ -8,7 +8,7 @@ import { formatTable } from "../text-table.js";
 import { runEval } from "../../eval/run.js";
 import { fmtInterval, fmtPercent } from "../../eval/report/format.js";
 import type { AnomalyEval, Comparison, EpisodeVerdicts } from "../../eval/result.js";
-import { dropNoisyTable, episodeTable, infectedTable } from "../../eval/report/tables.js";
+import { displayModel, dropNoisyTable, episodeTable, infectedTable } from "../../eval/report/tables.js";
 import { attachEval } from "../../registry/api.js";
 import { DEFAULT_REGISTRY, resolveModelRef } from "../../registry/refs.js";
 
@@ -154,7 +154,7 @@ export class EvalCommand extends BaseCommand<EvalReport> {
     out.push(
       formatTable(
         ["model", "mode", "macro F1 [95% CI]", "detected", "median delay s"],
-        c.models.map((m) => [m.model, m.mode, fmtInterval(m.macro_f1), fmtPercent(m.detection.rate), m.detection.median_delay_s?.toFixed(1) ?? "–"]),
+        c.models.map((m) => [displayModel(m), m.mode, fmtInterval(m.macro_f1), fmtPercent(m.detection.rate), m.detection.median_delay_s?.toFixed(1) ?? "–"]),
       ).trimEnd(),
     );
     for (const t of [infectedTable(c), episodeTable(c), dropNoisyTable(c)]) {

@@ -14,6 +14,12 @@ export interface TextTable {
   classes?: (string | null)[][];
 }
 
+/** The model column: the kind, with what sets this checkpoint apart from its twin of the same kind and mode ("gbt (drop-noisy)"). */
+export function displayModel(m: { name: string; model: string; mode: string }): string {
+  const suffix = m.name.startsWith(`${m.model}_${m.mode}`) ? m.name.slice(`${m.model}_${m.mode}`.length).replace(/^[_-]/, "") : m.name;
+  return suffix ? `${m.model} (${suffix})` : m.model;
+}
+
 /** Which classes macro F1 averages over, in words (the same for every model of the comparison). */
 export function labelSetNote(c: Comparison): string {
   if (c.labels.phases === null) return "Classes: the phases present in truth or in each model's predictions (--labels union, scikit-learn's default); models may be scored over different classes.";
@@ -26,7 +32,7 @@ export function summaryTable(c: Comparison): TextTable {
     note: `Macro F1 on the test split with percentile bootstrap 95% intervals (${c.resamples} resamples, unit: ${c.unit}). ${labelSetNote(c)}`,
     header: ["model", "mode", "macro F1 [95% CI]", "test windows", "test episodes", "detected before dormant", "median delay (s)"],
     rows: c.models.map((m) => [
-      m.model,
+      displayModel(m),
       m.mode,
       fmtInterval(m.macro_f1),
       String(m.n_windows),
@@ -41,8 +47,8 @@ export function summaryTable(c: Comparison): TextTable {
 export function modeGapTable(c: Comparison): TextTable {
   const kinds = [...new Set(c.models.map((m) => m.model))];
   const rows = kinds.map((kind) => {
-    const r = c.models.find((m) => m.model === kind && m.mode === "realistic");
-    const o = c.models.find((m) => m.model === kind && m.mode === "oracle");
+    const r = c.models.find((m) => m.model === kind && m.mode === "realistic" && !m.drop_noisy);
+    const o = c.models.find((m) => m.model === kind && m.mode === "oracle" && !m.drop_noisy);
     const gap = r && o ? o.macro_f1.point - r.macro_f1.point : null;
     return [kind, r ? fmtInterval(r.macro_f1) : "–", o ? fmtInterval(o.macro_f1) : "–", gap === null ? "–" : (gap >= 0 ? "+" : "") + fmt(gap)];
   });
@@ -154,8 +160,8 @@ export function significanceTable(c: Comparison): TextTable {
 function detectorRows(c: Comparison): Array<{ name: string; model: string; mode: string; macro: string; anomaly: AnomalyEval | null; episodes: EpisodeVerdicts | null }> {
   const anomalyModels: AnomalyModelEval[] = c.anomaly_models ?? [];
   return [
-    ...c.models.map((m) => ({ name: m.name, model: m.model, mode: m.mode, macro: fmtInterval(m.macro_f1), anomaly: m.anomaly ?? null, episodes: m.episodes ?? null })),
-    ...anomalyModels.map((m) => ({ name: m.name, model: m.model, mode: m.mode, macro: "none (anomaly detector)", anomaly: m.anomaly, episodes: m.episodes })),
+    ...c.models.map((m) => ({ name: m.name, model: displayModel(m), mode: m.mode, macro: fmtInterval(m.macro_f1), anomaly: m.anomaly ?? null, episodes: m.episodes ?? null })),
+    ...anomalyModels.map((m) => ({ name: m.name, model: displayModel(m), mode: m.mode, macro: "none (anomaly detector)", anomaly: m.anomaly, episodes: m.episodes })),
   ];
 }
 
