@@ -5,11 +5,15 @@
 // and the plain-XGBoost baseline (bench/plain_xgb.py, Debian's
 // python3-xgboost, on the same realistic feature columns and windows) with
 // a paired episode-bootstrap difference (project minus plain,
-// src/stats/bootstrap.ts pairedBootstrap). Prints one markdown table and writes
-// <out>/loho.json. Corpus-scale: a benchmark, not a test.
+// src/stats/bootstrap.ts pairedBootstrap). A second table gives, per held-out
+// host, the infected-vs-clean TPR at 1% FPR (eval's `anomaly` block: score
+// 1 - P(clean), or an anomaly detector's score for `eif:<mode>`) of every
+// model and of plain XGBoost (from its probabilities, src/stats/auc.ts).
+// Prints the markdown tables and writes <out>/loho.json. Corpus-scale: a
+// benchmark, not a test.
 //
 // node bench/loho.mjs [--features data/processed/features_window.parquet]
-//   [--out data/loho] [--models gbt:realistic,gbt:oracle,minirocket:realistic]
+//   [--out data/loho] [--models gbt:realistic,gbt:oracle,minirocket:realistic,eif:realistic]
 //   [--resamples 500] [--hosts a,b] [--no-plain] [--val hosts]
 // --val hosts: validation (early stopping, best epoch) on one whole
 // training-side host instead of episodes carved from all training hosts.
@@ -43,6 +47,12 @@ const { readFeatureSchema } = await dist("features/schema.js");
 const { loadCheckpoint } = await dist("train/checkpoint.js");
 const { argmaxRows } = await dist("train/loop.js");
 const { pairedBootstrap } = await dist("stats/bootstrap.js");
+const { aucBootstrap } = await dist("stats/auc.js");
+const { ANOMALY_CHECKPOINT_SUFFIX } = await dist("anomaly/train.js");
+
+/** Anomaly detectors have their own sidecar suffix, and no phases to pair with plain XGBoost. */
+const isAnomaly = (kind) => kind === "eif";
+const sidecarOf = (art, kind, mode) => join(art, `${kind}_${mode}${isAnomaly(kind) ? ANOMALY_CHECKPOINT_SUFFIX : ".ckpt.json"}`);
 
 const schema = await readFeatureSchema(join(dirname(features), "feature_schema.json"));
 let hosts = arg("hosts", null)?.split(",");
@@ -74,14 +84,16 @@ for (const host of hosts) {
   // A rerun keeps the evaluation when every model's result is newer than its checkpoint.
   const evalFresh = models.every(([k, m]) => {
     const e = join(dir, "eval", `${k}_${m}_eval.json`);
-    return existsSync(e) && statSync(e).mtimeMs > statSync(join(art, `${k}_${m}.ckpt.json`)).mtimeMs;
+    return existsSync(e) && statSync(e).mtimeMs > statSync(sidecarOf(art, k, m)).mtimeMs;
   });
   process.stderr.write(`loho: ${host}: eval${evalFresh ? " (kept)" : ""}\n`);
   if (!evalFresh) cli(["eval", "--artifacts", art, "--features", features, "--tensors", tensors, "--split", split, "--out", join(dir, "eval"), "--resamples", String(resamples)]);
   const row = { host, val_hosts: summary.val_hosts ?? null, missing_in_train: summary.missing_in_train, untested_profiles: summary.untested_profiles, counts: summary.counts, models: {}, plain: null, paired: {}, train_seconds: timing };
   for (const [kind, mode] of models) {
     const ev = JSON.parse(readFileSync(join(dir, "eval", `${kind}_${mode}_eval.json`), "utf8"));
-    row.models[`${kind}_${mode}`] = { macro_f1: ev.macro_f1, untested: ev.per_profile.filter((p) => p.status === "untested").map((p) => p.key) };
+    const untested = (ev.per_profile ?? ev.anomaly?.by_profile ?? []).filter((p) => p.status === "untested").map((p) => p.key);
+    if (ev.anomaly && !row.windows_by_class) row.windows_by_class = { clean: ev.anomaly.negatives, infected: ev.anomaly.positives };
+    row.models[`${kind}_${mode}`] = { macro_f1: ev.macro_f1, untested, roc_auc: ev.anomaly?.roc_auc ?? null, tpr_at_1pct_fpr: ev.anomaly?.tpr_at_1pct_fpr ?? null };
   }
 
   if (!flag("no-plain")) {
@@ -106,22 +118,28 @@ for (const host of hosts) {
     const test = sets.test;
     const ids = new Map();
     const groups = Uint32Array.from(test.episode_id, (e) => (ids.has(e) ? ids.get(e) : (ids.set(e, ids.size), ids.size - 1)));
+    const clean = 0; // PHASES.indexOf("clean")
+    const plainProba = new Float32Array(readFileSync(join(xdir, "plain_proba.bin")).buffer.slice(0));
+    const y = Int32Array.from(test.label, (l) => (l === clean ? 0 : 1));
+    const score = Float64Array.from(y, (_, i) => 1 - plainProba[i * 6 + clean]);
+    const a = y.includes(0) && y.includes(1) ? await aucBootstrap(y, score, groups, { resamples, seed: 0, maxFpr: 0.01 }) : null;
+    row.plain = { macro_f1: null, roc_auc: a?.roc_auc ?? null, tpr_at_1pct_fpr: a?.tpr_at_fpr ?? null };
     for (const [kind, mode] of models) {
-      if (mode !== "realistic") continue;
+      if (mode !== "realistic" || isAnomaly(kind)) continue;
       const sc = join(art, `${kind}_${mode}.ckpt.json`);
       const model = await loadCheckpoint(sc, schema);
       const proba = await model.predictProba(features, tensors, test);
       const pred = argmaxRows(proba, test.label.length, 6);
       const r = await pairedBootstrap(test.label, pred, plainPred, groups, { resamples, seed: 0 });
       row.paired[`${kind}_${mode}`] = { diff: r.diff, excludes_zero: r.excludesZero };
-      row.plain = { macro_f1: r.macroF1B };
+      row.plain.macro_f1 = r.macroF1B;
     }
   }
   results.push(row);
   writeFileSync(join(out, "loho.json"), JSON.stringify({ features, models, resamples, val: valBy, results }, null, 2) + "\n");
 }
 
-const fmt = (iv) => (iv ? `${iv.point.toFixed(3)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");
+const fmt = (iv) => (iv && typeof iv.point === "number" ? `${iv.point.toFixed(3)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");
 const sfmt = (iv) => (iv ? `${iv.point >= 0 ? "+" : ""}${iv.point.toFixed(3)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");
 const names = models.map(([k, m]) => `${k}_${m}`);
 const lines = [];
@@ -138,6 +156,15 @@ const mean = (get) => {
   const v = results.map(get).filter((x) => typeof x === "number");
   return v.length ? (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : "n/a";
 };
-lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.macro_f1.point)).join(" | ")} | ${mean((r) => r.plain?.macro_f1.point)} | ${names.filter((n) => n.endsWith("realistic")).map((n) => mean((r) => r.paired[n]?.diff.point)).join(" | ")} | |`);
+lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.macro_f1?.point)).join(" | ")} | ${mean((r) => r.plain?.macro_f1?.point)} | ${names.filter((n) => n.endsWith("realistic")).map((n) => mean((r) => r.paired[n]?.diff.point)).join(" | ")} | |`);
+// Infected (any non-clean phase) vs clean test windows, per held-out host.
+const withPlain = results.some((r) => r.plain?.tpr_at_1pct_fpr);
+lines.push("", `| held-out host | ${names.map((n) => `${n} TPR at 1% FPR`).join(" | ")}${withPlain ? " | plain XGBoost (realistic) TPR at 1% FPR" : ""} | clean / infected test windows |`);
+lines.push(`|${"---|".repeat(names.length + 2 + (withPlain ? 1 : 0))}`);
+for (const r of results) {
+  const t = r.counts?.test;
+  lines.push(`| ${r.host} | ${names.map((n) => fmt(r.models[n]?.tpr_at_1pct_fpr)).join(" | ")}${withPlain ? ` | ${fmt(r.plain?.tpr_at_1pct_fpr)}` : ""} | ${r.windows_by_class ? `${r.windows_by_class.clean} / ${r.windows_by_class.infected}` : t ? `${t.windows} windows` : ""} |`);
+}
+lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.tpr_at_1pct_fpr?.point)).join(" | ")}${withPlain ? ` | ${mean((r) => r.plain?.tpr_at_1pct_fpr?.point)}` : ""} | |`);
 process.stdout.write(lines.join("\n") + "\n");
 writeFileSync(join(out, "loho.md"), lines.join("\n") + "\n");
