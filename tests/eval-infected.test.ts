@@ -4,7 +4,7 @@
 // on the tiny trained set: the `anomaly` block in every eval JSON, an EIF
 // sidecar evaluated in the same run, plain vs --drop-noisy paired.
 
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -219,6 +219,22 @@ describe("eval with detector views", () => {
     const twice = await runEval({ artifacts, checkpoints: [plain, plain], features: toy.features, tensors: toy.tensors, split: toy.split, out, ...settings });
     expect(twice.comparison.models.map((m) => m.name)).toEqual(["gbt_realistic", "gbt_realistic-2"]);
     expect(twice.comparison.drop_noisy_pairs).toEqual([]);
+  });
+
+  it("an anomaly checkpoint of another split or schema is listed as not evaluated; alone it is enough for a report", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cis490-eval-eif-bad-"));
+    for (const f of ["eif_realistic.anomaly-ckpt.json", "eif_realistic.eif.json"]) copyFileSync(join(artifacts, f), join(dir, f));
+    const sc = JSON.parse(readFileSync(join(artifacts, "eif_realistic.anomaly-ckpt.json"), "utf8"));
+    writeFileSync(join(dir, "eif_oracle.anomaly-ckpt.json"), JSON.stringify({ ...sc, data: { ...sc.data, split_sha256: "f".repeat(64) } }));
+    writeFileSync(join(dir, "eif_x.anomaly-ckpt.json"), JSON.stringify({ ...sc, feature_schema_hash: "0".repeat(64) }));
+    const out = mkdtempSync(join(tmpdir(), "cis490-eval-eif-out-"));
+    const { comparison } = await runEval({ artifacts: dir, features: toy.features, tensors: toy.tensors, split: toy.split, out, ...settings });
+    expect(comparison.models).toEqual([]);
+    expect(comparison.anomaly_models.map((m) => m.name)).toEqual(["eif_realistic"]);
+    const errors = Object.fromEntries(comparison.failures.map((f) => [f.checkpoint.replace(/.*\//, ""), f.error]));
+    expect(errors["eif_oracle.anomaly-ckpt.json"]).toMatch(/trained on split/);
+    expect(errors["eif_x.anomaly-ckpt.json"]).toMatch(/schema hash mismatch/);
+    expect(readFileSync(join(out, "comparison.md"), "utf8")).toContain("none (anomaly detector)");
   });
 
   it("evaluateModel without probabilities leaves the detector views null", async () => {
