@@ -1,5 +1,7 @@
 // `cis490 eval`: every checkpoint in an artifacts directory on the test side
-// of one split. A checkpoint that cannot be evaluated (schema mismatch,
+// of one split: supervised ones (`*.ckpt.json`: macro F1 and the rest, plus
+// infected vs clean and episode verdicts) and anomaly detectors
+// (`*.anomaly-ckpt.json`: infected vs clean and episode verdicts only). A checkpoint that cannot be evaluated (schema mismatch,
 // trained on another split, missing weights) is listed as a failure and the
 // others still run; when none can be evaluated, it is an EvalError (exit 1)
 // and no report is written. Writes per-model JSON, predictions.parquet and the
