@@ -4,7 +4,9 @@ toolkit never runs Python). Reads the raw float32/int32 arrays that
 loho.mjs exported from the project's own features (same windows, same
 realistic/oracle feature columns), fits Debian's python3-xgboost with its
 defaults plus early stopping on the val side (no class weights, nothing
-tuned), and writes the test predictions as int32.
+tuned), and writes the test predictions as int32 and the class
+probabilities as float32 [windows, classes] (for the infected-vs-clean
+TPR at 1% FPR).
 
 usage: plain_xgb.py DIR   (DIR holds meta.json, {train,val,test}_{x,y}.bin)
 """
@@ -48,4 +50,5 @@ if missing:
 clf.fit(xt, yt, sample_weight=sw, eval_set=[(xv, yv)], verbose=False)
 pred = clf.predict(xs).astype(np.int32)
 pred.tofile(f"{d}/plain_pred.bin")
+clf.predict_proba(xs).astype(np.float32).tofile(f"{d}/plain_proba.bin")
 json.dump({"best_iteration": int(clf.best_iteration), "xgboost": xgb.__version__}, open(f"{d}/plain_info.json", "w"))

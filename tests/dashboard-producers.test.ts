@@ -84,6 +84,7 @@ describe("producers", () => {
     const first = models.find((m) => m.model === r.events[0].model && m.mode === r.events[0].mode)!;
     expect(r.events[0].macro_f1).toEqual(first.macro_f1);
     expect(Object.keys(r.events[0].per_class)).toEqual(first.per_class.map((c) => c.name));
+    expect(r.events[0].anomaly).toEqual({ roc_auc: first.anomaly!.roc_auc.point, pr_auc: first.anomaly!.pr_auc.point, tpr_at_1pct_fpr: first.anomaly!.tpr_at_1pct_fpr.point });
     // The checkpoints of the sample are not on disk: said so, not invented.
     expect(r.events.every((e) => e.version === "unversioned")).toBe(true);
     expect(r.skipped).toEqual([expect.stringMatching(/^mlp_oracle_eval.json: /)]);

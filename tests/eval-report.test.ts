@@ -23,6 +23,17 @@ describe("comparison report", () => {
     expect(md).not.toMatch(/scan-and-dial \| \d/);
   });
 
+  it("the infected-vs-clean table lists every model, the anomaly detector without a macro F1", () => {
+    const md = renderMarkdown(sampleComparison());
+    expect(md).toContain("## Infected vs clean");
+    expect(md).toMatch(/\| eif \| realistic \| none \(anomaly detector\) \| 0\.870 \[0\.850, 0\.885\] \|/);
+    expect(md).toMatch(/\| gbt \| realistic \| 0\.710 \[0\.670, 0\.745\] \| 0\.971 \[/);
+    expect(md).toMatch(/\| scan-and-dial \| untested \(no test windows\) \|/);
+    expect(md).toContain("## Episode verdicts (alert policy)");
+    expect(md).toContain("no negative episode");
+    expect(renderHtml(sampleComparison())).toContain('data-chart="roc"');
+  });
+
   it("both formats state the classes macro F1 averages over", () => {
     const c = sampleComparison();
     const trained = /Classes: clean, armed, infecting, infected_running, dormant, failed \(the phases the evaluated models were trained on/;
@@ -65,7 +76,15 @@ describe("comparison report", () => {
       const heatmaps = page.locator('figure[data-chart="confusion"] svg');
       await expect(heatmaps.count()).resolves.toBe(4);
       expect(await heatmaps.first().textContent()).toContain("infected_running");
-      await expect(page.locator("td.untested").count()).resolves.toBe(4);
+      // Untested: scan-and-dial in the macro F1 table (4 models) and in the infected-vs-clean one (4 + the EIF).
+      await expect(page.locator("td.untested").count()).resolves.toBe(9);
+      // The ROC curves side by side: one line per model (4 classifiers + the EIF), the chance line and the 1% FPR marker.
+      const roc = page.locator('figure[data-chart="roc"] svg');
+      await expect(roc.count()).resolves.toBe(1);
+      const rocText = (await roc.textContent()) ?? "";
+      for (const name of ["gbt_realistic", "gru_oracle", "eif_realistic", "chance", "1% FPR"]) expect(rocText).toContain(name);
+      expect(await roc.locator("path").count()).toBeGreaterThanOrEqual(5 + 1 + 1);
+      expect((await roc.boundingBox())!.height).toBeGreaterThan(200);
       await expect(page.locator("td.sig-pos").count()).resolves.toBe(1);
       expect(await page.locator("body").textContent()).toContain("Checkpoints that could not be evaluated");
       await page.screenshot({ path: join(dir, "report.png"), fullPage: true });

@@ -10,7 +10,7 @@
 
 import { percentileCi, quantileSorted } from "../stats/quantiles.js";
 import { Xoshiro128ss } from "../util/rng.js";
-import { AlertState, type AlertPolicy } from "./alert.js";
+import { AlertState, checkPolicy, type AlertPolicy } from "./alert.js";
 
 export interface EpisodeTrace {
   episode_id: string;
@@ -104,6 +104,29 @@ function aggregate(outcomes: EpisodeOutcome[], strideS: number): PolicyStats {
   };
 }
 
+/**
+ * Each resample draws as many episodes as there are, with replacement, on
+ * the project's xoshiro128** resample streams; returns, per statistic, its
+ * value in every resample (NaN where `stat` gives null).
+ */
+function resampleEpisodes<T>(items: T[], resamples: number, seed: number, stat: (sample: T[]) => Array<number | null>): number[][] {
+  const n = items.length;
+  const columns: number[][] = [];
+  for (let r = 0; r < resamples && n > 0; r++) {
+    const rng = Xoshiro128ss.forResample(seed, r);
+    const sample: T[] = [];
+    for (let i = 0; i < n; i++) sample.push(items[rng.index(n)]);
+    stat(sample).forEach((v, j) => (columns[j] ??= []).push(v ?? Number.NaN));
+  }
+  return columns.length > 0 ? columns : Array.from({ length: stat([]).length }, () => []);
+}
+
+function interval(point: number | null, values: number[], ci: number): Interval {
+  if (point === null) return { point, lo: null, hi: null };
+  const [lo, hi] = percentileCi(values, ci);
+  return { point, lo, hi };
+}
+
 export function evaluatePolicy(
   traces: EpisodeTrace[],
   classes: readonly string[],
@@ -113,23 +136,12 @@ export function evaluatePolicy(
 ): DetectEvaluation {
   const outcomes = traces.map((t) => outcome(t, policy, classes));
   const point = aggregate(outcomes, strideS);
-  const draws = { rate: [] as number[], med: [] as number[], p95: [] as number[], fa: [] as number[] };
   const n = outcomes.length;
-  for (let r = 0; r < o.resamples && n > 0; r++) {
-    const rng = Xoshiro128ss.forResample(o.seed, r);
-    const sample: EpisodeOutcome[] = [];
-    for (let i = 0; i < n; i++) sample.push(outcomes[rng.index(n)]);
+  const [rate, med, p95, fa] = resampleEpisodes(outcomes, o.resamples, o.seed, (sample) => {
     const s = aggregate(sample, strideS);
-    draws.rate.push(s.detection_rate ?? Number.NaN);
-    draws.med.push(s.median_delay_s ?? Number.NaN);
-    draws.p95.push(s.p95_delay_s ?? Number.NaN);
-    draws.fa.push(s.false_alarms_per_clean_hour ?? Number.NaN);
-  }
-  const ci = o.ci ?? 0.95;
-  const iv = (point: number | null, values: number[]): Interval => {
-    const [lo, hi] = percentileCi(values, ci);
-    return { point, lo, hi };
-  };
+    return [s.detection_rate, s.median_delay_s, s.p95_delay_s, s.false_alarms_per_clean_hour];
+  });
+  const iv = (point: number | null, values: number[]): Interval => interval(point, values, o.ci ?? 0.95);
   const thresholds = o.thresholds ?? Array.from({ length: 19 }, (_, i) => Math.round((i + 1) * 5) / 100);
   const sweep = thresholds.map((threshold) => ({ threshold, ...aggregate(traces.map((t) => outcome(t, { ...policy, threshold }, classes)), strideS) }));
   return {
@@ -137,10 +149,101 @@ export function evaluatePolicy(
     episodes: n,
     resamples: o.resamples,
     point,
-    detection_rate: iv(point.detection_rate, draws.rate),
-    median_delay_s: iv(point.median_delay_s, draws.med),
-    p95_delay_s: iv(point.p95_delay_s, draws.p95),
-    false_alarms_per_clean_hour: iv(point.false_alarms_per_clean_hour, draws.fa),
+    detection_rate: iv(point.detection_rate, rate),
+    median_delay_s: iv(point.median_delay_s, med),
+    p95_delay_s: iv(point.p95_delay_s, p95),
+    false_alarms_per_clean_hour: iv(point.false_alarms_per_clean_hour, fa),
     sweep,
+  };
+}
+
+// Episode-level verdicts (eval, issue 15): the truth is the episode's own
+// labels, the verdict the alert policy run over its windows in time order.
+// An infected episode (with infecting / infected_running windows) is detected
+// when the alert holds at one of those windows, so before `dormant` (or
+// `failed`); an episode without them is a negative, and any alert in it a
+// false positive. Every episode's pre-infection windows (clean, armed) give
+// a second false-alarm rate that exists even when no episode is a negative.
+
+const INFECTED_TRUTH = new Set(["infecting", "infected_running"]);
+const PRE_INFECTION_TRUTH = new Set(["clean", "armed"]);
+
+export interface VerdictTrace {
+  episode_id: string;
+  /** Class probabilities per window in time order, row-major [windows, classes]. */
+  probs: Float32Array;
+  /** True phase name per window (null: unknown). */
+  phase: Array<string | null>;
+}
+
+export interface EpisodeVerdict {
+  positive: boolean;
+  detected: boolean;
+  alarmed: boolean;
+  hasPreInfection: boolean;
+  preInfectionAlarm: boolean;
+}
+
+export function episodeVerdict(e: VerdictTrace, policy: AlertPolicy, classes: readonly string[]): EpisodeVerdict {
+  const K = classes.length;
+  const state = new AlertState(policy, classes);
+  const v: EpisodeVerdict = { positive: false, detected: false, alarmed: false, hasPreInfection: false, preInfectionAlarm: false };
+  e.phase.forEach((phase, w) => {
+    const alert = state.push(w, e.probs.subarray(w * K, (w + 1) * K));
+    const infected = phase !== null && INFECTED_TRUTH.has(phase);
+    const before = phase !== null && PRE_INFECTION_TRUTH.has(phase);
+    v.positive ||= infected;
+    v.hasPreInfection ||= before;
+    v.alarmed ||= alert;
+    v.detected ||= alert && infected;
+    v.preInfectionAlarm ||= alert && before;
+  });
+  return v;
+}
+
+export interface EpisodeVerdictStats {
+  episodes: number;
+  positives: number;
+  detected: number;
+  /** Detected / positives, with its episode-bootstrap interval (point null: no positive episode). */
+  tpr: Interval;
+  negatives: number;
+  false_positives: number;
+  fpr: Interval;
+  pre_infection: { episodes: number; alarmed: number; rate: Interval };
+  resamples: number;
+}
+
+function verdictCounts(vs: EpisodeVerdict[]) {
+  let positives = 0, detected = 0, negatives = 0, falsePositives = 0, pre = 0, preAlarmed = 0;
+  for (const v of vs) {
+    if (v.positive) (positives++, (detected += v.detected ? 1 : 0));
+    else (negatives++, (falsePositives += v.alarmed ? 1 : 0));
+    if (v.hasPreInfection) (pre++, (preAlarmed += v.preInfectionAlarm ? 1 : 0));
+  }
+  const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
+  return { positives, detected, negatives, falsePositives, pre, preAlarmed, tpr: ratio(detected, positives), fpr: ratio(falsePositives, negatives), preRate: ratio(preAlarmed, pre) };
+}
+
+/** Episode TPR, FPR and pre-infection alarm rate of the policy, with percentile episode-bootstrap intervals. */
+export function episodeVerdicts(traces: VerdictTrace[], classes: readonly string[], policy: AlertPolicy, o: { resamples: number; seed: number; ci?: number }): EpisodeVerdictStats {
+  checkPolicy(policy, classes);
+  const verdicts = traces.map((t) => episodeVerdict(t, policy, classes));
+  const c = verdictCounts(verdicts);
+  const [tpr, fpr, pre] = resampleEpisodes(verdicts, o.resamples, o.seed, (sample) => {
+    const s = verdictCounts(sample);
+    return [s.tpr, s.fpr, s.preRate];
+  });
+  const ci = o.ci ?? 0.95;
+  return {
+    episodes: verdicts.length,
+    positives: c.positives,
+    detected: c.detected,
+    tpr: interval(c.tpr, tpr, ci),
+    negatives: c.negatives,
+    false_positives: c.falsePositives,
+    fpr: interval(c.fpr, fpr, ci),
+    pre_infection: { episodes: c.pre, alarmed: c.preAlarmed, rate: interval(c.preRate, pre, ci) },
+    resamples: o.resamples,
   };
 }

@@ -8,6 +8,8 @@ import type { BreakdownRow, DetectionSummary, ModelEval, PairwiseRow } from "./r
 import { bootstrapF1, pairedBootstrap } from "../stats/bootstrap.js";
 import { confusionMatrix, f1Scores } from "../stats/metrics.js";
 import type { BootstrapOptions, Interval } from "../stats/types.js";
+import { classifierVerdicts } from "./episodes.js";
+import { infectedScore, infectedVsClean } from "./infected.js";
 
 /** The test side of a split, one entry per window, in a fixed order shared by every model. */
 export interface TestWindows {
@@ -103,6 +105,14 @@ export function detection(w: TestWindows, pred: Int32Array): DetectionSummary {
   };
 }
 
+async function detectorViews(w: TestWindows, proba: Float32Array | undefined, s: EvalSettings, warnings: string[]): Promise<Pick<ModelEval, "anomaly" | "episodes">> {
+  if (!proba) return { anomaly: null, episodes: null };
+  if (proba.length !== w.label.length * PHASES.length) throw new Error(`${proba.length} probabilities for ${w.label.length} windows x ${PHASES.length} classes`);
+  const anomaly = await infectedVsClean(w, infectedScore(proba, w.label.length), "1 - P(clean)", s);
+  if (!anomaly) warnings.push("the test side lacks clean or non-clean windows: no infected-vs-clean view");
+  return { anomaly, episodes: classifierVerdicts(w, proba, s) };
+}
+
 export interface ModelIdentity {
   model: string;
   mode: "realistic" | "oracle";
@@ -112,7 +122,12 @@ export interface ModelIdentity {
   trained_labels: ModelEval["trained_labels"];
 }
 
-export async function evaluateModel(id: ModelIdentity, w: TestWindows, pred: Int32Array, s: EvalSettings): Promise<ModelEval> {
+/**
+ * With `proba` (row-major [n, PHASES.length]) the result also holds the
+ * infected-vs-clean view of 1 - P(clean) and the default alert policy's
+ * episode verdicts; without, both are null.
+ */
+export async function evaluateModel(id: ModelIdentity, w: TestWindows, pred: Int32Array, s: EvalSettings, proba?: Float32Array): Promise<ModelEval> {
   if (pred.length !== w.label.length) throw new Error(`${id.model}_${id.mode}: ${pred.length} predictions for ${w.label.length} test windows`);
   if (pred.length === 0) throw new Error("the test split has no windows");
   const groups = episodeGroups(w.episode_id);
@@ -157,6 +172,8 @@ export async function evaluateModel(id: ModelIdentity, w: TestWindows, pred: Int
     per_host: await breakdown(w.host_id, [...new Set(w.host_id)].sort(), w, pred, groups, s),
     per_phase: points.perClass.map((c) => ({ phase: name(c.label), precision: c.precision, recall: c.recall, support: c.support })),
     detection: detection(w, pred),
+    ...(await detectorViews(w, proba, s, warnings)),
+    drop_noisy: null,
     warnings,
   };
 }

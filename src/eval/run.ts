@@ -1,5 +1,7 @@
 // `cis490 eval`: every checkpoint in an artifacts directory on the test side
-// of one split. A checkpoint that cannot be evaluated (schema mismatch,
+// of one split: supervised ones (`*.ckpt.json`: macro F1 and the rest, plus
+// infected vs clean and episode verdicts) and anomaly detectors
+// (`*.anomaly-ckpt.json`: infected vs clean and episode verdicts only). A checkpoint that cannot be evaluated (schema mismatch,
 // trained on another split, missing weights) is listed as a failure and the
 // others still run; when none can be evaluated, it is an EvalError (exit 1)
 // and no report is written. Writes per-model JSON, predictions.parquet and the
@@ -17,9 +19,12 @@ import { renderHtml, renderMarkdown } from "./report/render.js";
 import { summaryPathFor } from "../split/run.js";
 import { loadCheckpoint, trainedLabels, type LabelSource } from "../train/checkpoint.js";
 import { argmaxRows } from "../train/loop.js";
-import { loadWindowSet, type WindowSet } from "../train/windows.js";
+import { loadWindowSet, readFeatureRows, type WindowSet } from "../train/windows.js";
+import { loadAnomalyDetector } from "../anomaly/loader.js";
+import { ANOMALY_CHECKPOINT_SUFFIX } from "../anomaly/train.js";
+import { evaluateAnomalyModel, type AnomalyIdentity } from "./infected.js";
 import { compareModels, evaluateModel, type EvalSettings, type ModelIdentity, type TestWindows } from "./evaluate.js";
-import type { Comparison, EvalFailure, LabelSet, ModelEval } from "./result.js";
+import type { AnomalyModelEval, Comparison, DropNoisyInfo, DropNoisyPair, EvalFailure, LabelSet, ModelEval, PairwiseRow } from "./result.js";
 import { CliError } from "../util/errors.js";
 
 export class EvalError extends CliError {}
@@ -45,6 +50,7 @@ export interface EvalRunResult {
 
 export const CHECKPOINT_SUFFIX = ".ckpt.json";
 
+/** Supervised sidecars (`*.ckpt.json`) and anomaly ones (`*.anomaly-ckpt.json`). */
 async function listCheckpoints(artifacts: string): Promise<string[]> {
   let names: string[];
   try {
@@ -52,7 +58,40 @@ async function listCheckpoints(artifacts: string): Promise<string[]> {
   } catch (error) {
     throw new EvalError(`cannot read artifacts directory ${artifacts}: ${(error as Error).message}`);
   }
-  return names.filter((n) => n.endsWith(CHECKPOINT_SUFFIX)).sort().map((n) => join(artifacts, n));
+  return names.filter((n) => n.endsWith(CHECKPOINT_SUFFIX) || n.endsWith(ANOMALY_CHECKPOINT_SUFFIX)).sort().map((n) => join(artifacts, n));
+}
+
+/** `<model>_<mode>`, `_drop-noisy` when trained with --drop-noisy; a name already taken gets `-2`, `-3`, ... */
+function uniqueName(base: string, taken: Set<string>): string {
+  let name = base;
+  for (let k = 2; taken.has(name); k++) name = `${base}-${k}`;
+  taken.add(name);
+  return name;
+}
+
+/** Plain vs --drop-noisy twins (same kind and mode) among the evaluated models, with their paired macro F1 difference. */
+function dropNoisyPairs(models: ModelEval[], significance: PairwiseRow[]): DropNoisyPair[] {
+  const pairs: DropNoisyPair[] = [];
+  for (const d of models.filter((m) => m.drop_noisy)) {
+    for (const p of models.filter((m) => !m.drop_noisy && m.model === d.model && m.mode === d.mode)) {
+      const direct = significance.find((r) => r.a === d.name && r.b === p.name);
+      const reverse = significance.find((r) => r.a === p.name && r.b === d.name);
+      const row = direct ?? reverse;
+      if (!row) continue;
+      const diff = direct ? row.diff : { point: -row.diff.point, lo: row.diff.hi === null ? null : -row.diff.hi, hi: row.diff.lo === null ? null : -row.diff.lo };
+      pairs.push({
+        plain: p.name,
+        drop_noisy: d.name,
+        dropped: d.drop_noisy!.dropped,
+        report: d.drop_noisy!.report,
+        macro_f1_diff: diff,
+        excludes_zero: row.excludes_zero,
+        roc_auc: { plain: p.anomaly?.roc_auc ?? null, drop_noisy: d.anomaly?.roc_auc ?? null },
+        tpr_at_1pct_fpr: { plain: p.anomaly?.tpr_at_1pct_fpr ?? null, drop_noisy: d.anomaly?.tpr_at_1pct_fpr ?? null },
+      });
+    }
+  }
+  return pairs;
 }
 
 async function readSplitSummary(split: string): Promise<{ recipe: string | null; untested_profiles: string[] }> {
@@ -80,6 +119,14 @@ interface Predicted {
 interface Loaded extends Predicted {
   identity: ModelIdentity;
   trained: { labels: number[]; source: LabelSource };
+  checkpoint: string;
+  dropNoisy: DropNoisyInfo | null;
+}
+
+interface LoadedDetector {
+  name: string;
+  identity: AnomalyIdentity;
+  score: Float64Array;
   checkpoint: string;
 }
 
@@ -134,7 +181,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRunResult> {
     throw new EvalError(`cannot read the feature schema ${schemaPath}: ${error.message}`);
   });
   const checkpoints = o.checkpoints ?? (await listCheckpoints(o.artifacts));
-  if (checkpoints.length === 0) throw new EvalError(`no checkpoints (*${CHECKPOINT_SUFFIX}) in ${o.artifacts}; run \`cis490 train\` first`);
+  if (checkpoints.length === 0) throw new EvalError(`no checkpoints (*${CHECKPOINT_SUFFIX} or *${ANOMALY_CHECKPOINT_SUFFIX}) in ${o.artifacts}; run \`cis490 train\` first`);
   const splitInfo = await readSplitSummary(o.split);
   const splitSha = await sha256OfFile(o.split).catch((error: Error) => {
     throw new EvalError(`cannot read the split ${o.split}: ${error.message}`);
@@ -148,15 +195,38 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRunResult> {
   const failures: EvalFailure[] = [];
   const loaded: Loaded[] = [];
   const failed = (path: string, error: unknown) => failures.push({ checkpoint: relative(resolve("."), path) || path, error: (error as Error).message });
+  const detectors: LoadedDetector[] = [];
+  const names = new Set<string>();
+  const checkSplit = (sha: string, split: string) => {
+    // A checkpoint trained on another split may have seen these test episodes.
+    if (sha !== splitSha) throw new Error(`trained on split ${split} (sha256 ${sha.slice(0, 12)}), not on ${o.split} (sha256 ${splitSha.slice(0, 12)}): its training data may contain these test episodes`);
+  };
   for (const [index, path] of checkpoints.entries()) {
     o.onModel?.(path, index, checkpoints.length);
+    if (path.endsWith(ANOMALY_CHECKPOINT_SUFFIX)) {
+      try {
+        const det = await loadAnomalyDetector(path);
+        const sc = det.sidecar;
+        let score: Float64Array;
+        try {
+          if (sc.feature_schema_hash !== schema.hash) throw new Error(`feature schema hash mismatch: checkpoint ${sc.feature_schema_hash} vs features ${schema.hash}`);
+          checkSplit(sc.data.split_sha256, sc.data.split);
+          const x = await readFeatureRows(o.features, windows, det.columns);
+          score = await det.scoreSamples({ x, n: windows.label.length, width: det.columns.length });
+        } finally {
+          await det.dispose();
+        }
+        const identity = { model: sc.kind, mode: sc.mode, checkpoint: path, schema_hash: sc.feature_schema_hash, split: splitRef, threshold: sc.threshold ?? null, promotable: sc.gate?.promotable ?? null };
+        detectors.push({ name: uniqueName(`${sc.kind}_${sc.mode}`, names), identity, score, checkpoint: path });
+      } catch (error) {
+        failed(path, error);
+      }
+      continue;
+    }
     try {
       const model = await loadCheckpoint(path, schema as unknown as { hash: string } & Record<string, unknown>);
       const sc = model.sidecar;
-      // A checkpoint trained on another split may have seen these test episodes.
-      if (sc.data.split_sha256 !== splitSha) {
-        throw new Error(`trained on split ${sc.data.split} (sha256 ${sc.data.split_sha256.slice(0, 12)}), not on ${o.split} (sha256 ${splitSha.slice(0, 12)}): its training data may contain these test episodes`);
-      }
+      checkSplit(sc.data.split_sha256, sc.data.split);
       const proba = await model.predictProba(o.features, o.tensors, windows);
       const classes = sc.classes.length;
       if (classes !== PHASES.length || proba.length !== windows.label.length * classes) {
@@ -165,13 +235,15 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRunResult> {
       const pred = argmaxRows(proba, windows.label.length, classes);
       const trained = trainedLabels(sc);
       const identity = { model: sc.kind, mode: sc.mode, checkpoint: path, schema_hash: sc.feature_schema_hash, split: splitRef, trained_labels: { phases: trained.labels.map((l) => PHASES[l]), source: trained.source } };
-      loaded.push({ name: `${sc.kind}_${sc.mode}`, model: sc.kind, mode: sc.mode, pred, proba, identity, trained, checkpoint: path });
+      const dropNoisy = sc.data.drop_noisy ?? null;
+      const name = uniqueName(`${sc.kind}_${sc.mode}${dropNoisy ? "_drop-noisy" : ""}`, names);
+      loaded.push({ name, model: sc.kind, mode: sc.mode, pred, proba, identity, trained, checkpoint: path, dropNoisy });
     } catch (error) {
       failed(path, error);
     }
   }
   const nothingEvaluated = () => new EvalError(`no checkpoint could be evaluated (${checkpoints.length} found):\n${failures.map((f) => `  ${f.checkpoint}: ${f.error}`).join("\n")}`);
-  if (loaded.length === 0) throw nothingEvaluated();
+  if (loaded.length === 0 && detectors.length === 0) throw nothingEvaluated();
 
   // One class list for every model compared, so macro F1s and their paired
   // differences average over the same classes (docs/statistics.md).
@@ -185,7 +257,8 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRunResult> {
   const files: string[] = [];
   for (const m of loaded) {
     try {
-      const result = await evaluateModel(m.identity, test, m.pred, settings);
+      const result = { ...(await evaluateModel(m.identity, test, m.pred, settings, m.proba)), name: m.name, drop_noisy: m.dropNoisy };
+      if (m.name !== `${m.model}_${m.mode}` && !m.dropNoisy) result.warnings.push(`another evaluated checkpoint is also ${m.model}_${m.mode}: this one is reported as ${m.name}`);
       if (m.trained.source !== "trained_labels") result.warnings.push(`the checkpoint predates trained_labels: its trained phases are taken from ${m.trained.source === "classes" ? "its full class list" : "training.class_counts_train"}`);
       models.push(result);
       predicted.push(m);
@@ -196,10 +269,22 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRunResult> {
       failed(m.checkpoint, error);
     }
   }
-  if (models.length === 0) throw nothingEvaluated();
+  const anomalyModels: AnomalyModelEval[] = [];
+  for (const d of detectors) {
+    try {
+      const result = { ...(await evaluateAnomalyModel(d.identity, test, d.score, settings)), name: d.name };
+      anomalyModels.push(result);
+      const file = join(o.out, `${result.name}_eval.json`);
+      await writeFileAtomic(file, JSON.stringify(result, null, 2) + "\n");
+      files.push(file);
+    } catch (error) {
+      failed(d.checkpoint, error);
+    }
+  }
+  if (models.length === 0 && anomalyModels.length === 0) throw nothingEvaluated();
 
   const significance = await compareModels(test, new Map(predicted.map((p) => [p.name, p.pred])), settings);
-  const comparison: Comparison = { split: splitRef, unit: o.unit, resamples: o.resamples, labels, models, significance, failures };
+  const comparison: Comparison = { split: splitRef, unit: o.unit, resamples: o.resamples, labels, models, anomaly_models: anomalyModels, significance, drop_noisy_pairs: dropNoisyPairs(models, significance), failures };
   const out = (name: string) => join(o.out, name);
   await writeParquet(out("predictions.parquet"), predictionsTable(windows, predicted));
   await writeFileAtomic(out("comparison.json"), JSON.stringify(comparison, null, 2) + "\n");

@@ -41,6 +41,8 @@ export function metricEvent(m: ModelEval, version: string): ModelMetricEvent {
     version,
     macro_f1: { point: m.macro_f1.point, lo: m.macro_f1.lo, hi: m.macro_f1.hi },
     per_class: Object.fromEntries(m.per_class.map((c) => [c.name, { point: c.f1.point, lo: c.f1.lo, hi: c.f1.hi }])),
+    // eval's infected-vs-clean view (absent from eval files written before it).
+    ...(m.anomaly ? { anomaly: { roc_auc: m.anomaly.roc_auc.point, pr_auc: m.anomaly.pr_auc.point, tpr_at_1pct_fpr: m.anomaly.tpr_at_1pct_fpr.point } } : {}),
   };
 }
 

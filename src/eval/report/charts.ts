@@ -135,3 +135,41 @@ export function thresholdSweepChart(points: SweepPoint[]): string {
     ],
   });
 }
+
+export interface RocLine {
+  name: string;
+  fpr: number[];
+  tpr: number[];
+}
+
+const LINE_COLOURS = ["#2f6fad", "#c9772b", "#3a9a5b", "#9b4dca", "#c0392b", "#17a2b8", "#7f8c8d", "#d4a017"];
+
+/**
+ * ROC curves of every model on one chart, FPR on a log axis (0.1% to 100%)
+ * so the low-false-positive region an operator lives in is readable, with
+ * the 1% FPR budget marked and the chance diagonal dashed.
+ */
+export function rocChart(lines: RocLine[]): string {
+  const points = (l: RocLine) => l.fpr.map((x, i) => [x, l.tpr[i]] as [number, number]).filter(([x, y]) => x >= 1e-3 && Number.isFinite(y));
+  const chance = lines.length > 0 ? points(lines[0]).map(([x]) => [x, x]) : [];
+  const series: echarts.SeriesOption[] = lines.map((l, i) => ({
+    type: "line",
+    name: l.name,
+    data: points(l),
+    step: "end",
+    showSymbol: false,
+    lineStyle: { width: 2 },
+    itemStyle: { color: LINE_COLOURS[i % LINE_COLOURS.length] },
+    ...(i === 0
+      ? { markLine: { silent: true, symbol: "none", label: { formatter: "1% FPR", position: "end" }, lineStyle: { color: "#555", type: "dashed" }, data: [{ xAxis: 0.01 }] } }
+      : {}),
+  }));
+  series.push({ type: "line", name: "chance", data: chance, showSymbol: false, lineStyle: { color: "#aaa", type: "dotted", width: 1 }, itemStyle: { color: "#aaa" } });
+  return render(720, 420, {
+    legend: { top: 0, data: [...lines.map((l) => l.name), "chance"] },
+    grid: { left: 60, right: 30, top: 40 + 22 * Math.floor(lines.length / 5), bottom: 50 },
+    xAxis: { type: "log", min: 1e-3, max: 1, name: "false-positive rate (clean windows flagged, log scale)", nameLocation: "middle", nameGap: 28 },
+    yAxis: { type: "value", min: 0, max: 1, name: "true-positive rate" },
+    series,
+  });
+}

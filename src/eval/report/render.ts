@@ -2,7 +2,7 @@
 // self-contained file (inline CSS and SVG) that opens offline.
 
 import type { Comparison } from "../result.js";
-import { confusionHeatmap, macroF1Chart } from "./charts.js";
+import { confusionHeatmap, macroF1Chart, rocChart, type RocLine } from "./charts.js";
 import { allTables, type TextTable } from "./tables.js";
 
 function mdEscape(cell: string): string {
@@ -23,13 +23,14 @@ function title(c: Comparison): string {
 
 export function renderMarkdown(c: Comparison): string {
   const parts = [`# ${title(c)}`, "", `Split: \`${c.split.path}\`.`];
-  if (c.models.length === 0) parts.push("", "No model could be evaluated.");
+  if (c.models.length === 0 && (c.anomaly_models ?? []).length === 0) parts.push("", "No model could be evaluated.");
   for (const t of allTables(c)) parts.push("", mdTable(t));
   for (const m of c.models) {
     parts.push("", `### Confusion matrix: ${m.name}`, "", `| true \\ predicted | ${m.confusion.labels.join(" | ")} |`, `|---|${m.confusion.labels.map(() => "---").join("|")}|`);
     m.confusion.matrix.forEach((row, i) => parts.push(`| ${m.confusion.labels[i]} | ${row.join(" | ")} |`));
     for (const w of m.warnings) parts.push("", `> warning (${m.name}): ${w}`);
   }
+  for (const m of c.anomaly_models ?? []) for (const w of m.warnings) parts.push("", `> warning (${m.name}): ${w}`);
   return parts.join("\n") + "\n";
 }
 
@@ -72,8 +73,12 @@ export function renderHtml(c: Comparison): string {
   }
   if (bars.length > 0) {
     sections.push(`<section><h2>Macro F1 with 95% intervals</h2><figure data-chart="macro-f1">${macroF1Chart(bars)}<figcaption>Bars: point estimate on the test split; whiskers: bootstrap 95% interval.</figcaption></figure></section>`);
-  } else {
+  } else if ((c.anomaly_models ?? []).length === 0) {
     sections.push(`<p class="warning">No model could be evaluated.</p>`);
+  }
+  const roc: RocLine[] = [...c.models, ...(c.anomaly_models ?? [])].flatMap((m) => (m.anomaly ? [{ name: m.name, fpr: m.anomaly.roc_curve.fpr, tpr: m.anomaly.roc_curve.tpr }] : []));
+  if (roc.length > 0) {
+    sections.push(`<section><h2>Infected vs clean: ROC curves</h2><figure data-chart="roc">${rocChart(roc)}<figcaption>Test windows, infected (any non-clean phase) vs clean; score 1 − P(clean) for phase classifiers, the anomaly score for anomaly detectors. Log FPR axis; dashed: the 1% FPR budget.</figcaption></figure></section>`);
   }
   sections.push(...tables.map(htmlTable));
   if (c.models.length > 0) {
@@ -82,6 +87,6 @@ export function renderHtml(c: Comparison): string {
       .join("\n");
     sections.push(`<section><h2>Confusion matrices</h2><div class="charts">${heatmaps}</div></section>`);
   }
-  for (const m of c.models) for (const w of m.warnings) sections.push(`<p class="warning">${esc(m.name)}: ${esc(w)}</p>`);
+  for (const m of [...c.models, ...(c.anomaly_models ?? [])]) for (const w of m.warnings) sections.push(`<p class="warning">${esc(m.name)}: ${esc(w)}</p>`);
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${esc(title(c))}</title><style>${CSS}</style></head>\n<body>\n${sections.join("\n")}\n</body></html>\n`;
 }

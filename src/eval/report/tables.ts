@@ -1,7 +1,8 @@
 // The report's tables as plain rows of strings, so the Markdown and HTML
 // renderers show exactly the same numbers.
 
-import type { BreakdownRow, Comparison, ModelEval } from "../result.js";
+import type { AnomalyEval, AnomalyModelEval, AnomalySlice, BreakdownRow, Comparison, EpisodeVerdicts, ModelEval } from "../result.js";
+import type { Interval } from "../../stats/types.js";
 import { fmt, fmtInterval, fmtPercent } from "./format.js";
 
 export interface TextTable {
@@ -11,6 +12,12 @@ export interface TextTable {
   rows: string[][];
   /** Per cell, an optional CSS class for the HTML renderer ("untested", "sig-pos", ...). */
   classes?: (string | null)[][];
+}
+
+/** The model column: the kind, with what sets this checkpoint apart from its twin of the same kind and mode ("gbt (drop-noisy)"). */
+export function displayModel(m: { name: string; model: string; mode: string }): string {
+  const suffix = m.name.startsWith(`${m.model}_${m.mode}`) ? m.name.slice(`${m.model}_${m.mode}`.length).replace(/^[_-]/, "") : m.name;
+  return suffix ? `${m.model} (${suffix})` : m.model;
 }
 
 /** Which classes macro F1 averages over, in words (the same for every model of the comparison). */
@@ -25,7 +32,7 @@ export function summaryTable(c: Comparison): TextTable {
     note: `Macro F1 on the test split with percentile bootstrap 95% intervals (${c.resamples} resamples, unit: ${c.unit}). ${labelSetNote(c)}`,
     header: ["model", "mode", "macro F1 [95% CI]", "test windows", "test episodes", "detected before dormant", "median delay (s)"],
     rows: c.models.map((m) => [
-      m.model,
+      displayModel(m),
       m.mode,
       fmtInterval(m.macro_f1),
       String(m.n_windows),
@@ -40,8 +47,8 @@ export function summaryTable(c: Comparison): TextTable {
 export function modeGapTable(c: Comparison): TextTable {
   const kinds = [...new Set(c.models.map((m) => m.model))];
   const rows = kinds.map((kind) => {
-    const r = c.models.find((m) => m.model === kind && m.mode === "realistic");
-    const o = c.models.find((m) => m.model === kind && m.mode === "oracle");
+    const r = c.models.find((m) => m.model === kind && m.mode === "realistic" && !m.drop_noisy);
+    const o = c.models.find((m) => m.model === kind && m.mode === "oracle" && !m.drop_noisy);
     const gap = r && o ? o.macro_f1.point - r.macro_f1.point : null;
     return [kind, r ? fmtInterval(r.macro_f1) : "–", o ? fmtInterval(o.macro_f1) : "–", gap === null ? "–" : (gap >= 0 ? "+" : "") + fmt(gap)];
   });
@@ -149,6 +156,112 @@ export function significanceTable(c: Comparison): TextTable {
   };
 }
 
+/** Every evaluated model, supervised and anomaly, for the infected-vs-clean tables. */
+function detectorRows(c: Comparison): Array<{ name: string; model: string; mode: string; macro: string; anomaly: AnomalyEval | null; episodes: EpisodeVerdicts | null }> {
+  const anomalyModels: AnomalyModelEval[] = c.anomaly_models ?? [];
+  return [
+    ...c.models.map((m) => ({ name: m.name, model: displayModel(m), mode: m.mode, macro: fmtInterval(m.macro_f1), anomaly: m.anomaly ?? null, episodes: m.episodes ?? null })),
+    ...anomalyModels.map((m) => ({ name: m.name, model: displayModel(m), mode: m.mode, macro: "none (anomaly detector)", anomaly: m.anomaly, episodes: m.episodes })),
+  ];
+}
+
+function fmtRate(r: { point: number | null; lo: number | null; hi: number | null } | null): string {
+  return r === null || r.point === null ? "–" : fmtInterval(r as Interval);
+}
+
+export function infectedTable(c: Comparison): TextTable | null {
+  const rows = detectorRows(c);
+  if (!rows.some((r) => r.anomaly)) return null;
+  return {
+    title: "Infected vs clean",
+    note: `Every test window, positive when its true phase is not clean. Score: 1 − P(clean) for the phase classifiers, the anomaly score for anomaly detectors (they predict no phases, so they have no macro F1). TPR at 1% FPR: the best true-positive rate with at most 1% of clean windows flagged. 95% bootstrap intervals (${c.resamples} resamples, unit: ${c.unit}).`,
+    header: ["model", "mode", "macro F1 [95% CI]", "ROC AUC [95% CI]", "PR AUC [95% CI]", "TPR at 1% FPR [95% CI]", "infected / clean windows"],
+    rows: rows.map((r) => [
+      r.model,
+      r.mode,
+      r.macro,
+      r.anomaly ? fmtInterval(r.anomaly.roc_auc) : "–",
+      r.anomaly ? fmtInterval(r.anomaly.pr_auc) : "–",
+      r.anomaly ? fmtInterval(r.anomaly.tpr_at_1pct_fpr) : "–",
+      r.anomaly ? `${r.anomaly.positives} / ${r.anomaly.negatives}` : "–",
+    ]),
+  };
+}
+
+function infectedBreakdown(title: string, c: Comparison, pick: (a: AnomalyEval) => AnomalySlice[], note: string): TextTable | null {
+  const models = detectorRows(c).filter((r) => r.anomaly);
+  if (models.length === 0) return null;
+  const keys = [...new Set(models.flatMap((m) => pick(m.anomaly!).map((s) => s.key)))].sort();
+  const rows: string[][] = [];
+  const classes: (string | null)[][] = [];
+  for (const key of keys) {
+    const cells = [key];
+    const cellClasses: (string | null)[] = [null];
+    for (const m of models) {
+      const s = pick(m.anomaly!).find((x) => x.key === key);
+      if (!s || s.status === "untested") {
+        cells.push(`untested${s?.reason ? ` (${s.reason})` : ""}`);
+        cellClasses.push("untested");
+      } else {
+        cells.push(`${fmtInterval(s.roc_auc)} / ${fmtInterval(s.tpr_at_1pct_fpr)} (${s.n_episodes} ep)`);
+        cellClasses.push(null);
+      }
+    }
+    rows.push(cells);
+    classes.push(cellClasses);
+  }
+  return { title, note, header: ["", ...models.map((m) => m.name)], rows, classes };
+}
+
+export function infectedProfileTable(c: Comparison): TextTable | null {
+  return infectedBreakdown("Infected vs clean per profile (ROC AUC / TPR at 1% FPR)", c, (a) => a.by_profile, "A profile without both clean and infected test windows is untested, never averaged in.");
+}
+
+export function infectedHostTable(c: Comparison): TextTable | null {
+  return infectedBreakdown("Infected vs clean per host (ROC AUC / TPR at 1% FPR)", c, (a) => a.by_host, "Hosts on the test side of the split.");
+}
+
+export function episodeTable(c: Comparison): TextTable | null {
+  const rows = detectorRows(c).filter((r) => r.episodes);
+  if (rows.length === 0) return null;
+  const policies = [...new Set(rows.map((r) => r.episodes!.policy.description))];
+  return {
+    title: "Episode verdicts (alert policy)",
+    note: `An infected episode (with infecting or infected_running test windows) is detected when the alert holds at one of those windows, i.e. before dormant. Negatives: test episodes without such windows (any alert is a false positive). Pre-infection alarms: episodes whose alert holds at a clean or armed window. Policies: ${policies.join("; ")}. 95% episode-bootstrap intervals.`,
+    header: ["model", "mode", "episode TPR [95% CI]", "episode FPR [95% CI]", "pre-infection alarms [95% CI]"],
+    rows: rows.map((r) => {
+      const e = r.episodes!;
+      return [
+        r.model,
+        r.mode,
+        `${fmtRate(e.tpr)} (${e.detected}/${e.positives})`,
+        e.negatives === 0 ? "no negative episode" : `${fmtRate(e.fpr)} (${e.false_positives}/${e.negatives})`,
+        `${fmtRate(e.pre_infection.rate)} (${e.pre_infection.alarmed}/${e.pre_infection.episodes})`,
+      ];
+    }),
+  };
+}
+
+export function dropNoisyTable(c: Comparison): TextTable | null {
+  const pairs = c.drop_noisy_pairs ?? [];
+  if (pairs.length === 0) return null;
+  const f1 = (name: string) => c.models.find((m) => m.name === name)?.macro_f1 ?? null;
+  return {
+    title: "Plain vs --drop-noisy",
+    note: "The same kind and mode trained with and without the windows a label-noise report flagged, on the same untouched test windows. Difference: drop-noisy − plain macro F1, paired episode bootstrap (* the interval excludes 0).",
+    header: ["pair", "windows dropped", "macro F1 plain", "macro F1 drop-noisy", "drop-noisy − plain", "ROC AUC plain / drop-noisy", "TPR at 1% FPR plain / drop-noisy"],
+    rows: pairs.map((p) => [
+      `${p.plain} vs ${p.drop_noisy}`,
+      String(p.dropped),
+      fmtInterval(f1(p.plain)),
+      fmtInterval(f1(p.drop_noisy)),
+      `${p.macro_f1_diff.point >= 0 ? "+" : ""}${fmtInterval(p.macro_f1_diff)}${p.excludes_zero ? " *" : ""}`,
+      `${p.roc_auc.plain ? fmt(p.roc_auc.plain.point) : "–"} / ${p.roc_auc.drop_noisy ? fmt(p.roc_auc.drop_noisy.point) : "–"}`,
+      `${p.tpr_at_1pct_fpr.plain ? fmt(p.tpr_at_1pct_fpr.plain.point) : "–"} / ${p.tpr_at_1pct_fpr.drop_noisy ? fmt(p.tpr_at_1pct_fpr.drop_noisy.point) : "–"}`,
+    ]),
+  };
+}
+
 export function failureTable(c: Comparison): TextTable | null {
   if (c.failures.length === 0) return null;
   return {
@@ -159,7 +272,20 @@ export function failureTable(c: Comparison): TextTable | null {
 }
 
 export function allTables(c: Comparison): TextTable[] {
-  const tables = [summaryTable(c), modeGapTable(c), profileTable(c), hostTable(c), classTable(c), phaseTable(c), significanceTable(c)];
-  const failures = failureTable(c);
-  return failures ? [...tables, failures] : tables;
+  const tables = [
+    summaryTable(c),
+    modeGapTable(c),
+    infectedTable(c),
+    episodeTable(c),
+    dropNoisyTable(c),
+    profileTable(c),
+    hostTable(c),
+    infectedProfileTable(c),
+    infectedHostTable(c),
+    classTable(c),
+    phaseTable(c),
+    significanceTable(c),
+    failureTable(c),
+  ];
+  return tables.filter((t): t is TextTable => t !== null);
 }
