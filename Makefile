@@ -56,7 +56,7 @@ demo: doctor
 	$(CLI) split --features $(PROCESSED)/features_window.parquet --recipe host --out $(SPLIT)
 	$(CLI) train --model gbt --mode realistic,oracle --features $(PROCESSED)/features_window.parquet --split $(SPLIT) --out $(ARTIFACTS)
 	$(CLI) train --model gru --mode realistic --features $(PROCESSED)/features_window.parquet --tensors $(PROCESSED)/tensors --split $(SPLIT) --out $(ARTIFACTS) --epochs $(DEMO_EPOCHS)
-	$(CLI) train --model eif --mode realistic,oracle --features $(PROCESSED)/features_window.parquet --split $(SPLIT) --out $(ARTIFACTS)
+	$(CLI) train --model eif,ae,ensemble --mode realistic,oracle --features $(PROCESSED)/features_window.parquet --split $(SPLIT) --out $(ARTIFACTS)
 	$(CLI) eval --artifacts $(ARTIFACTS) --features $(PROCESSED)/features_window.parquet --tensors $(PROCESSED)/tensors --split $(SPLIT) --out $(REPORTS)/eval
 
 test: build test-rust test-ts
