@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AeDetector, DEFAULT_AE } from "../src/anomaly/autoencoder.js";
 import { combine, ecdfRank, fitEnsemble, tailScale } from "../src/anomaly/ensemble.js";
-import { evaluateAnomalyCheckpoint } from "../src/anomaly/evaluate.js";
+import { runEval } from "../src/eval/run.js";
 import { loadAnomalyDetector } from "../src/anomaly/loader.js";
 import { trainAe } from "../src/anomaly/train-ae.js";
 import { trainEnsemble } from "../src/anomaly/train-ensemble.js";
@@ -113,9 +113,10 @@ describe("ae and ensemble checkpoints on the toy set", () => {
     for (const r of [eif, ae, ens]) {
       const d = await loadAnomalyDetector(r.sidecarPath);
       expect(d.columns.length).toBe(145);
-      const ev = await evaluateAnomalyCheckpoint(r.sidecarPath, toy.features, toy.split, { resamples: 50 });
-      expect(ev.overall.positives + ev.overall.negatives).toBe(ev.n_windows);
-      expect(ev.overall.roc_auc.point!).toBeGreaterThan(0.5);
+      const { comparison } = await runEval({ artifacts: out, checkpoints: [r.sidecarPath], features: toy.features, tensors: null, split: toy.split, out: join(root, "eval"), resamples: 50, seed: 0, unit: "episode" });
+      const ev = comparison.anomaly_models[0].anomaly!;
+      expect(ev.positives + ev.negatives).toBe(ev.n_windows);
+      expect(ev.roc_auc.point!).toBeGreaterThan(0.5);
       await d.dispose();
     }
     const lat = await loadAnomalyDetector(ae.sidecarPath);
