@@ -7,7 +7,7 @@
 // gate, history).
 
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { featureMask } from "../features/channels.js";
@@ -21,7 +21,7 @@ import { requireFile } from "../train/windows.js";
 import { AE_LATENT } from "../engines/index.js";
 import { AeDetector, DEFAULT_AE, type AeHyperParameters } from "./autoencoder.js";
 import type { Rows } from "./estimator.js";
-import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, readCleanSets, type AnomalySidecar, type AnomalyTrainResult } from "./train.js";
+import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, reusableCheckpoint, readCleanSets, type AnomalySidecar, type AnomalyTrainResult } from "./train.js";
 
 export interface AeTrainOptions {
   mode: Mode;
@@ -65,12 +65,8 @@ export async function trainAe(o: AeTrainOptions): Promise<AnomalyTrainResult> {
     .update(JSON.stringify({ kind: "ae", mode: o.mode, seed: o.seed, ae: { ...hp, threads: undefined }, featuresSha, splitSha }))
     .digest("hex");
   if (!o.force) {
-    try {
-      const sc = JSON.parse(await readFile(sidecarPath, "utf8")) as AnomalySidecar;
-      if (sc.request_sha256 === requestSha && (await sha256OfFile(join(o.out, sc.weights_file))) === sc.weights_sha256) return { sidecarPath, weightsPath, sidecar: sc, reused: true };
-    } catch {
-      // absent or unreadable: train
-    }
+    const kept = await reusableCheckpoint(sidecarPath, weightsPath, requestSha);
+    if (kept) return kept;
   }
 
   status("reading the clean train/val windows");

@@ -8,7 +8,7 @@
 // absolute path and sha256: move or retrain one and the ensemble refuses to load.
 
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { commitTempFile, tempPathFor, writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
@@ -16,7 +16,7 @@ import { checkpointBaseName } from "../train/checkpoint.js";
 import { TrainError, type Mode } from "../train/types.js";
 import { DEFAULT_ENSEMBLE, fitEnsemble, normaliseWeights, type EnsembleHyperParameters } from "./ensemble.js";
 import { loadAnomalyDetector, readAnomalySidecar, type AnomalyDetector } from "./loader.js";
-import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, readCleanSets, type AnomalySidecar, type AnomalyTrainResult } from "./train.js";
+import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, reusableCheckpoint, readCleanSets, type AnomalySidecar, type AnomalyTrainResult } from "./train.js";
 
 export interface EnsembleTrainOptions {
   mode: Mode;
@@ -76,12 +76,8 @@ export async function trainEnsemble(o: EnsembleTrainOptions): Promise<AnomalyTra
   const weightsPath = join(o.out, base + ".ensemble.json");
   const requestSha = createHash("sha256").update(JSON.stringify({ kind: "ensemble", mode: o.mode, hp, memberShas })).digest("hex");
   if (!o.force) {
-    try {
-      const sc = JSON.parse(await readFile(sidecarPath, "utf8")) as AnomalySidecar;
-      if (sc.request_sha256 === requestSha && (await sha256OfFile(join(o.out, sc.weights_file))) === sc.weights_sha256) return { sidecarPath, weightsPath, sidecar: sc, reused: true };
-    } catch {
-      // absent or unreadable: train
-    }
+    const kept = await reusableCheckpoint(sidecarPath, weightsPath, requestSha);
+    if (kept) return kept;
   }
 
   status("reading the clean val windows");

@@ -179,12 +179,8 @@ export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
     .update(JSON.stringify({ kind: "eif", mode: o.mode, seed: o.seed, eif: { ...hp, threads: undefined }, featuresSha, splitSha }))
     .digest("hex");
   if (!o.force) {
-    try {
-      const sc = JSON.parse(await readFile(sidecarPath, "utf8")) as AnomalySidecar;
-      if (sc.request_sha256 === requestSha && (await sha256OfFile(join(o.out, sc.weights_file))) === sc.weights_sha256) return { sidecarPath, weightsPath, sidecar: sc, reused: true };
-    } catch {
-      // absent or unreadable: train
-    }
+    const kept = await reusableCheckpoint(sidecarPath, weightsPath, requestSha);
+    if (kept) return kept;
   }
 
   status("reading the clean train/val windows");
@@ -233,6 +229,17 @@ export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+/** The checkpoint already written for the same request (same inputs, kind and settings) with intact weights, or null. */
+export async function reusableCheckpoint(sidecarPath: string, weightsPath: string, requestSha: string): Promise<AnomalyTrainResult | null> {
+  try {
+    const sc = JSON.parse(await readFile(sidecarPath, "utf8")) as AnomalySidecar;
+    if (sc.request_sha256 === requestSha && (await sha256OfFile(join(dirname(sidecarPath), sc.weights_file))) === sc.weights_sha256) return { sidecarPath, weightsPath, sidecar: sc, reused: true };
+  } catch {
+    // absent or unreadable: train
+  }
+  return null;
 }
 
 /** The detector of a written checkpoint (weights checked against the sidecar's sha256). */

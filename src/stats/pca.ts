@@ -11,6 +11,8 @@
 // subtracted on the fly), never copying or centring X. Both paths agree to
 // rounding (tests/pca.test.ts).
 
+import { Mulberry32 } from "../reference/minirocket.js";
+
 /** A fitted projection: `components` are k unit rows of length d, in decreasing explained variance. */
 export interface Pca {
   mean: number[];
@@ -55,9 +57,9 @@ export function fitPcaWith(x: Float32Array, n: number, d: number, k: number, met
 
   const components: Float64Array[] = [];
   const explained: number[] = [];
-  const rand = mulberry32(START_SEED);
+  const rand = new Mulberry32(START_SEED);
   for (let c = 0; c < k; c++) {
-    let v: Float64Array = Float64Array.from({ length: d }, () => rand() - 0.5);
+    let v: Float64Array = Float64Array.from({ length: d }, () => rand.uniform() - 0.5);
     orthogonalise(v, components);
     let norm = normalise(v);
     let variance = 0;
@@ -198,15 +200,4 @@ function fixSign(v: Float64Array): void {
   let at = 0;
   for (let j = 1; j < v.length; j++) if (Math.abs(v[j]) > Math.abs(v[at]) + 1e-12) at = j;
   if (v[at] < 0) for (let j = 0; j < v.length; j++) v[j] = -v[j];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
