@@ -38,7 +38,7 @@ export const CIS490_EXPORTS = ["version", "buildInfo", "inspectBuffer", "inspect
 /** engines.node, as engines/src/addon.cc registers it (its types: src/engines/types.ts). */
 export type EnginesAddon = NativeEngines;
 
-export const ENGINES_EXPORTS = ["TorchModel", "trainGbt", "predictGbt", "gbtModelInfo", "info"] as const satisfies readonly (keyof EnginesAddon)[];
+export const ENGINES_EXPORTS = ["TorchModel", "GbtFeed", "trainGbt", "predictGbt", "gbtModelInfo", "info"] as const satisfies readonly (keyof EnginesAddon)[];
 
 /** The package root: the nearest ancestor with a package.json (from src/ under vitest and dist/ after tsc alike). */
 export function packageRoot(): string {
