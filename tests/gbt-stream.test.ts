@@ -57,14 +57,16 @@ describe("trainGbt from batches", () => {
   const base: GbtTrainOptions = {
     nCols: cols, numClass: 3, xVal: va.x, nValRows: 150, yVal: va.y, wVal: va.w,
     params: { max_depth: 3, eta: 0.3, nthread: 1, subsample: 0.8, colsample_bytree: 0.8, max_bin: 64, seed: 5 },
-    rounds: 25, earlyStoppingRounds: 5, batchRows: 128,
+    rounds: 25, earlyStoppingRounds: 5,
   };
 
-  it("equals the whole matrix with the same batchRows, whatever sizes the source yields", async () => {
+  it("equals the whole matrix, whatever sizes the source yields and whatever batchRows", async () => {
     const whole = await trainGbt({ ...base, x: tr.x, nRows: 700, y: tr.y, weights: tr.w });
     const passes = { n: 0 };
-    const fed = await trainGbt({ ...base, batches: source(tr, cols, [37, 200, 1, 64], passes), queueBatches: 1 });
+    const fed = await trainGbt({ ...base, batches: source(tr, cols, [37, 200, 1, 64], passes), queueBatches: 1, batchRows: 128 });
     expect(fed.modelJson).toBe(whole.modelJson);
+    const wholeSmall = await trainGbt({ ...base, x: tr.x, nRows: 700, y: tr.y, weights: tr.w, batchRows: 100 });
+    expect(wholeSmall.modelJson).toBe(whole.modelJson);
     expect(fed.bestIteration).toBe(whole.bestIteration);
     expect(passes.n).toBeGreaterThanOrEqual(2); // sketch, then index: the rows are read again, never kept
   });

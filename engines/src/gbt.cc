@@ -21,6 +21,7 @@
 // reads them (src/engines/xgboost.ts reads the Parquet features file batch by
 // batch) while XGBoost's iterator callbacks drain it on the training worker.
 // Each XGBoost pass over the data (reset) asks JavaScript for a fresh pass.
+#include <malloc.h>
 #include <xgboost/c_api.h>
 
 #include <algorithm>
@@ -84,7 +85,8 @@ extern "C" int BatchNext(DataIterHandle h) {
   return 1;
 }
 
-void MakeQuantileDMatrix(DMatrix& d, const Split& s, int64_t cols, int nthread, int max_bin, int64_t batch) {
+void MakeQuantileDMatrix(DMatrix& d, const Split& s, int64_t cols, int nthread, int max_bin, int64_t batch,
+                         DMatrixHandle ref = nullptr) {
   DMatrix proxy;
   Check(XGProxyDMatrixCreate(&proxy.h), "creating the proxy DMatrix");
   BatchIter it;
@@ -93,7 +95,7 @@ void MakeQuantileDMatrix(DMatrix& d, const Split& s, int64_t cols, int nthread, 
   it.batch = batch;
   it.proxy = proxy.h;
   std::string cfg = "{\"missing\": NaN, \"nthread\": " + std::to_string(nthread) + ", \"max_bin\": " + std::to_string(max_bin) + "}";
-  Check(XGQuantileDMatrixCreateFromCallback(&it, proxy.h, nullptr, BatchReset, BatchNext, cfg.c_str(), &d.h),
+  Check(XGQuantileDMatrixCreateFromCallback(&it, proxy.h, ref, BatchReset, BatchNext, cfg.c_str(), &d.h),
         "creating QuantileDMatrix from batches");
 }
 
@@ -161,7 +163,12 @@ struct FeedIter {
   std::string iface;
 };
 
-extern "C" void FeedReset(DataIterHandle h) { static_cast<FeedIter*>(h)->f->BeginPass(); }
+extern "C" void FeedReset(DataIterHandle h) {
+  // Between XGBoost's passes: hand the heap it freed (the quantile sketch,
+  // ~2.5 MB a column) back to the system before the index is built.
+  malloc_trim(0);
+  static_cast<FeedIter*>(h)->f->BeginPass();
+}
 
 extern "C" int FeedNext(DataIterHandle h) {
   auto* it = static_cast<FeedIter*>(h);
@@ -426,7 +433,12 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
         if (feed) MakeQuantileDMatrixFromFeed(dtrain, *feed, nthread, max_bin);
         else if (quantile) MakeQuantileDMatrix(dtrain, *train, cols, nthread, max_bin, batch_rows);
         else MakeDMatrix(dtrain, *train, cols, nthread);
-        if (has_val) MakeDMatrix(dval, *val, cols, nthread);
+        // Quantile training: the validation rows are quantised on the
+        // training matrix's cuts (ref), about 2 bytes a value instead of a
+        // CSR copy at 8; the evaluation history is the same as from a
+        // DMatrix (a hist split is a cut value, so the bin decides it).
+        if (has_val && quantile) MakeQuantileDMatrix(dval, *val, cols, nthread, max_bin, batch_rows, dtrain.h);
+        else if (has_val) MakeDMatrix(dval, *val, cols, nthread);
         // The raw copies are no longer needed once the DMatrices exist.
         std::vector<float>().swap(train->x);
         std::vector<float>().swap(val->x);

@@ -26,7 +26,9 @@ export async function trainGbt(options: GbtTrainOptions): Promise<GbtTrainResult
     feed.close();
     throw e;
   }
-  const feeding = driveFeed(feed, rebatched(batches, rest.nCols, rest.batchRows ?? 65536));
+  // Smaller batches than x's default: they are copied into the queue, and the
+  // model does not depend on the batch size (tests/gbt-stream.test.ts).
+  const feeding = driveFeed(feed, rebatched(batches, rest.nCols, rest.batchRows ?? 16384));
   try {
     return await training;
   } finally {
