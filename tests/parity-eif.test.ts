@@ -34,6 +34,10 @@ const CASES = [
   { name: "ndim > d, constant columns", n: 90, d: 4, opts: { n_trees: 8, subsample: 256, ndim: 9, seed: 42 }, kinds: { constant: [0, 2] } },
   { name: "ties and infinities, ndim=2", n: 200, d: 3, opts: { n_trees: 15, subsample: 100, ndim: 2, seed: 4294967295 }, kinds: { ties: true, inf: true } },
   { name: "all-NaN column, tiny", n: 5, d: 3, opts: { n_trees: 6, subsample: 256, ndim: 2, seed: 3 }, kinds: { nan: 0.4 } },
+  // The native medians of >= 32768 rows take the sampled-bracket path (crates/cis490-anomaly column_medians).
+  { name: "bracketed medians, ties and NaNs", n: 33000, d: 3, opts: { n_trees: 4, subsample: 128, ndim: 2, seed: 11 }, kinds: { nan: 0.1, ties: true } },
+  // Over 2^18 sampled rows in all: the native fit copies the matrix and runs off the event loop.
+  { name: "large forest, fitted off the event loop", n: 300, d: 3, opts: { n_trees: 1100, subsample: 256, ndim: 1, seed: 8 }, kinds: {} },
 ];
 
 describe("EIF reference pieces", () => {

@@ -54,12 +54,37 @@ export type Labels = Int32Array | Int8Array;
 /** XGBoost parameters passed through verbatim (objective, num_class, eval_metric are the engine's). */
 export type GbtParams = Record<string, number | string | boolean>;
 
-export interface GbtTrainOptions {
-  /** Row-major [nRows, nCols]; NaN = missing. */
+/** Training rows in a batch of a GbtBatchSource: x row-major [y.length, nCols], NaN = missing. */
+export interface GbtBatch {
   x: Float32Array;
-  nRows: number;
-  nCols: number;
   y: Labels;
+  /** Per-row sample weights; default 1. */
+  w?: Float32Array;
+}
+
+/**
+ * The training rows as batches, from the start on every call: XGBoost reads
+ * its training data more than once (sketch, then index), so each of its
+ * passes calls this again and must get the same rows in the same order.
+ */
+export type GbtBatchSource = () => AsyncIterable<GbtBatch>;
+
+export interface GbtTrainOptions {
+  /** Row-major [nRows, nCols]; NaN = missing. Not with `batches`. */
+  x?: Float32Array;
+  /** Rows of x (with `batches`: unused). */
+  nRows?: number;
+  nCols: number;
+  /** Labels of x's rows (with `batches`: unused, each batch has its own). */
+  y?: Labels;
+  /**
+   * Instead of x / nRows / y / weights: the training rows, pulled batch by
+   * batch as XGBoost's iterator asks for them (quantile matrix only), so
+   * they never exist whole in memory; at most `queueBatches` (default 2)
+   * wait in a native queue.
+   */
+  batches?: GbtBatchSource;
+  queueBatches?: number;
   numClass: number;
   /** Per-row sample weights (e.g. class balancing); default all 1. */
   weights?: Float32Array;
@@ -211,11 +236,25 @@ export interface NativeProcessGroup {
   readonly connected: boolean;
 }
 
+/** engines.node's queue of training batches (engines/src/gbt.cc; driven by src/engines/xgboost.ts). */
+export interface NativeGbtFeed {
+  /** 1 queued, 0 queue full (retry later), -1 refused: not the current pass, or training is over. */
+  push(pass: number, x: Float32Array, y: Labels, w?: Float32Array): number;
+  end(pass: number): void;
+  fail(message: string): void;
+  close(): void;
+  state(): { pass: number; closed: boolean };
+}
+
+/** What the addon's trainGbt takes: the options with a GbtFeed in place of `batches`. */
+export type NativeGbtTrainOptions = Omit<GbtTrainOptions, "batches" | "queueBatches"> & { feed?: NativeGbtFeed };
+
 export interface NativeEngines {
   TorchModel: new (config: ResolvedTorchConfig) => NativeTorchModel;
   AutoencoderModel: new (config: ResolvedAutoencoderConfig) => NativeAutoencoderModel;
   ProcessGroup: new (options: ProcessGroupOptions) => NativeProcessGroup;
-  trainGbt(options: GbtTrainOptions): Promise<GbtTrainResult>;
+  GbtFeed: new (nCols: number, queueBatches?: number) => NativeGbtFeed;
+  trainGbt(options: NativeGbtTrainOptions): Promise<GbtTrainResult>;
   predictGbt(modelJson: string, x: Float32Array, nRows: number, nCols: number, options?: GbtPredictOptions): Promise<Float32Array>;
   gbtModelInfo(modelJson: string): GbtModelInfo;
   info(): EnginesInfo;

@@ -36,6 +36,11 @@ export async function readNoiseDrop(path: string, featuresSha: string): Promise<
   return { report: path, report_sha256: await sha256OfFile(path), keys };
 }
 
+/** Whether a window survives the drop (for rows streamed past dropWindows). */
+export function keptByDrop(drop: NoiseDrop): (episode: string, window: number) => boolean {
+  return (episode, window) => !drop.keys.has(keyOf(episode, window));
+}
+
 /** The windows (and rows of the optional row-major matrix x) not named by the drop. */
 export function dropWindows(set: WindowSet, x: Float32Array | undefined, width: number, drop: NoiseDrop): { set: WindowSet; x: Float32Array | undefined; dropped: number } {
   const rows: number[] = [];

@@ -38,7 +38,7 @@ export const CIS490_EXPORTS = ["version", "buildInfo", "inspectBuffer", "inspect
 /** engines.node, as engines/src/addon.cc registers it (its types: src/engines/types.ts). */
 export type EnginesAddon = NativeEngines;
 
-export const ENGINES_EXPORTS = ["TorchModel", "AutoencoderModel", "ProcessGroup", "trainGbt", "predictGbt", "gbtModelInfo", "info"] as const satisfies readonly (keyof EnginesAddon)[];
+export const ENGINES_EXPORTS = ["TorchModel", "AutoencoderModel", "ProcessGroup", "GbtFeed", "trainGbt", "predictGbt", "gbtModelInfo", "info"] as const satisfies readonly (keyof EnginesAddon)[];
 
 /** Methods of engines.node's TorchModel class (NativeTorchModel); the test checks each is on its prototype. */
 export const TORCH_MODEL_METHODS = ["trainStep", "predictProba", "embed", "save", "load", "parameterBytes", "namedTensors", "joinProcessGroup", "dispose"] as const satisfies readonly (keyof NativeTorchModel)[];

@@ -55,6 +55,16 @@ export interface Matrix {
   y: Int32Array;
 }
 
+/**
+ * Training rows read batch by batch (src/train/windows.ts sideFeatureBatches)
+ * as XGBoost asks for them, so the side never exists whole in memory; each
+ * call reads from the start. Same model as the Matrix of the same rows.
+ */
+export interface StreamedMatrix {
+  batches: () => AsyncIterable<{ x: Float32Array; y: Int32Array }>;
+  width: number;
+}
+
 export interface GbtFitOptions {
   /** Per class id, applied as sample weights. */
   classWeights: Float32Array;
@@ -97,17 +107,22 @@ export class GbtEstimator implements Estimator<Matrix, GbtFitOptions, GbtFitResu
     };
   }
 
-  async fit(train: Matrix, val: Matrix, { classWeights }: GbtFitOptions): Promise<GbtFitResult> {
+  async fit(train: Matrix | StreamedMatrix, val: Matrix, { classWeights }: GbtFitOptions): Promise<GbtFitResult> {
     const started = Date.now();
-    const weights = Float32Array.from(train.y, (k) => classWeights[k]);
-    const wVal = Float32Array.from(val.y, (k) => classWeights[k]);
+    const weightsOf = (y: ArrayLike<number>) => Float32Array.from(y, (k) => classWeights[k]);
+    const wVal = weightsOf(val.y);
+    const rows =
+      "batches" in train
+        ? {
+            batches: async function* () {
+              for await (const b of train.batches()) yield { x: b.x, y: b.y, w: weightsOf(b.y) };
+            },
+          }
+        : { x: train.x, nRows: train.n, y: train.y, weights: weightsOf(train.y) };
     const r = await trainGbt({
-      x: train.x,
-      nRows: train.n,
+      ...rows,
       nCols: train.width,
-      y: train.y,
       numClass: this.nClasses,
-      weights,
       xVal: val.x,
       nValRows: val.n,
       yVal: val.y,

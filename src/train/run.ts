@@ -19,10 +19,10 @@ import { loadCis490Addon } from "../native/addon.js";
 import { commitTempFile, tempPathFor, writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
 import { summaryPathFor } from "../split/run.js";
-import { dropWindows, readNoiseDrop } from "../labelnoise/drop.js";
+import { dropWindows, keptByDrop, readNoiseDrop } from "../labelnoise/drop.js";
 import { checkpointBaseName } from "./checkpoint.js";
 import { embeddingSampleSize, pickRows, sampleRows, tryFitEmbeddingBlock, type EmbeddingBlock } from "./embedding.js";
-import { DEFAULT_GBT, GbtEstimator, type GbtHyperParameters } from "./gbt.js";
+import { DEFAULT_GBT, GbtEstimator, type GbtHyperParameters, type Matrix, type StreamedMatrix } from "./gbt.js";
 import type { LoopOptions } from "./loop.js";
 import { DEFAULT_MINIROCKET, MiniRocketEstimator, type MiniRocketHyperParameters } from "./minirocket.js";
 import { DEFAULT_NEURAL, NeuralEstimator, type NeuralHyperParameters, type RuntimeOptions } from "./neural.js";
@@ -30,7 +30,7 @@ import { infinitiesToNaN } from "./standardise.js";
 import { prepareSequenceData } from "./sequence-data.js";
 import { loadTensorRows, tensorsRoot } from "./tensors.js";
 import { CHECKPOINT_FORMAT, CHECKPOINT_SUFFIX, isSequenceKind, TrainError, type CheckpointSidecar, type WrittenSidecar, type EpochRecord, type Mode, type ModelKind, type TrainingInfo } from "./types.js";
-import { readSplitSides, requireFile, scanWindows, type WindowSet } from "./windows.js";
+import { readSplitSides, requireFile, scanWindows, sideFeatureBatches, type WindowSet } from "./windows.js";
 
 /** Class weights: scikit-learn's "balanced" n / (k * n_c) over the classes present in training (mean 1 over training windows), clipped to this range. */
 export const CLASS_WEIGHT_CLIP: [number, number] = [0.1, 10];
@@ -237,7 +237,9 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const channels = channelIndices(mode);
   const featureIdx = featureIndices(mode);
   const featureCols = sequence ? [] : featureIdx.map((i) => schema.features[i]);
-  const scan = await scanWindows(o.features, sides, ["train", "val"], featureCols);
+  // Quantile GBT streams its training rows from the features file (sideFeatureBatches) instead of holding them.
+  const streamTrain = kind === "gbt" && (gbtHp!.matrix ?? "quantile") === "quantile";
+  const scan = await scanWindows(o.features, sides, ["train", "val"], featureCols, streamTrain ? ["val"] : ["train", "val"]);
   let train = scan.windows.get("train")!;
   let dropped = 0;
   if (noise) {
@@ -309,23 +311,64 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       stopped = r.stopped;
       rocketInfo = { num_features: est.state!.head.n_features, dilations: est.state!.transform.dilations, transform_seconds: r.transform_seconds };
     } else if (kind === "gbt") {
-      const xTrain = scan.x.get("train")!;
       const xVal = scan.x.get("val")!;
-      const inf = infinitiesToNaN(xTrain) + infinitiesToNaN(xVal);
-      if (inf > 0) warnings.push(`${inf} infinite feature value(s) treated as missing`);
       const width = featureCols.length;
-      for (let f = 0; f < width; f++) {
-        let any = false;
-        for (let i = 0; i < train.label.length && !any; i++) any = !Number.isNaN(xTrain[i * width + f]);
-        if (!any) warnings.push(`feature ${featureCols[f]} has no finite value in the training windows (XGBoost treats it as always missing)`);
+      // Per training pass: infinities (read as missing) and the columns with a finite value.
+      let infTrain = 0;
+      const finite = new Uint8Array(width);
+      const note = (x: Float32Array) => {
+        for (let i = 0; i < x.length; i++) if (!Number.isNaN(x[i])) finite[i % width] = 1;
+      };
+      // The training windows the embedding PCA sees (GBT's embedding is its K margins), gathered on the first pass when streamed.
+      const sample = sampleRows(nTrain, embeddingSampleSize(K), o.seed);
+      let sampleX: Float32Array;
+      let firstPassRows = nTrain;
+      let trainInput: Matrix | StreamedMatrix;
+      if (streamTrain) {
+        const keep = noise ? keptByDrop(noise) : undefined;
+        sampleX = new Float32Array(sample.length * width);
+        let passes = 0;
+        firstPassRows = 0;
+        trainInput = {
+          width,
+          batches: async function* () {
+            infTrain = 0;
+            finite.fill(0);
+            const first = passes++ === 0;
+            let row = 0;
+            let next = 0;
+            for await (const b of sideFeatureBatches(o.features, sides, "train", featureCols, keep)) {
+              infTrain += b.infinities;
+              note(b.x);
+              const n = b.y.length;
+              for (; first && next < sample.length && sample[next] < row + n; next++) {
+                sampleX.set(b.x.subarray((sample[next] - row) * width, (sample[next] - row + 1) * width), next * width);
+              }
+              row += n;
+              if (first) firstPassRows = row;
+              yield b;
+            }
+          },
+        };
+      } else {
+        const xTrain = scan.x.get("train")!;
+        infTrain = infinitiesToNaN(xTrain);
+        note(xTrain);
+        sampleX = pickRows(xTrain, sample, width);
+        trainInput = { x: xTrain, n: train.label.length, width, y: train.label };
       }
-      status(`fitting XGBoost on ${train.label.length} x ${width} (val ${val.label.length})`);
+      const infVal = infinitiesToNaN(xVal);
+      status(`fitting XGBoost on ${train.label.length} x ${width} (val ${val.label.length})${streamTrain ? ", training rows streamed from the features file" : ""}`);
       const est = new GbtEstimator(gbtHp!, o.seed, K);
-      const r = await est.fit({ x: xTrain, n: train.label.length, width, y: train.label }, { x: xVal, n: val.label.length, width, y: val.label }, { classWeights: cw });
+      const r = await est.fit(trainInput, { x: xVal, n: val.label.length, width, y: val.label }, { classWeights: cw });
+      if (infTrain + infVal > 0) warnings.push(`${infTrain + infVal} infinite feature value(s) treated as missing`);
+      for (let f = 0; f < width; f++) {
+        if (!finite[f]) warnings.push(`feature ${featureCols[f]} has no finite value in the training windows (XGBoost treats it as always missing)`);
+      }
       await writeFileAtomic(tmpWeights, est.modelJson!);
-      const rows = sampleRows(nTrain, embeddingSampleSize(est.embeddingWidth), o.seed);
-      embedStatus(rows.length);
-      embedding = await tryFitEmbeddingBlock(est, { n: rows.length, x: pickRows(xTrain, rows, width) }, nTrain, o.seed, warnings);
+      embedStatus(sample.length);
+      if (firstPassRows === nTrain) embedding = await tryFitEmbeddingBlock(est, { n: sample.length, x: sampleX }, nTrain, o.seed, warnings);
+      else warnings.push(`no embedding block stored: the streamed training side held ${firstPassRows} windows, the index ${nTrain}`);
       hyper = { ...gbtHp! };
       history = r.history;
       best = r.best;

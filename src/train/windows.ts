@@ -106,9 +106,17 @@ export interface ScanResult {
  * Every features episode must be in the split and vice versa (else the
  * split was made from another features file).
  */
-export async function scanWindows(featuresPath: string, sides: Map<string, Side>, want: readonly Side[], featureColumns: readonly string[] = []): Promise<ScanResult> {
+export async function scanWindows(
+  featuresPath: string,
+  sides: Map<string, Side>,
+  want: readonly Side[],
+  featureColumns: readonly string[] = [],
+  /** The sides whose feature matrix is built (default: all wanted); a side left out can be streamed later by sideFeatureBatches. */
+  matrixSides: readonly Side[] = want,
+): Promise<ScanResult> {
   await requireFile(featuresPath, "features file", "run `cis490 features` first");
   const builders = new Map<Side, WindowSetBuilder>(want.map((s) => [s, new WindowSetBuilder()]));
+  const matrixBuilders = new Set(matrixSides.map((s) => builders.get(s)).filter((b) => b !== undefined));
   const seen = new Set<string>();
   const notInSplit = new Set<string>();
   let unknown = 0;
@@ -153,6 +161,7 @@ export async function scanWindows(featuresPath: string, sides: Map<string, Side>
     if (width > 0) {
       const perBuilder = new Map<WindowSetBuilder, { chunk: Float32Array; rows: number[] }>();
       for (const [i, b] of keep) {
+        if (!matrixBuilders.has(b)) continue;
         let e = perBuilder.get(b);
         if (!e) perBuilder.set(b, (e = { chunk: new Float32Array(0), rows: [] }));
         e.rows.push(i);
@@ -187,9 +196,53 @@ export async function scanWindows(featuresPath: string, sides: Map<string, Side>
   const x = new Map<Side, Float32Array>();
   for (const [side, b] of builders) {
     windows.set(side, b.build());
-    if (width > 0) x.set(side, b.matrix(width));
+    if (width > 0 && matrixBuilders.has(b)) x.set(side, b.matrix(width));
   }
   return { windows, x, unknown_label: unknown };
+}
+
+/**
+ * The feature rows of one side, batch by batch in file order: exactly the
+ * rows (and order) of scanWindows' matrix for that side (label -1 skipped,
+ * and those `keep` refuses), as float32 with NaN for missing values and
+ * infinities (counted), with their labels; one Parquet batch at a time, never the
+ * whole side. Every call reads the file again from its start. Run
+ * scanWindows first: it checks that the split covers the file.
+ */
+export async function* sideFeatureBatches(
+  featuresPath: string,
+  sides: Map<string, Side>,
+  side: Side,
+  featureColumns: readonly string[],
+  keep: (episode: string, window: number) => boolean = () => true,
+): AsyncGenerator<{ x: Float32Array; y: Int32Array; infinities: number }> {
+  const width = featureColumns.length;
+  for await (const batch of readParquetBatches(featuresPath, { columns: ["episode_id", "window", "label", ...featureColumns] })) {
+    const ids = column(batch, "episode_id", featuresPath);
+    const label = column(batch, "label", featuresPath).toArray() as ArrayLike<number>;
+    const windowCol = column(batch, "window", featuresPath).toArray() as ArrayLike<number>;
+    const rows: number[] = [];
+    for (let i = 0; i < batch.numRows; i++) {
+      const id = ids.get(i) as string;
+      if (sides.get(id) === side && label[i] >= 0 && keep(id, windowCol[i])) rows.push(i);
+    }
+    if (rows.length === 0) continue;
+    const x = new Float32Array(rows.length * width);
+    let infinities = 0;
+    featureColumns.forEach((name, f) => {
+      const col = column(batch, name, featuresPath);
+      const values = col.toArray() as ArrayLike<number>;
+      const hasNulls = col.nullCount > 0;
+      for (let r = 0; r < rows.length; r++) {
+        const v = hasNulls && col.get(rows[r]) === null ? Number.NaN : values[rows[r]];
+        if (v === Infinity || v === -Infinity) {
+          infinities++;
+          x[r * width + f] = Number.NaN;
+        } else x[r * width + f] = v;
+      }
+    });
+    yield { x, y: Int32Array.from(rows, (i) => label[i]), infinities };
+  }
 }
 
 /** Windows of one split side (label -1 excluded), streamed from the features file. */

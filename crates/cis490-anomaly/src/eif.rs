@@ -12,6 +12,7 @@ use cis490_stats::rng::Xoshiro128ss;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 pub type Result<T> = std::result::Result<T, String>;
 
@@ -91,11 +92,196 @@ pub fn median_finite(mut v: Vec<f64>) -> f64 {
     median_in_place(&mut v)
 }
 
-/// Per-column median_finite of row-major [n, d]: one sequential pass
-/// transposes the finite values (a strided gather per column would miss
-/// the cache on every value) as order-preserving integer keys, then the
-/// columns are selected in parallel with integer comparisons.
-fn column_medians(x: &[f64], n: usize, d: usize) -> Vec<f64> {
+/// Per-column median_finite of row-major [n, d]. Large inputs: the
+/// median of a column is bracketed by two order statistics of an evenly
+/// spaced sample of rows, then one pass over the matrix (row chunks in
+/// parallel) counts each column's values below and at the bracket and
+/// keeps only those strictly inside it, a few percent; the median is
+/// selected among those. Exact: a column whose median falls outside its
+/// bracket (a sampling accident, about 1e-4 per column) or whose inside
+/// values overflow is redone by the plain method. Small inputs go straight
+/// to the plain method.
+pub fn column_medians(x: &[f64], n: usize, d: usize) -> Vec<f64> {
+    if n < BRACKET_MIN_ROWS {
+        return column_medians_plain(x, n, d);
+    }
+    let brackets = sample_brackets(x, n, d);
+    let rows_per_chunk = (n / (4 * rayon::current_num_threads())).clamp(1024, 32_768);
+    let parts: Vec<BracketCounts> = x.par_chunks(rows_per_chunk * d).map(|c| BracketCounts::of(c, d, &brackets)).collect();
+    let mut total = BracketCounts::new(d);
+    for p in &parts {
+        total.add(p);
+    }
+    drop(parts);
+    let mut redo = Vec::new();
+    let mut out = vec![0.0; d];
+    for f in 0..d {
+        match total.median(f, &brackets[f]) {
+            Some(m) => out[f] = m,
+            None => redo.push(f),
+        }
+    }
+    let redone: Vec<f64> = redo.par_iter().map(|&f| median_finite(x.iter().skip(f).step_by(d).copied().collect())).collect();
+    for (&f, m) in redo.iter().zip(redone) {
+        out[f] = m;
+    }
+    out
+}
+
+/// Below this many rows the plain transpose-and-select is as fast.
+const BRACKET_MIN_ROWS: usize = 32_768;
+/// Rows in the pivot sample.
+const BRACKET_SAMPLE: usize = 4096;
+
+/// [lo, hi] around a column's median; `None` when the sample had too few
+/// finite values to say (the column is done by the plain method).
+type Bracket = Option<(f64, f64)>;
+
+fn sample_brackets(x: &[f64], n: usize, d: usize) -> Vec<Bracket> {
+    let s = BRACKET_SAMPLE.min(n);
+    let mut cols = vec![Vec::with_capacity(s); d];
+    for i in 0..s {
+        let row = &x[(i * n / s) * d..][..d];
+        for (c, &v) in cols.iter_mut().zip(row) {
+            if v.is_finite() {
+                c.push(v);
+            }
+        }
+    }
+    cols.into_par_iter()
+        .map(|mut c| {
+            let m = c.len();
+            if m < 256 {
+                return None;
+            }
+            // The sample's count below the true median is ~ Binomial(m, 1/2)
+            // (sd sqrt(m)/2): +-(2 sqrt(m) + 2) ranks is over 4 sd.
+            let off = 2 * (m as f64).sqrt() as usize + 2;
+            let (rl, rh) = ((m / 2).saturating_sub(off), (m / 2 + off).min(m - 1));
+            let cmp = |a: &f64, b: &f64| a.partial_cmp(b).expect("finite");
+            let (_, &mut lo, upper) = c.select_nth_unstable_by(rl, cmp);
+            let hi = if rh == rl { lo } else { *upper.select_nth_unstable_by(rh - rl - 1, cmp).1 };
+            Some((lo, hi))
+        })
+        .collect()
+}
+
+/// Per column: finite values counted, those < lo, == lo, == hi (when
+/// hi > lo), and the values strictly between (at most a quarter of the
+/// chunk's rows are kept; more marks the column for the plain method).
+struct BracketCounts {
+    finite: Vec<u32>,
+    below: Vec<u32>,
+    at_lo: Vec<u32>,
+    at_hi: Vec<u32>,
+    inside: Vec<Vec<f64>>,
+    overflow: Vec<bool>,
+}
+
+impl BracketCounts {
+    fn new(d: usize) -> Self {
+        BracketCounts { finite: vec![0; d], below: vec![0; d], at_lo: vec![0; d], at_hi: vec![0; d], inside: vec![Vec::new(); d], overflow: vec![false; d] }
+    }
+
+    fn of(chunk: &[f64], d: usize, brackets: &[Bracket]) -> Self {
+        let mut c = BracketCounts::new(d);
+        let rows = chunk.len() / d;
+        // Expected inside: about 6% of the rows (see sample_brackets).
+        let cap = rows / 8 + 64;
+        // NaN bounds make every comparison false: a column without a
+        // bracket counts nothing (it is redone), and hi = NaN when hi == lo
+        // keeps at_hi from counting the lo ties twice.
+        let lo: Vec<f64> = brackets.iter().map(|b| b.map_or(f64::NAN, |b| b.0)).collect();
+        let hi: Vec<f64> = brackets.iter().map(|b| b.map_or(f64::NAN, |b| if b.1 > b.0 { b.1 } else { f64::NAN })).collect();
+        let top: Vec<f64> = brackets.iter().map(|b| b.map_or(f64::NAN, |b| b.1)).collect();
+        let (lo, hi, top) = (&lo[..d], &hi[..d], &top[..d]);
+        // The loop over a row's columns is branch-free (vectorised): it
+        // counts, and flags the few inside values (one byte each); the
+        // flags are then read 8 at a time, so a group of 8 columns with
+        // none inside (about 60% of them) costs one test. The four counts
+        // share one u64 per column, 16 bits each (a chunk has fewer than
+        // 2^16 rows).
+        let mut packed = vec![0u64; d];
+        let mut flags = vec![0u8; d.div_ceil(8) * 8];
+        for inside in &mut c.inside {
+            inside.reserve(cap);
+        }
+        for row in chunk.chunks_exact(d) {
+            let row = &row[..d];
+            {
+                let (packed, fl) = (&mut packed[..d], &mut flags[..d]);
+                for f in 0..d {
+                    let v = row[f];
+                    let fin = v.abs() < f64::INFINITY;
+                    packed[f] += u64::from(fin) | u64::from(fin & (v < lo[f])) << 16 | u64::from(v == lo[f]) << 32 | u64::from(v == hi[f]) << 48;
+                    fl[f] = u8::from((v > lo[f]) & (v < top[f]));
+                }
+            }
+            for (g, w) in flags.chunks_exact(8).enumerate() {
+                let mut bits = u64::from_le_bytes(w.try_into().expect("8 flags"));
+                while bits != 0 {
+                    let f = g * 8 + (bits.trailing_zeros() / 8) as usize;
+                    bits &= bits - 1;
+                    let b = &mut c.inside[f];
+                    if b.len() < cap {
+                        b.push(row[f]);
+                    } else {
+                        c.overflow[f] = true;
+                    }
+                }
+            }
+        }
+        for (f, &p) in packed.iter().enumerate() {
+            let field = |k: u32| (p >> (16 * k)) as u32 & 0xffff;
+            (c.finite[f], c.below[f], c.at_lo[f], c.at_hi[f]) = (field(0), field(1), field(2), field(3));
+        }
+        c
+    }
+
+    fn add(&mut self, o: &BracketCounts) {
+        for f in 0..self.finite.len() {
+            self.finite[f] += o.finite[f];
+            self.below[f] += o.below[f];
+            self.at_lo[f] += o.at_lo[f];
+            self.at_hi[f] += o.at_hi[f];
+            self.overflow[f] |= o.overflow[f];
+            self.inside[f].extend_from_slice(&o.inside[f]);
+        }
+    }
+
+    /// The column's median from the counts, or None when it is not
+    /// inside the bracket.
+    fn median(&mut self, f: usize, bracket: &Bracket) -> Option<f64> {
+        let (lo, hi) = (*bracket)?;
+        if self.overflow[f] {
+            return None;
+        }
+        let m = u64::from(self.finite[f]);
+        let inside = &mut self.inside[f];
+        let (below, at_lo, k_in, at_hi) = (u64::from(self.below[f]), u64::from(self.at_lo[f]), inside.len() as u64, u64::from(self.at_hi[f]));
+        let cmp = |a: &f64, b: &f64| a.partial_cmp(b).expect("finite");
+        let mut nth = |k: u64| -> Option<f64> {
+            let k = k.checked_sub(below)?;
+            if k < at_lo {
+                return Some(lo);
+            }
+            let k = k - at_lo;
+            if k < k_in {
+                return Some(*inside.select_nth_unstable_by(k as usize, cmp).1);
+            }
+            (k - k_in < at_hi).then_some(hi)
+        };
+        let upper = nth(m / 2)?;
+        let v = if m % 2 == 1 { upper } else { (nth(m / 2 - 1)? + upper) / 2.0 };
+        Some(v + 0.0)
+    }
+}
+
+/// The plain method: one sequential pass transposes the finite values (a
+/// strided gather per column would miss the cache on every value) as
+/// order-preserving integer keys, then the columns are selected in
+/// parallel with integer comparisons.
+fn column_medians_plain(x: &[f64], n: usize, d: usize) -> Vec<f64> {
     let mut cols = vec![0u64; n * d];
     let mut len = vec![0usize; d];
     for row in x.chunks_exact(d) {
@@ -160,12 +346,13 @@ fn median_of_finite(v: &mut [f64]) -> f64 {
     let cmp = |a: &f64, b: &f64| a.partial_cmp(b).expect("finite");
     let (lower, hi, _) = v.select_nth_unstable_by(n / 2, cmp);
     let hi = *hi;
-    if n % 2 == 1 {
+    let m = if n % 2 == 1 {
         hi
     } else {
         let lo = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         (lo + hi) / 2.0
-    }
+    };
+    m + 0.0
 }
 
 /// ceil(log2(psi)) for psi >= 1.
@@ -190,7 +377,7 @@ fn check_matrix(x: &[f64], n: usize, d: usize) -> Result<()> {
 /// Rows `0..psi` of a Fisher-Yates shuffle of 0..n, with the displaced
 /// entries kept in a map so the cost is O(psi), not O(n).
 fn sample_rows(rng: &mut Xoshiro128ss, n: usize, psi: usize) -> Vec<usize> {
-    let mut moved: HashMap<usize, usize> = HashMap::with_capacity(2 * psi);
+    let mut moved: HashMap<usize, usize, BuildHasherDefault<MulHasher>> = HashMap::with_capacity_and_hasher(2 * psi, Default::default());
     let mut out = Vec::with_capacity(psi);
     for i in 0..psi {
         let j = i + rng.index((n - i) as u32) as usize;
@@ -202,10 +389,34 @@ fn sample_rows(rng: &mut Xoshiro128ss, n: usize, psi: usize) -> Vec<usize> {
     out
 }
 
+/// A multiplicative hash for the row indices of sample_rows (the keys are
+/// ours, not an attacker's; SipHash cost more than the tree it sampled for).
+#[derive(Default)]
+struct MulHasher(u64);
+
+impl Hasher for MulHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, i: usize) {
+        // The high bits choose hashbrown's bucket and tag: fold them in.
+        let h = (i as u64 ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+}
+
 struct Builder<'a> {
     rng: Xoshiro128ss,
-    /// The tree's sample, imputed, row-major [psi, d].
-    x: &'a mut [f64],
+    /// The whole training matrix, row-major [n, d], read in place (with
+    /// imputation on read): a node touches only the columns it draws, so
+    /// copying the tree's ψ full rows first would cost more than the tree.
+    x: &'a [f64],
+    medians: &'a [f64],
     d: usize,
     ndim: usize,
     max_depth: u32,
@@ -214,10 +425,16 @@ struct Builder<'a> {
     hi: Vec<f64>,
     cand: Vec<u32>,
     perm: Vec<u32>,
+    /// The tree's sample (row indices into x), partitioned node by node.
     rows: Vec<u32>,
 }
 
 impl Builder<'_> {
+    #[inline]
+    fn at(&self, r: u32, f: usize) -> f64 {
+        imputed(self.x[r as usize * self.d + f], self.medians[f])
+    }
+
     fn leaf(&mut self, depth: u32, size: usize) {
         self.tree.right.push(-1);
         self.tree.value.push(f64::from(depth) + c_factor(size));
@@ -247,7 +464,7 @@ impl Builder<'_> {
             i += 1;
             let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
             for &r in &self.rows[a..b] {
-                let v = self.x[r as usize * d + f];
+                let v = self.at(r, f);
                 lo = lo.min(v);
                 hi = hi.max(v);
             }
@@ -278,11 +495,10 @@ impl Builder<'_> {
         // Partition rows[a..b]: those with n.x <= threshold first.
         let mut split = a;
         for i in a..b {
-            let r = self.rows[i] as usize;
-            let row = &self.x[r * d..(r + 1) * d];
+            let r = self.rows[i];
             let mut dot = 0.0;
             for q in 0..k {
-                dot += self.tree.coef[fstart + q] * row[self.tree.feat[fstart + q] as usize];
+                dot += self.tree.coef[fstart + q] * self.at(r, self.tree.feat[fstart + q] as usize);
             }
             if dot <= threshold {
                 self.rows.swap(i, split);
@@ -306,16 +522,11 @@ fn imputed(v: f64, median: f64) -> f64 {
 
 fn build_tree(x: &[f64], n: usize, d: usize, medians: &[f64], o: &EifOptions, t: u32, psi: usize, max_depth: u32) -> EifTree {
     let mut rng = Xoshiro128ss::for_resample(o.seed, t);
-    let sample = sample_rows(&mut rng, n, psi);
-    let mut local = vec![0.0; psi * d];
-    for (i, &r) in sample.iter().enumerate() {
-        for f in 0..d {
-            local[i * d + f] = imputed(x[r * d + f], medians[f]);
-        }
-    }
+    let rows = sample_rows(&mut rng, n, psi).into_iter().map(|r| r as u32).collect();
     let mut b = Builder {
         rng,
-        x: &mut local,
+        x,
+        medians,
         d,
         ndim: o.ndim as usize,
         max_depth,
@@ -324,7 +535,7 @@ fn build_tree(x: &[f64], n: usize, d: usize, medians: &[f64], o: &EifOptions, t:
         hi: vec![0.0; d],
         cand: Vec::with_capacity(d),
         perm: vec![0; d],
-        rows: (0..psi as u32).collect(),
+        rows,
     };
     b.build(0, psi, 0);
     b.tree
@@ -337,6 +548,9 @@ pub fn fit(x: &[f64], n: usize, d: usize, o: &EifOptions) -> Result<EifModel> {
     check_matrix(x, n, d)?;
     if n < 2 {
         return Err(format!("need at least 2 training rows, got {n}"));
+    }
+    if n > u32::MAX as usize {
+        return Err(format!("at most {} training rows, got {n}", u32::MAX));
     }
     let medians = column_medians(x, n, d);
     let psi = (o.subsample as usize).min(n);
@@ -428,6 +642,134 @@ impl ScoreTree {
     }
 }
 
+/// A tree re-laid for scoring as a complete binary tree of depth L = the
+/// model's max_depth, in heap order (node i's children are 2i + 1, left,
+/// and 2i + 2), with a leaf above depth L pushed down as always-left nodes
+/// (coefficients 0, threshold +inf; the leaf value sits at its leftmost
+/// descendant). Every row then takes exactly L steps, each computing the
+/// next index from the comparison: no branch, no child index to load, and
+/// about half the bytes of the linked layout. Only for L <= PERFECT_DEPTH
+/// (2^L nodes per tree); deeper trees keep the linked layout.
+struct PerfectTree {
+    depth: u32,
+    /// Pairs per node: the tree's largest hyperplane (1 for classic trees).
+    k: usize,
+    nodes: Vec<PerfectNode>,
+    /// Pairs 2..k of node i: more[i * (k - 1)..][..k - 1].
+    more: Vec<(f64, u32)>,
+    /// leaf[j]: the value of the leaf at heap index 2^L - 1 + j.
+    leaf: Vec<f64>,
+}
+
+#[derive(Clone, Copy)]
+struct PerfectNode {
+    threshold: f64,
+    coef0: f64,
+    feat0: u32,
+}
+
+const PERFECT_DEPTH: u32 = 12;
+
+impl PerfectTree {
+    fn new(t: &EifTree, depth: u32) -> Self {
+        let internal = (1usize << depth) - 1;
+        let k = t.nfeat.iter().copied().max().unwrap_or(0).max(1) as usize;
+        let pad = PerfectNode { threshold: f64::INFINITY, coef0: 0.0, feat0: 0 };
+        let mut nodes = vec![pad; internal];
+        let mut more = vec![(0.0, 0u32); internal * (k - 1)];
+        let mut leaf = vec![0.0; internal + 1];
+        let mut start = Vec::with_capacity(t.nfeat.len());
+        let mut q = 0usize;
+        for &nf in &t.nfeat {
+            start.push(q);
+            q += nf as usize;
+        }
+        // (node in t, heap index, depth); validate() bounds the depth by L.
+        let mut stack = vec![(0usize, 0usize, 0u32)];
+        while let Some((i, h, dep)) = stack.pop() {
+            if t.right[i] < 0 {
+                let mut h = h;
+                for _ in dep..depth {
+                    h = 2 * h + 1;
+                }
+                leaf[h - internal] = t.value[i];
+            } else {
+                let (s, nf) = (start[i], t.nfeat[i] as usize);
+                nodes[h] = PerfectNode { threshold: t.value[i], coef0: t.coef[s], feat0: t.feat[s] };
+                for j in 1..nf {
+                    more[h * (k - 1) + j - 1] = (t.coef[s + j], t.feat[s + j]);
+                }
+                stack.push((i + 1, 2 * h + 1, dep + 1));
+                stack.push((t.right[i] as usize, 2 * h + 2, dep + 1));
+            }
+        }
+        PerfectTree { depth, k, nodes, more, leaf }
+    }
+
+    /// As ScoreTree::add_path_lengths. The dot product is the fit's (coef *
+    /// x over the pairs in order, from 0); a padding pair adds 0 * x = +-0,
+    /// which changes no comparison, and `!(dot <= threshold)` sends a NaN
+    /// dot right, as the fit does.
+    #[inline]
+    fn add_path_lengths(&self, rows: &[f64], d: usize, acc: &mut [f64]) {
+        let m = acc.len();
+        let mut at = [0usize; LANES];
+        if m == LANES && self.k <= 4 {
+            // A full group of rows and a small hyperplane: fixed-size loops
+            // the compiler unrolls across the lanes.
+            match self.k {
+                1 => self.steps::<0>(rows, d, &mut at),
+                2 => self.steps::<1>(rows, d, &mut at),
+                3 => self.steps::<2>(rows, d, &mut at),
+                _ => self.steps::<3>(rows, d, &mut at),
+            }
+        } else {
+            let k1 = self.k - 1;
+            for _ in 0..self.depth {
+                for (l, i) in at.iter_mut().enumerate().take(m) {
+                    let nd = self.nodes[*i];
+                    let row = &rows[l * d..(l + 1) * d];
+                    let mut dot = 0.0 + nd.coef0 * row[nd.feat0 as usize];
+                    for &(c, f) in &self.more[*i * k1..(*i + 1) * k1] {
+                        dot += c * row[f as usize];
+                    }
+                    *i = 2 * *i + 1 + usize::from(!(dot <= nd.threshold));
+                }
+            }
+        }
+        let internal = self.nodes.len();
+        for (a, &i) in acc.iter_mut().zip(&at) {
+            *a += self.leaf[i - internal];
+        }
+    }
+
+    /// All L steps of LANES rows for trees of K + 1 pairs per node.
+    #[inline]
+    fn steps<const K: usize>(&self, rows: &[f64], d: usize, at: &mut [usize; LANES]) {
+        for _ in 0..self.depth {
+            for l in 0..LANES {
+                let i = at[l];
+                let nd = self.nodes[i];
+                let row = &rows[l * d..(l + 1) * d];
+                let mut dot = 0.0 + nd.coef0 * row[nd.feat0 as usize];
+                if K > 0 {
+                    let more: &[(f64, u32); K] = self.more[i * K..(i + 1) * K].try_into().expect("K pairs");
+                    for &(c, f) in more {
+                        dot += c * row[f as usize];
+                    }
+                }
+                at[l] = 2 * i + 1 + usize::from(!(dot <= nd.threshold));
+            }
+        }
+    }
+}
+
+/// The forest in its scoring layout.
+enum ScoreForest {
+    Perfect(Vec<PerfectTree>),
+    Linked(Vec<ScoreTree>),
+}
+
 const LANES: usize = 8;
 
 /// Rows scored together: each tree walks a block of rows before the next
@@ -501,7 +843,11 @@ impl EifModel {
     pub fn score(&self, x: &[f64], n: usize) -> Result<Vec<f64>> {
         let d = self.n_features;
         check_matrix(x, n, d)?;
-        let trees: Vec<ScoreTree> = self.trees.iter().map(ScoreTree::new).collect();
+        let forest = if self.max_depth <= PERFECT_DEPTH {
+            ScoreForest::Perfect(self.trees.iter().map(|t| PerfectTree::new(t, self.max_depth)).collect())
+        } else {
+            ScoreForest::Linked(self.trees.iter().map(ScoreTree::new).collect())
+        };
         let c = c_factor(self.subsample);
         let t = f64::from(self.n_trees);
         let mut out = vec![0.0; n];
@@ -513,9 +859,20 @@ impl EifModel {
                     *o = imputed(v, m);
                 }
             }
-            for tree in &trees {
-                for (g, acc) in chunk.chunks_mut(LANES).enumerate() {
-                    tree.add_path_lengths(&rows[g * LANES * d..], d, acc, self.max_depth);
+            match &forest {
+                ScoreForest::Perfect(trees) => {
+                    for tree in trees {
+                        for (g, acc) in chunk.chunks_mut(LANES).enumerate() {
+                            tree.add_path_lengths(&rows[g * LANES * d..], d, acc);
+                        }
+                    }
+                }
+                ScoreForest::Linked(trees) => {
+                    for tree in trees {
+                        for (g, acc) in chunk.chunks_mut(LANES).enumerate() {
+                            tree.add_path_lengths(&rows[g * LANES * d..], d, acc, self.max_depth);
+                        }
+                    }
                 }
             }
             for acc in chunk.iter_mut() {
@@ -613,6 +970,82 @@ mod tests {
             assert_eq!(m[f], median_finite((0..4).map(|i| x[i * 3 + f]).collect()), "{f}");
         }
         assert_eq!(column_medians(&[f64::NAN, 1.0], 1, 2), vec![0.0, 1.0]);
+    }
+
+    /// The bracketed path (n >= BRACKET_MIN_ROWS) against the plain one
+    /// on columns built to defeat it: ties at and around the median, NaN
+    /// and infinities, a sorted column (chunks overflow, so it is redone),
+    /// all-missing and nearly-all-missing columns, -0, constants, and even
+    /// and odd finite counts; on 1 and 3 threads.
+    #[test]
+    fn bracketed_medians_match_the_plain_ones() {
+        for n in [BRACKET_MIN_ROWS, 50_001] {
+            let d = 10;
+            let mut g = Xoshiro128ss::for_resample(7, n as u32);
+            let mut x = vec![0.0; n * d];
+            for i in 0..n {
+                let u = uniform(&mut g);
+                let row = &mut x[i * d..(i + 1) * d];
+                row[0] = normal(&mut g);
+                row[1] = if u < 0.8 { 0.0 } else { normal(&mut g) }; // mostly zeros
+                row[2] = (normal(&mut g) * 2.0).round() * 0.5; // heavy ties
+                row[3] = if u < 0.3 { f64::NAN } else if u < 0.32 { f64::INFINITY } else if u < 0.34 { f64::NEG_INFINITY } else { normal(&mut g) };
+                row[4] = i as f64; // sorted
+                row[5] = f64::NAN;
+                row[6] = if i % 997 == 0 { normal(&mut g) } else { f64::NAN }; // few finite values
+                row[7] = if u < 0.5 { -0.0 } else if u < 0.75 { 0.0 } else { 1.0 };
+                row[8] = 4.5;
+                row[9] = if i % 2 == 0 { 1.0 } else { 2.0 }; // median between two values
+            }
+            let plain = column_medians_plain(&x, n, d);
+            for threads in [1, 3] {
+                let got = in_pool(threads, || column_medians(&x, n, d));
+                for f in 0..d {
+                    assert_eq!(got[f].to_bits(), plain[f].to_bits(), "n {n} column {f}: {} vs {}", got[f], plain[f]);
+                }
+            }
+        }
+    }
+
+    /// Both scoring layouts (complete trees up to PERFECT_DEPTH, linked
+    /// beyond) give exactly the plain walk of the preorder arrays, for
+    /// classic and hyperplane splits, full and partial lane groups, and
+    /// rows with missing values.
+    #[test]
+    fn scoring_layouts_match_the_plain_walk() {
+        fn plain(m: &EifModel, x: &[f64], n: usize) -> Vec<f64> {
+            let d = m.n_features;
+            (0..n)
+                .map(|r| {
+                    let row: Vec<f64> = (0..d).map(|f| imputed(x[r * d + f], m.medians[f])).collect();
+                    let mut acc = 0.0;
+                    for t in &m.trees {
+                        let starts: Vec<usize> = t.nfeat.iter().scan(0usize, |q, &k| Some(std::mem::replace(q, *q + k as usize))).collect();
+                        let mut i = 0usize;
+                        while t.right[i] >= 0 {
+                            let mut dot = 0.0;
+                            for q in starts[i]..starts[i] + t.nfeat[i] as usize {
+                                dot += t.coef[q] * row[t.feat[q] as usize];
+                            }
+                            i = if dot <= t.value[i] { i + 1 } else { t.right[i] as usize };
+                        }
+                        acc += t.value[i];
+                    }
+                    (-(acc / f64::from(m.n_trees)) / c_factor(m.subsample)).exp2()
+                })
+                .collect()
+        }
+        let (n, d) = (9000, 5);
+        let mut x = data(n, d, 8);
+        for i in (0..n * d).step_by(7) {
+            x[i] = f64::NAN;
+        }
+        for (subsample, ndim) in [(256, 1), (256, 3), (200, 6), (8192, 1), (8192, 2)] {
+            let m = fit(&x, n, d, &EifOptions { n_trees: 7, subsample, ndim, seed: 3 }).unwrap();
+            assert_eq!(m.max_depth > PERFECT_DEPTH, subsample == 8192);
+            let probe = &x[..1013 * d];
+            assert_eq!(m.score(probe, 1013).unwrap(), plain(&m, probe, 1013), "subsample {subsample} ndim {ndim}");
+        }
     }
 
     #[test]

@@ -64,6 +64,20 @@ pub unsafe fn spawn_promise<T: Send + 'static>(
     Ok(promise)
 }
 
+/// A promise already settled with `result` (the value, or a rejection with
+/// the message), for work done synchronously behind a promise-returning
+/// export.
+pub unsafe fn settled_promise(env: napi_env, result: Result<napi_value>) -> Result<napi_value> {
+    let mut promise = null_mut();
+    let mut deferred = null_mut();
+    check(napi_create_promise(env, &mut deferred, &mut promise), "napi_create_promise")?;
+    match result {
+        Ok(v) => check(napi_resolve_deferred(env, deferred, v), "napi_resolve_deferred")?,
+        Err(msg) => check(napi_reject_deferred(env, deferred, create_error(env, &msg)?), "napi_reject_deferred")?,
+    }
+    Ok(promise)
+}
+
 /// Runs on a libuv worker thread: no Node-API calls allowed here.
 unsafe extern "C" fn execute<T: Send + 'static>(_env: napi_env, data: *mut c_void) {
     let call = &mut *(data as *mut AsyncCall<T>);

@@ -241,6 +241,24 @@ pub unsafe fn get_matrix(env: napi_env, v: napi_value, what: &str) -> Result<Vec
     }
 }
 
+/// The values of a Float64Array, borrowed for the duration of a
+/// synchronous call (no JavaScript runs meanwhile, so they cannot change or
+/// be detached); `None` for any other typed array, which the caller copies
+/// with get_matrix.
+pub unsafe fn get_f64_borrowed<'a>(env: napi_env, v: napi_value, what: &str) -> Result<Option<&'a [f64]>> {
+    let mut is_ta = false;
+    if v.is_null() || napi_is_typedarray(env, v, &mut is_ta) != NAPI_OK || !is_ta {
+        return Err(format!("{what} must be a Float64Array or Float32Array"));
+    }
+    let (mut kind, mut len, mut data, mut ab, mut off) = (0, 0usize, null_mut(), null_mut(), 0usize);
+    check(napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, &mut ab, &mut off), "napi_get_typedarray_info")?;
+    Ok(match kind {
+        NAPI_FLOAT64_ARRAY if len == 0 || data.is_null() => Some(&[]),
+        NAPI_FLOAT64_ARRAY => Some(std::slice::from_raw_parts(data as *const f64, len)),
+        _ => None,
+    })
+}
+
 /// Copies a typed array of exactly `want` (e.g. NAPI_FLOAT32_ARRAY) whose
 /// elements are `T`; any other kind is refused rather than reinterpreted.
 pub unsafe fn get_typed_copy<T: Copy>(env: napi_env, v: napi_value, want: i32, kind_name: &str, what: &str) -> Result<Vec<T>> {
