@@ -7,7 +7,8 @@
 // same order: then every comparison is decided as natively and the features
 // are identical, not just close (a bias is a quantile of training outputs,
 // so outputs lying exactly on it are common; a differently rounded sum
-// would flip them). Per window and channel:
+// would flip them; ordered sums are CumSum's last entry or a chain of Adds).
+// Per window and channel:
 //
 //   1. z = (x - mean) / std for observed steps (mask != 0 and x finite);
 //      other steps get the mean of the channel's observed z in this window
@@ -19,8 +20,8 @@
 //   3. per kernel (84, taps i0 < i1 < i2 of weight 2) and each channel c of
 //      its combination, in the stored order: 3 * ((tap_i0 + tap_i1) + tap_i2) - A
 //      (one Gather row per pair, so no work on padding), summed over the
-//      combination channel after channel; a ConvInteger or
-//      Conv would add in another order (and ONNX Conv has no float64 on CPU);
+//      combination channel after channel; a Conv would add in another
+//      order (and onnxruntime's CPU Conv has no float64);
 //   4. Greater against the kernel's biases on the counted positions (the
 //      whole output, or the part without padding, alternating like the
 //      native code), ReduceSum, divided by the positions counted, to float32;
