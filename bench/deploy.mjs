@@ -1,6 +1,7 @@
 // Deployment benchmark (docs/deployment.md): for every model kind, per-window
 // latency at batch 1 through onnxruntime-node (the exported .onnx) and
-// through the training engine (libtorch / XGBoost), on 1 and 2 threads;
+// through the training engine (libtorch / XGBoost / the native MiniRocket
+// transform), on 1 and 2 threads;
 // event-loop lag while scoring 100 windows/s with inference in the worker
 // thread vs on the main thread; and the time from a tarball landing in a
 // followed store to its first alert.
@@ -25,11 +26,12 @@ const { follow } = await dist("deploy/follow.js");
 const { loadCheckpoint } = await dist("train/checkpoint.js");
 const { GbtEstimator } = await dist("train/gbt.js");
 const { NeuralEstimator } = await dist("train/neural.js");
+const { MiniRocketEstimator } = await dist("train/minirocket.js");
 const { inputChannels, inputFeatureNames } = await dist("train/checkpoint.js");
 
 const episodes = Number(arg("episodes", "40"));
 const nWindows = Number(arg("windows", "300"));
-const kinds = arg("kinds", "gbt,mlp,cnn,gru,lstm,transformer").split(",");
+const kinds = arg("kinds", "gbt,mlp,cnn,gru,lstm,transformer,minirocket").split(",");
 const lagSeconds = Number(arg("lag-seconds", "5"));
 const work = join(root, "data", `bench-deploy-${episodes}`);
 const cli = (...a) => {
@@ -106,7 +108,10 @@ async function engineScorer(kind, sidecarPath, threads) {
   const seq = kind !== "mlp";
   const cols = seq ? inputChannels(sc) : sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
   const shape = seq ? { channels: cols.length, steps: T } : { features: inputFeatureNames(sc).length };
-  const est = await NeuralEstimator.restore(kind, sc.hyper_parameters, shape, 6, sc.seed, sc.standardisation, weights, { threads, device: "cpu" });
+  const est =
+    kind === "minirocket"
+      ? MiniRocketEstimator.fromState({ ...sc.hyper_parameters, threads }, shape, 6, sc.seed, JSON.parse(readFileSync(weights, "utf8")))
+      : await NeuralEstimator.restore(kind, sc.hyper_parameters, shape, 6, sc.seed, sc.standardisation, weights, { threads, device: "cpu" });
   return {
     run: (i) => {
       if (!seq) return est.predictProba({ x: Float32Array.from(cols, (c) => summary[i * FEATURE_NAMES.length + c]), n: 1 });
@@ -119,7 +124,7 @@ async function engineScorer(kind, sidecarPath, threads) {
       });
       return est.predictProba({ x, mask: m, n: 1 });
     },
-    close: () => est.dispose(),
+    close: async () => est.dispose?.(),
   };
 }
 

@@ -23,6 +23,8 @@ import { inputChannels, validateSidecar } from "../train/checkpoint.js";
 import { isSequenceKind, type CheckpointSidecar } from "../train/types.js";
 import { buildEifGraph } from "./export-eif.js";
 import { buildGbtGraph } from "./export-gbt.js";
+import { buildMiniRocketGraph } from "./export-minirocket.js";
+import type { MiniRocketState } from "../train/minirocket.js";
 import { buildNeuralGraph, type BuiltGraph, type NeuralSpec } from "./export-neural.js";
 import { ML_OPSET, OPSET } from "./graph.js";
 import { DataType, encodeModel, type DataTypeCode } from "./onnx-proto.js";
@@ -72,7 +74,7 @@ function checkFeatureLayout(checkpoint: string, schema: { features?: string[]; c
 
 /** Any checkpoint: a supervised `<model>_<mode>.ckpt.json` or an anomaly `eif_<mode>.anomaly-ckpt.json`. */
 /** Supervised kinds with an ONNX graph builder (the EIF has its own, export-eif.ts). */
-export const EXPORTABLE_KINDS = ["gbt", "mlp", "cnn", "gru", "lstm", "transformer"] as const;
+export const EXPORTABLE_KINDS = ["gbt", "mlp", "cnn", "gru", "lstm", "transformer", "minirocket"] as const;
 
 export async function exportCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
   const doc = await readCheckpointJson(checkpoint);
@@ -100,7 +102,6 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
   checkFeatureLayout(checkpoint, schema);
   const schemaChannels = schema.channels.map((c) => c.name);
   if (!(EXPORTABLE_KINDS as readonly string[]).includes(sc.kind)) {
-    // Not yet: MiniRocket's graph (dilated Conv + Greater + ReduceMean, then the head) is not built.
     throw new ExportError(`checkpoint ${checkpoint}: exporting a ${sc.kind} model is not implemented (exportable: ${EXPORTABLE_KINDS.join(", ")}, and eif)`);
   }
   const seq = isSequenceKind(sc.kind);
@@ -109,6 +110,10 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
     if (sc.kind === "gbt") {
       const inputs = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
       built = buildGbtGraph({ nClasses: sc.classes.length, inputs, inputWidth: FEATURE_NAMES.length }, await readFile(weightsPath, "utf8"));
+    } else if (sc.kind === "minirocket") {
+      const state = JSON.parse(await readFile(weightsPath, "utf8")) as MiniRocketState;
+      if (state.format !== "cis490-minirocket-classifier/1") throw new Error(`${weightsPath} is not a MiniRocket classifier state`);
+      built = buildMiniRocketGraph({ inputs: inputChannels(sc), inputWidth: CHANNELS.length }, state);
     } else {
       built = await neuralGraph(sc, weightsPath, seq);
     }

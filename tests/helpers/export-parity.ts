@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FEATURE_NAMES, N_CHANNELS } from "../../src/features/channels.js";
 import { GbtEstimator, type GbtHyperParameters } from "../../src/train/gbt.js";
+import { MiniRocketEstimator, type MiniRocketHyperParameters, type MiniRocketState } from "../../src/train/minirocket.js";
 import { NeuralEstimator, type NeuralHyperParameters } from "../../src/train/neural.js";
 import { inputChannels } from "../../src/train/checkpoint.js";
 import { infinitiesToNaN } from "../../src/train/standardise.js";
@@ -103,6 +104,11 @@ export async function engineProba(sidecarPath: string, inp: Inputs): Promise<Flo
       x.set(inp.x!.subarray(from, from + T), (i * ch.length + k) * T);
       mask.set(inp.mask!.subarray(from, from + T), (i * ch.length + k) * T);
     });
+  }
+  if (sc.kind === "minirocket") {
+    const state = JSON.parse(readFileSync(weights, "utf8")) as MiniRocketState;
+    const est = MiniRocketEstimator.fromState({ ...(sc.hyper_parameters as unknown as MiniRocketHyperParameters), threads: 1 }, { channels: ch.length, steps: T }, nClasses, sc.seed, state);
+    return est.predictProba({ x, mask, n: inp.n });
   }
   const est = await NeuralEstimator.restore(sc.kind as "cnn", sc.hyper_parameters as unknown as NeuralHyperParameters, { channels: ch.length, steps: T }, nClasses, sc.seed, sc.standardisation!, weights, { threads: 1, device: "cpu" });
   try {
