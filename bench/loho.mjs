@@ -11,8 +11,19 @@
 // node bench/loho.mjs [--features data/processed/features_window.parquet]
 //   [--out data/loho] [--models gbt:realistic,gbt:oracle,minirocket:realistic]
 //   [--resamples 500] [--hosts a,b] [--no-plain] [--val hosts]
+//   [--seeds 0,1,2,3,4] [--no-eval]
 // --val hosts: validation (early stopping, best epoch) on one whole
 // training-side host instead of episodes carved from all training hosts.
+// --features may point at features made with a schema option (`cis490
+// features --baseline relative --missing-indicators`): the models and the
+// plain baseline then read that schema's columns.
+// --seeds: every model is trained once per seed (artifacts-s<seed>/); the
+// table shows seed 0 and the spread of the paired difference over the
+// seeds, with how many seeds give a significant difference each way.
+// --no-eval: skip `cis490 eval` (intervals then come from the paired
+// bootstrap alone, which is what the table shows anyway).
+// The plain baseline is fitted once per mode the models use (realistic
+// and/or oracle columns); it has no subsampling, so it does not depend on a seed.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -56,6 +67,10 @@ if (!hosts) {
   hosts = [...all].sort();
 }
 
+const seeds = arg("seeds", "0").split(",").map(Number);
+const modes = [...new Set(models.map(([, m]) => m))];
+const artDir = (dir, seed) => join(dir, seeds.length === 1 && seed === 0 ? "artifacts" : `artifacts-s${seed}`);
+
 const results = [];
 for (const host of hosts) {
   const dir = join(out, host);
@@ -64,80 +79,103 @@ for (const host of hosts) {
   process.stderr.write(`loho: ${host}: split\n`);
   cli(["split", "--features", features, "--recipe", "host", "--test-hosts", host, "--out", split, "--allow-missing-class", ...(valBy === "episodes" ? [] : ["--val", valBy])]);
   const summary = JSON.parse(readFileSync(join(dir, "split.json"), "utf8"));
-  const art = join(dir, "artifacts");
   const timing = {};
-  for (const [kind, mode] of models) {
-    process.stderr.write(`loho: ${host}: train ${kind} ${mode}\n`);
-    const r = cli(["train", "--model", kind, "--mode", mode, "--features", features, "--tensors", tensors, "--split", split, "--out", art, "--allow-missing-class", ...extraTrain]);
-    timing[`${kind}_${mode}`] = r.seconds;
+  for (const seed of seeds) {
+    for (const [kind, mode] of models) {
+      process.stderr.write(`loho: ${host}: train ${kind} ${mode} seed ${seed}\n`);
+      const r = cli(["train", "--model", kind, "--mode", mode, "--features", features, "--tensors", tensors, "--split", split, "--out", artDir(dir, seed), "--allow-missing-class", "--seed", String(seed), ...extraTrain]);
+      timing[`${kind}_${mode}_s${seed}`] = r.seconds;
+    }
   }
-  // A rerun keeps the evaluation when every model's result is newer than its checkpoint.
-  const evalFresh = models.every(([k, m]) => {
-    const e = join(dir, "eval", `${k}_${m}_eval.json`);
-    return existsSync(e) && statSync(e).mtimeMs > statSync(join(art, `${k}_${m}.ckpt.json`)).mtimeMs;
-  });
-  process.stderr.write(`loho: ${host}: eval${evalFresh ? " (kept)" : ""}\n`);
-  if (!evalFresh) cli(["eval", "--artifacts", art, "--features", features, "--tensors", tensors, "--split", split, "--out", join(dir, "eval"), "--resamples", String(resamples)]);
-  const row = { host, val_hosts: summary.val_hosts ?? null, missing_in_train: summary.missing_in_train, untested_profiles: summary.untested_profiles, counts: summary.counts, models: {}, plain: null, paired: {}, train_seconds: timing };
-  for (const [kind, mode] of models) {
-    const ev = JSON.parse(readFileSync(join(dir, "eval", `${kind}_${mode}_eval.json`), "utf8"));
-    row.models[`${kind}_${mode}`] = { macro_f1: ev.macro_f1, untested: ev.per_profile.filter((p) => p.status === "untested").map((p) => p.key) };
+  const row = { host, val_hosts: summary.val_hosts ?? null, missing_in_train: summary.missing_in_train, untested_profiles: summary.untested_profiles, counts: summary.counts, models: {}, plain: {}, paired: {}, seeds: {}, train_seconds: timing };
+  if (!flag("no-eval")) {
+    const art = artDir(dir, seeds[0]);
+    // A rerun keeps the evaluation when every model's result is newer than its checkpoint.
+    const evalFresh = models.every(([k, m]) => {
+      const e = join(dir, "eval", `${k}_${m}_eval.json`);
+      return existsSync(e) && statSync(e).mtimeMs > statSync(join(art, `${k}_${m}.ckpt.json`)).mtimeMs;
+    });
+    process.stderr.write(`loho: ${host}: eval${evalFresh ? " (kept)" : ""}\n`);
+    if (!evalFresh) cli(["eval", "--artifacts", art, "--features", features, "--tensors", tensors, "--split", split, "--out", join(dir, "eval"), "--resamples", String(resamples)]);
+    for (const [kind, mode] of models) {
+      const ev = JSON.parse(readFileSync(join(dir, "eval", `${kind}_${mode}_eval.json`), "utf8"));
+      row.models[`${kind}_${mode}`] = { macro_f1: ev.macro_f1, untested: ev.per_profile.filter((p) => p.status === "untested").map((p) => p.key) };
+    }
   }
 
   if (!flag("no-plain")) {
-    // The plain baseline reads the realistic summary columns of the same windows.
-    const cols = featureIndices("realistic").map((i) => schema.features[i]);
-    const xdir = join(dir, "plain");
-    mkdirSync(xdir, { recursive: true });
     const sets = {};
-    for (const side of ["train", "val", "test"]) {
-      const w = await loadWindowSet(features, split, side);
-      const x = await readFeatureRows(features, w, cols);
-      for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) x[i] = Number.NaN;
-      writeFileSync(join(xdir, `${side}_x.bin`), Buffer.from(x.buffer, x.byteOffset, x.byteLength));
-      writeFileSync(join(xdir, `${side}_y.bin`), Buffer.from(w.label.buffer, w.label.byteOffset, w.label.byteLength));
-      sets[side] = w;
-    }
-    writeFileSync(join(xdir, "meta.json"), JSON.stringify({ width: cols.length, classes: 6, seed: 0, threads: 2 }));
-    process.stderr.write(`loho: ${host}: plain xgboost\n`);
-    const py = spawnSync("/usr/bin/python3", [join(root, "bench/plain_xgb.py"), xdir], { encoding: "utf8" });
-    if (py.status !== 0) throw new Error(`plain_xgb.py failed: ${py.stderr}`);
-    const plainPred = new Int32Array(readFileSync(join(xdir, "plain_pred.bin")).buffer.slice(0));
+    for (const side of ["train", "val", "test"]) sets[side] = await loadWindowSet(features, split, side);
     const test = sets.test;
     const ids = new Map();
     const groups = Uint32Array.from(test.episode_id, (e) => (ids.has(e) ? ids.get(e) : (ids.set(e, ids.size), ids.size - 1)));
+    const plainPred = {};
+    for (const mode of modes) {
+      // The plain baseline reads this mode's summary columns of the same windows.
+      const cols = featureIndices(mode, schema.stats).map((i) => schema.features[i]);
+      const xdir = join(dir, mode === "realistic" ? "plain" : `plain-${mode}`);
+      mkdirSync(xdir, { recursive: true });
+      for (const side of ["train", "val", "test"]) {
+        const w = sets[side];
+        const x = await readFeatureRows(features, w, cols);
+        for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) x[i] = Number.NaN;
+        writeFileSync(join(xdir, `${side}_x.bin`), Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+        writeFileSync(join(xdir, `${side}_y.bin`), Buffer.from(w.label.buffer, w.label.byteOffset, w.label.byteLength));
+      }
+      writeFileSync(join(xdir, "meta.json"), JSON.stringify({ width: cols.length, classes: 6, seed: 0, threads: 2 }));
+      process.stderr.write(`loho: ${host}: plain xgboost ${mode}\n`);
+      const py = spawnSync("/usr/bin/python3", [join(root, "bench/plain_xgb.py"), xdir], { encoding: "utf8" });
+      if (py.status !== 0) throw new Error(`plain_xgb.py failed: ${py.stderr}`);
+      plainPred[mode] = new Int32Array(readFileSync(join(xdir, "plain_pred.bin")).buffer.slice(0));
+    }
     for (const [kind, mode] of models) {
-      if (mode !== "realistic") continue;
-      const sc = join(art, `${kind}_${mode}.ckpt.json`);
-      const model = await loadCheckpoint(sc, schema);
-      const proba = await model.predictProba(features, tensors, test);
-      const pred = argmaxRows(proba, test.label.length, 6);
-      const r = await pairedBootstrap(test.label, pred, plainPred, groups, { resamples, seed: 0 });
-      row.paired[`${kind}_${mode}`] = { diff: r.diff, excludes_zero: r.excludesZero };
-      row.plain = { macro_f1: r.macroF1B };
+      const name = `${kind}_${mode}`;
+      const perSeed = [];
+      for (const seed of seeds) {
+        const model = await loadCheckpoint(join(artDir(dir, seed), `${name}.ckpt.json`), schema);
+        const proba = await model.predictProba(features, tensors, test);
+        const pred = argmaxRows(proba, test.label.length, 6);
+        const r = await pairedBootstrap(test.label, pred, plainPred[mode], groups, { resamples, seed: 0 });
+        perSeed.push({ seed, macro_f1: r.macroF1A, diff: r.diff, excludes_zero: r.excludesZero });
+        row.plain[mode] = { macro_f1: r.macroF1B };
+      }
+      row.paired[name] = { diff: perSeed[0].diff, excludes_zero: perSeed[0].excludes_zero };
+      if (!row.models[name]) row.models[name] = { macro_f1: perSeed[0].macro_f1 };
+      row.seeds[name] = perSeed;
     }
   }
   results.push(row);
-  writeFileSync(join(out, "loho.json"), JSON.stringify({ features, models, resamples, val: valBy, results }, null, 2) + "\n");
+  writeFileSync(join(out, "loho.json"), JSON.stringify({ features, schema_hash: schema.hash, stats: schema.stats, baseline: schema.baseline ?? null, models, seeds, resamples, val: valBy, results }, null, 2) + "\n");
 }
 
 const fmt = (iv) => (iv ? `${iv.point.toFixed(3)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");
-const sfmt = (iv) => (iv ? `${iv.point >= 0 ? "+" : ""}${iv.point.toFixed(3)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");
+const sign = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
+const sfmt = (iv) => (iv ? `${sign(iv.point)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");
 const names = models.map(([k, m]) => `${k}_${m}`);
+/** Over the seeds: mean, min..max of the difference, and how many seeds are significantly above / below plain. */
+const spread = (list) => {
+  if (!list || list.length < 2) return null;
+  const d = list.map((s) => s.diff.point);
+  const up = list.filter((s) => s.excludes_zero && s.diff.point > 0).length;
+  const down = list.filter((s) => s.excludes_zero && s.diff.point < 0).length;
+  return `${sign(d.reduce((a, b) => a + b, 0) / d.length)} (${sign(Math.min(...d))}..${sign(Math.max(...d))}; sig +${up}/−${down} of ${d.length})`;
+};
+const withSeeds = seeds.length > 1;
 const lines = [];
-lines.push(`| held-out host | ${names.join(" | ")} | plain XGBoost (realistic) | ${names.filter((n) => n.endsWith("realistic")).map((n) => `${n} − plain`).join(" | ")} | untested profiles |`);
-lines.push(`|${"---|".repeat(names.length + 3 + names.filter((n) => n.endsWith("realistic")).length)}`);
+lines.push(`| held-out host | ${names.join(" | ")} | ${modes.map((m) => `plain XGBoost (${m})`).join(" | ")} | ${names.map((n) => `${n} − plain`).join(" | ")}${withSeeds ? ` | ${names.map((n) => `${n} − plain over seeds ${seeds.join(",")}`).join(" | ")}` : ""} | untested profiles |`);
+lines.push(`|${"---|".repeat(2 * names.length + modes.length + 2 + (withSeeds ? names.length : 0))}`);
 for (const r of results) {
-  const paired = names.filter((n) => n.endsWith("realistic")).map((n) => {
+  const paired = names.map((n) => {
     const p = r.paired[n];
     return p ? (p.excludes_zero ? `**${sfmt(p.diff)}**` : sfmt(p.diff)) : "n/a";
   });
-  lines.push(`| ${r.host} | ${names.map((n) => fmt(r.models[n]?.macro_f1)).join(" | ")} | ${fmt(r.plain?.macro_f1)} | ${paired.join(" | ")} | ${r.untested_profiles.join(", ") || "none"} |`);
+  const sp = withSeeds ? ` | ${names.map((n) => spread(r.seeds[n]) ?? "n/a").join(" | ")}` : "";
+  lines.push(`| ${r.host} | ${names.map((n) => fmt(r.models[n]?.macro_f1)).join(" | ")} | ${modes.map((m) => fmt(r.plain?.[m]?.macro_f1)).join(" | ")} | ${paired.join(" | ")}${sp} | ${r.untested_profiles.join(", ") || "none"} |`);
 }
 const mean = (get) => {
   const v = results.map(get).filter((x) => typeof x === "number");
   return v.length ? (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : "n/a";
 };
-lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.macro_f1.point)).join(" | ")} | ${mean((r) => r.plain?.macro_f1.point)} | ${names.filter((n) => n.endsWith("realistic")).map((n) => mean((r) => r.paired[n]?.diff.point)).join(" | ")} | |`);
+lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.macro_f1.point)).join(" | ")} | ${modes.map((m) => mean((r) => r.plain?.[m]?.macro_f1.point)).join(" | ")} | ${names.map((n) => mean((r) => r.paired[n]?.diff.point)).join(" | ")}${withSeeds ? " |".repeat(names.length) : ""} | |`);
 process.stdout.write(lines.join("\n") + "\n");
 writeFileSync(join(out, "loho.md"), lines.join("\n") + "\n");

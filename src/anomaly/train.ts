@@ -128,7 +128,7 @@ export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
 
   status("reading the clean train/val windows");
   const sides = await readSplitSides(o.split);
-  const cols = featureIndices(o.mode).map((i) => schema.features[i]);
+  const cols = featureIndices(o.mode, schema.stats).map((i) => schema.features[i]);
   const scan = await scanWindows(o.features, sides, ["train", "val"], cols);
   const width = cols.length;
   const train = cleanRows(scan.windows.get("train")!, scan.x.get("train")!, width);
@@ -164,7 +164,7 @@ export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
       created_at: new Date().toISOString(),
       seed: o.seed,
       hyper_parameters: hp,
-      feature_mask: featureMask(o.mode).map(Number),
+      feature_mask: featureMask(o.mode, schema.stats).map(Number),
       feature_schema_hash: schema.hash,
       feature_schema: schema,
       data: { features: o.features, features_sha256: featuresSha, split: o.split, split_sha256: splitSha },

@@ -10,7 +10,8 @@ import { parseShard, WHOLE, type ShardSpec } from "../../features/plan.js";
 import { runFeatures, type FeaturesRunResult } from "../../features/run.js";
 import { mergeShards, type MergeOutcome } from "../../features/shards.js";
 import { mergeJson, summaryJson } from "../../features/summary-json.js";
-import { DEFAULT_FEATURE_OPTIONS, type FeatureOptions } from "../../features/types.js";
+import { DEFAULT_FEATURE_OPTIONS, schemaOptions, type FeatureOptions } from "../../features/types.js";
+import { BASELINE_MODES } from "../../features/channels.js";
 import { assertStoreDir } from "../../store/layout.js";
 import { CliError, UsageError } from "../../util/errors.js";
 import { BaseCommand, EXIT_FAILURE, EXIT_OK, type Reporter } from "../command.js";
@@ -59,6 +60,9 @@ export class FeaturesCommand extends BaseCommand<FeaturesOutcome> {
   hz = Option.String("--hz", { validator: isNumberAbove(0), description: "Tensor grid rate (default 10)" });
   jobs = Option.String("--jobs", { validator: isJobCount, description: "Featurizer threads (default: available CPUs)" });
   shard = Option.String("--shard", { description: "i/n: featurise the i-th of n blocks (default 0/1)" });
+  baseline = Option.String("--baseline", { validator: isOneOf(BASELINE_MODES), description: "Per-episode causal baseline: none (default), append (extra *_d/*_r statistics), relative (location statistics and tensors relative to the baseline)" });
+  baselineS = Option.String("--baseline-s", { validator: isNumberAbove(0), description: "Seconds at the start of each episode that form its baseline (default 10)" });
+  missingIndicators = Option.Boolean("--missing-indicators", false, { description: "Add a 0/1 `missing` statistic per channel (and `base_missing` with a baseline)" });
   engine = Option.String("--engine", { validator: isOneOf(BACKENDS), description: "native (default) or reference" });
   merge = Option.Boolean("--merge", false, { description: "Only merge finished shards in --out" });
   force = Option.Boolean("--force", false, { description: "Recompute a finished shard; with --merge, break a merge lock" });
@@ -82,7 +86,9 @@ export class FeaturesCommand extends BaseCommand<FeaturesOutcome> {
       stride_s: this.stride ?? DEFAULT_FEATURE_OPTIONS.stride_s,
       hz: this.hz ?? DEFAULT_FEATURE_OPTIONS.hz,
       tensors: this.tensors,
+      ...schemaOptions(this.baseline ?? "none", this.baselineS, this.missingIndicators),
     };
+    if (this.baselineS !== undefined && (this.baseline ?? "none") === "none") throw new UsageError("--baseline-s needs --baseline append|relative");
     if (Math.round(options.window_s * options.hz) < 1) throw new UsageError("--window x --hz must give at least one tensor grid point");
     const jobs = jobsOrDefault(this.jobs);
     let shard: ShardSpec;
