@@ -11,7 +11,7 @@
 // node bench/loho.mjs [--features data/processed/features_window.parquet]
 //   [--out data/loho] [--models gbt:realistic,gbt:oracle,minirocket:realistic]
 //   [--resamples 500] [--hosts a,b] [--no-plain] [--val hosts]
-//   [--seeds 0,1,2,3,4] [--no-eval]
+//   [--seeds 0,1,2,3,4] [--no-eval] [--threads N] [--train-args "..."]
 // --val hosts: validation (early stopping, best epoch) on one whole
 // training-side host instead of episodes carved from all training hosts.
 // --features may point at features made with a schema option (`cis490
@@ -40,6 +40,9 @@ const models = arg("models", "gbt:realistic,gbt:oracle,minirocket:realistic")
   .map((s) => s.split(":"));
 const valBy = arg("val", "episodes");
 const extraTrain = (arg("train-args", "") || "").split(" ").filter(Boolean);
+// --threads N: engine threads for the project's models and the plain baseline alike (default: the trainer's default, plain 2).
+const threads = arg("threads", null);
+if (threads) extraTrain.push("--threads", threads);
 
 function cli(args) {
   const t0 = Date.now();
@@ -122,7 +125,7 @@ for (const host of hosts) {
         writeFileSync(join(xdir, `${side}_x.bin`), Buffer.from(x.buffer, x.byteOffset, x.byteLength));
         writeFileSync(join(xdir, `${side}_y.bin`), Buffer.from(w.label.buffer, w.label.byteOffset, w.label.byteLength));
       }
-      writeFileSync(join(xdir, "meta.json"), JSON.stringify({ width: cols.length, classes: 6, seed: 0, threads: 2 }));
+      writeFileSync(join(xdir, "meta.json"), JSON.stringify({ width: cols.length, classes: 6, seed: 0, threads: Number(threads ?? 2) }));
       process.stderr.write(`loho: ${host}: plain xgboost ${mode}\n`);
       const py = spawnSync("/usr/bin/python3", [join(root, "bench/plain_xgb.py"), xdir], { encoding: "utf8" });
       if (py.status !== 0) throw new Error(`plain_xgb.py failed: ${py.stderr}`);
