@@ -16,11 +16,21 @@
 // node bench/loho.mjs [--features data/processed/features_window.parquet]
 //   [--out data/loho] [--models gbt:realistic,gbt:oracle,minirocket:realistic,eif:realistic]
 //   [--resamples 500] [--hosts a,b] [--no-plain] [--val hosts]
+//   [--seeds 0,1,2,3,4] [--no-eval] [--threads N] [--train-args "..."]
 // --val hosts: validation (early stopping, best epoch) on one whole
 // training-side host instead of episodes carved from all training hosts.
+// --features may point at features made with a schema option (`cis490
+// features --baseline relative --missing-indicators`): the models and the
+// plain baseline then read that schema's columns.
+// --seeds: every model is trained once per seed (artifacts-s<seed>/); the
+// table shows seed 0 and the spread of the paired difference over the
+// seeds, with how many seeds give a significant difference each way.
+// --no-eval: skip `cis490 eval` (intervals then come from the paired
+// bootstrap alone, which is what the table shows anyway).
+// The plain baseline is fitted once per mode the models use (realistic
+// and/or oracle columns); it has no subsampling, so it does not depend on a seed.
 
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { arg, flag, root } from "./common.mjs";
@@ -35,6 +45,9 @@ const models = arg("models", "gbt:realistic,gbt:oracle,minirocket:realistic")
   .map((s) => s.split(":"));
 const valBy = arg("val", "episodes");
 const extraTrain = (arg("train-args", "") || "").split(" ").filter(Boolean);
+// --threads N: engine threads for the project's models and the plain baseline alike (default: the trainer's default, plain 2).
+const threads = arg("threads", null);
+if (threads) extraTrain.push("--threads", threads);
 
 function cli(args) {
   const t0 = Date.now();
@@ -68,6 +81,10 @@ if (!hosts) {
   hosts = [...all].sort();
 }
 
+const seeds = arg("seeds", "0").split(",").map(Number);
+const modes = [...new Set(models.map(([, m]) => m))];
+const artDir = (dir, seed) => join(dir, seeds.length === 1 && seed === 0 ? "artifacts" : `artifacts-s${seed}`);
+
 const results = [];
 for (const host of hosts) {
   const dir = join(out, host);
@@ -76,110 +93,123 @@ for (const host of hosts) {
   process.stderr.write(`loho: ${host}: split\n`);
   cli(["split", "--features", features, "--recipe", "host", "--test-hosts", host, "--out", split, "--allow-missing-class", ...(valBy === "episodes" ? [] : ["--val", valBy])]);
   const summary = JSON.parse(readFileSync(join(dir, "split.json"), "utf8"));
-  const art = join(dir, "artifacts");
   const timing = {};
-  for (const [kind, mode] of models) {
-    process.stderr.write(`loho: ${host}: train ${kind} ${mode}\n`);
-    const r = cli(["train", "--model", kind, "--mode", mode, "--features", features, "--tensors", tensors, "--split", split, "--out", art, "--allow-missing-class", ...extraTrain]);
-    timing[`${kind}_${mode}`] = r.seconds;
+  for (const seed of seeds) {
+    for (const [kind, mode] of models) {
+      process.stderr.write(`loho: ${host}: train ${kind} ${mode} seed ${seed}\n`);
+      const r = cli(["train", "--model", kind, "--mode", mode, "--features", features, "--tensors", tensors, "--split", split, "--out", artDir(dir, seed), "--allow-missing-class", "--seed", String(seed), ...extraTrain]);
+      timing[`${kind}_${mode}_s${seed}`] = r.seconds;
+    }
   }
-  // A rerun keeps the evaluation when every model's result is newer than its checkpoint.
-  const evalFresh = models.every(([k, m]) => {
-    const e = join(dir, "eval", `${k}_${m}_eval.json`);
-    return existsSync(e) && statSync(e).mtimeMs > statSync(sidecarOf(art, k, m)).mtimeMs;
-  });
-  process.stderr.write(`loho: ${host}: eval${evalFresh ? " (kept)" : ""}\n`);
-  if (!evalFresh) cli(["eval", "--artifacts", art, "--features", features, "--tensors", tensors, "--split", split, "--out", join(dir, "eval"), "--resamples", String(resamples)]);
-  const row = { host, val_hosts: summary.val_hosts ?? null, missing_in_train: summary.missing_in_train, untested_profiles: summary.untested_profiles, counts: summary.counts, models: {}, plain: null, paired: {}, train_seconds: timing };
-  for (const [kind, mode] of models) {
-    const ev = JSON.parse(readFileSync(join(dir, "eval", `${kind}_${mode}_eval.json`), "utf8"));
-    const untested = (ev.per_profile ?? ev.anomaly?.by_profile ?? []).filter((p) => p.status === "untested").map((p) => p.key);
-    if (ev.anomaly && !row.windows_by_class) row.windows_by_class = { clean: ev.anomaly.negatives, infected: ev.anomaly.positives };
-    row.models[`${kind}_${mode}`] = { macro_f1: ev.macro_f1, untested, roc_auc: ev.anomaly?.roc_auc ?? null, tpr_at_1pct_fpr: ev.anomaly?.tpr_at_1pct_fpr ?? null, episode_tpr: ev.episodes?.tpr ?? null };
+  const row = { host, val_hosts: summary.val_hosts ?? null, missing_in_train: summary.missing_in_train, untested_profiles: summary.untested_profiles, counts: summary.counts, models: {}, plain: {}, paired: {}, seeds: {}, train_seconds: timing };
+  if (!flag("no-eval")) {
+    const art = artDir(dir, seeds[0]);
+    // A rerun keeps the evaluation when every model's result is newer than its checkpoint.
+    const evalFresh = models.every(([k, m]) => {
+      const e = join(dir, "eval", `${k}_${m}_eval.json`);
+      return existsSync(e) && statSync(e).mtimeMs > statSync(sidecarOf(art, k, m)).mtimeMs;
+    });
+    process.stderr.write(`loho: ${host}: eval${evalFresh ? " (kept)" : ""}\n`);
+    if (!evalFresh) cli(["eval", "--artifacts", art, "--features", features, "--tensors", tensors, "--split", split, "--out", join(dir, "eval"), "--resamples", String(resamples)]);
+    for (const [kind, mode] of models) {
+      const ev = JSON.parse(readFileSync(join(dir, "eval", `${kind}_${mode}_eval.json`), "utf8"));
+      const untested = (ev.per_profile ?? ev.anomaly?.by_profile ?? []).filter((p) => p.status === "untested").map((p) => p.key);
+      if (ev.anomaly && !row.windows_by_class) row.windows_by_class = { clean: ev.anomaly.negatives, infected: ev.anomaly.positives };
+      row.models[`${kind}_${mode}`] = { macro_f1: ev.macro_f1, untested, roc_auc: ev.anomaly?.roc_auc ?? null, tpr_at_1pct_fpr: ev.anomaly?.tpr_at_1pct_fpr ?? null, episode_tpr: ev.episodes?.tpr ?? null };
+    }
   }
 
   if (!flag("no-plain")) {
-    // The plain baseline reads the realistic summary columns of the same windows.
-    const cols = featureIndices("realistic").map((i) => schema.features[i]);
-    const xdir = join(dir, "plain");
-    mkdirSync(xdir, { recursive: true });
     const sets = {};
-    const meta = JSON.stringify({ width: cols.length, classes: 6, seed: 0, threads: 2 });
-    const inputs = createHash("sha256").update(meta);
-    for (const side of ["train", "val", "test"]) {
-      const w = await loadWindowSet(features, split, side);
-      const x = await readFeatureRows(features, w, cols);
-      for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) x[i] = Number.NaN;
-      for (const [name, a] of [[`${side}_x.bin`, x], [`${side}_y.bin`, w.label]]) {
-        const bytes = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-        writeFileSync(join(xdir, name), bytes);
-        inputs.update(bytes);
-      }
-      sets[side] = w;
-    }
-    writeFileSync(join(xdir, "meta.json"), meta);
-    // A rerun on byte-identical inputs keeps the baseline's outputs (the fit is deterministic for its seed).
-    const inputsSha = inputs.digest("hex");
-    const shaFile = join(xdir, "inputs.sha256");
-    const plainFresh = existsSync(join(xdir, "plain_proba.bin")) && existsSync(shaFile) && readFileSync(shaFile, "utf8") === inputsSha;
-    process.stderr.write(`loho: ${host}: plain xgboost${plainFresh ? " (kept)" : ""}\n`);
-    if (!plainFresh) {
-      const py = spawnSync("/usr/bin/python3", [join(root, "bench/plain_xgb.py"), xdir], { encoding: "utf8" });
-      if (py.status !== 0) throw new Error(`plain_xgb.py failed: ${py.stderr}`);
-      writeFileSync(shaFile, inputsSha);
-    }
-    const plainPred = new Int32Array(readFileSync(join(xdir, "plain_pred.bin")).buffer.slice(0));
+    for (const side of ["train", "val", "test"]) sets[side] = await loadWindowSet(features, split, side);
     const test = sets.test;
     const ids = new Map();
     const groups = Uint32Array.from(test.episode_id, (e) => (ids.has(e) ? ids.get(e) : (ids.set(e, ids.size), ids.size - 1)));
-    const clean = 0; // PHASES.indexOf("clean")
-    const plainProba = new Float32Array(readFileSync(join(xdir, "plain_proba.bin")).buffer.slice(0));
-    const y = Int32Array.from(test.label, (l) => (l === clean ? 0 : 1));
-    const score = Float64Array.from(y, (_, i) => 1 - plainProba[i * 6 + clean]);
-    const a = y.includes(0) && y.includes(1) ? await aucBootstrap(y, score, groups, { resamples, seed: 0, maxFpr: 0.01 }) : null;
-    row.plain = { macro_f1: null, roc_auc: a?.roc_auc ?? null, tpr_at_1pct_fpr: a?.tpr_at_fpr ?? null };
+    const plainPred = {};
+    for (const mode of modes) {
+      // The plain baseline reads this mode's summary columns of the same windows.
+      const cols = featureIndices(mode, schema.stats).map((i) => schema.features[i]);
+      const xdir = join(dir, mode === "realistic" ? "plain" : `plain-${mode}`);
+      mkdirSync(xdir, { recursive: true });
+      for (const side of ["train", "val", "test"]) {
+        const w = sets[side];
+        const x = await readFeatureRows(features, w, cols);
+        for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) x[i] = Number.NaN;
+        writeFileSync(join(xdir, `${side}_x.bin`), Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+        writeFileSync(join(xdir, `${side}_y.bin`), Buffer.from(w.label.buffer, w.label.byteOffset, w.label.byteLength));
+      }
+      writeFileSync(join(xdir, "meta.json"), JSON.stringify({ width: cols.length, classes: 6, seed: 0, threads: Number(threads ?? 2) }));
+      process.stderr.write(`loho: ${host}: plain xgboost ${mode}\n`);
+      const py = spawnSync("/usr/bin/python3", [join(root, "bench/plain_xgb.py"), xdir], { encoding: "utf8" });
+      if (py.status !== 0) throw new Error(`plain_xgb.py failed: ${py.stderr}`);
+      plainPred[mode] = new Int32Array(readFileSync(join(xdir, "plain_pred.bin")).buffer.slice(0));
+      // Infected vs clean for plain XGBoost: its 1 - P(clean) on the test windows.
+      const clean = 0; // PHASES.indexOf("clean")
+      const plainProba = new Float32Array(readFileSync(join(xdir, "plain_proba.bin")).buffer.slice(0));
+      const y = Int32Array.from(test.label, (l) => (l === clean ? 0 : 1));
+      const score = Float64Array.from(y, (_, i) => 1 - plainProba[i * 6 + clean]);
+      const a = y.includes(0) && y.includes(1) ? await aucBootstrap(y, score, groups, { resamples, seed: 0, maxFpr: 0.01 }) : null;
+      row.plain[mode] = { macro_f1: null, roc_auc: a?.roc_auc ?? null, tpr_at_1pct_fpr: a?.tpr_at_fpr ?? null };
+    }
     for (const [kind, mode] of models) {
-      if (mode !== "realistic" || isAnomaly(kind)) continue;
-      const sc = join(art, `${kind}_${mode}.ckpt.json`);
-      const model = await loadCheckpoint(sc, schema);
-      const proba = await model.predictProba(features, tensors, test);
-      const pred = argmaxRows(proba, test.label.length, 6);
-      const r = await pairedBootstrap(test.label, pred, plainPred, groups, { resamples, seed: 0 });
-      row.paired[`${kind}_${mode}`] = { diff: r.diff, excludes_zero: r.excludesZero };
-      row.plain.macro_f1 = r.macroF1B;
+      if (isAnomaly(kind)) continue;
+      const name = `${kind}_${mode}`;
+      const perSeed = [];
+      for (const seed of seeds) {
+        const model = await loadCheckpoint(join(artDir(dir, seed), `${name}.ckpt.json`), schema);
+        const proba = await model.predictProba(features, tensors, test);
+        const pred = argmaxRows(proba, test.label.length, 6);
+        const r = await pairedBootstrap(test.label, pred, plainPred[mode], groups, { resamples, seed: 0 });
+        perSeed.push({ seed, macro_f1: r.macroF1A, diff: r.diff, excludes_zero: r.excludesZero });
+        row.plain[mode].macro_f1 = r.macroF1B;
+      }
+      row.paired[name] = { diff: perSeed[0].diff, excludes_zero: perSeed[0].excludes_zero };
+      if (!row.models[name]) row.models[name] = { macro_f1: perSeed[0].macro_f1 };
+      row.seeds[name] = perSeed;
     }
   }
   results.push(row);
-  writeFileSync(join(out, "loho.json"), JSON.stringify({ features, models, resamples, val: valBy, results }, null, 2) + "\n");
+  writeFileSync(join(out, "loho.json"), JSON.stringify({ features, schema_hash: schema.hash, stats: schema.stats, baseline: schema.baseline ?? null, models, seeds, resamples, val: valBy, results }, null, 2) + "\n");
 }
 
 const fmt = (iv) => (iv && typeof iv.point === "number" ? `${iv.point.toFixed(3)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");
-const sfmt = (iv) => (iv ? `${iv.point >= 0 ? "+" : ""}${iv.point.toFixed(3)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");
+const sign = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
+const sfmt = (iv) => (iv ? `${sign(iv.point)} [${iv.lo?.toFixed(3)}, ${iv.hi?.toFixed(3)}]` : "n/a");
 const names = models.map(([k, m]) => `${k}_${m}`);
+/** Over the seeds: mean, min..max of the difference, and how many seeds are significantly above / below plain. */
+const spread = (list) => {
+  if (!list || list.length < 2) return null;
+  const d = list.map((s) => s.diff.point);
+  const up = list.filter((s) => s.excludes_zero && s.diff.point > 0).length;
+  const down = list.filter((s) => s.excludes_zero && s.diff.point < 0).length;
+  return `${sign(d.reduce((a, b) => a + b, 0) / d.length)} (${sign(Math.min(...d))}..${sign(Math.max(...d))}; sig +${up}/−${down} of ${d.length})`;
+};
+const withSeeds = seeds.length > 1;
 const lines = [];
-lines.push(`| held-out host | ${names.join(" | ")} | plain XGBoost (realistic) | ${names.filter((n) => n.endsWith("realistic")).map((n) => `${n} − plain`).join(" | ")} | untested profiles |`);
-lines.push(`|${"---|".repeat(names.length + 3 + names.filter((n) => n.endsWith("realistic")).length)}`);
+lines.push(`| held-out host | ${names.join(" | ")} | ${modes.map((m) => `plain XGBoost (${m})`).join(" | ")} | ${names.map((n) => `${n} − plain`).join(" | ")}${withSeeds ? ` | ${names.map((n) => `${n} − plain over seeds ${seeds.join(",")}`).join(" | ")}` : ""} | untested profiles |`);
+lines.push(`|${"---|".repeat(2 * names.length + modes.length + 2 + (withSeeds ? names.length : 0))}`);
 for (const r of results) {
-  const paired = names.filter((n) => n.endsWith("realistic")).map((n) => {
+  const paired = names.map((n) => {
     const p = r.paired[n];
     return p ? (p.excludes_zero ? `**${sfmt(p.diff)}**` : sfmt(p.diff)) : "n/a";
   });
-  lines.push(`| ${r.host} | ${names.map((n) => fmt(r.models[n]?.macro_f1)).join(" | ")} | ${fmt(r.plain?.macro_f1)} | ${paired.join(" | ")} | ${r.untested_profiles.join(", ") || "none"} |`);
+  const sp = withSeeds ? ` | ${names.map((n) => spread(r.seeds[n]) ?? "n/a").join(" | ")}` : "";
+  lines.push(`| ${r.host} | ${names.map((n) => fmt(r.models[n]?.macro_f1)).join(" | ")} | ${modes.map((m) => fmt(r.plain?.[m]?.macro_f1)).join(" | ")} | ${paired.join(" | ")}${sp} | ${r.untested_profiles.join(", ") || "none"} |`);
 }
 const mean = (get) => {
   const v = results.map(get).filter((x) => typeof x === "number");
   return v.length ? (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : "n/a";
 };
-lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.macro_f1?.point)).join(" | ")} | ${mean((r) => r.plain?.macro_f1?.point)} | ${names.filter((n) => n.endsWith("realistic")).map((n) => mean((r) => r.paired[n]?.diff.point)).join(" | ")} | |`);
+lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.macro_f1?.point)).join(" | ")} | ${modes.map((m) => mean((r) => r.plain?.[m]?.macro_f1.point)).join(" | ")} | ${names.map((n) => mean((r) => r.paired[n]?.diff.point)).join(" | ")}${withSeeds ? " |".repeat(names.length) : ""} | |`);
 // Infected (any non-clean phase) vs clean test windows, per held-out host.
-const withPlain = results.some((r) => r.plain?.tpr_at_1pct_fpr);
+const withPlain = results.some((r) => r.plain?.realistic?.tpr_at_1pct_fpr);
 // Then each model's episode TPR: infected episodes whose default alert holds before dormant (eval's `episodes`).
 lines.push("", `| held-out host | ${names.map((n) => `${n} TPR at 1% FPR`).join(" | ")}${withPlain ? " | plain XGBoost (realistic) TPR at 1% FPR" : ""} | ${names.map((n) => `${n} episode TPR`).join(" | ")} | clean / infected test windows |`);
 lines.push(`|${"---|".repeat(2 * names.length + 2 + (withPlain ? 1 : 0))}`);
 for (const r of results) {
   const t = r.counts?.test;
-  lines.push(`| ${r.host} | ${names.map((n) => fmt(r.models[n]?.tpr_at_1pct_fpr)).join(" | ")}${withPlain ? ` | ${fmt(r.plain?.tpr_at_1pct_fpr)}` : ""} | ${names.map((n) => fmt(r.models[n]?.episode_tpr)).join(" | ")} | ${r.windows_by_class ? `${r.windows_by_class.clean} / ${r.windows_by_class.infected}` : t ? `${t.windows} windows` : ""} |`);
+  lines.push(`| ${r.host} | ${names.map((n) => fmt(r.models[n]?.tpr_at_1pct_fpr)).join(" | ")}${withPlain ? ` | ${fmt(r.plain?.realistic?.tpr_at_1pct_fpr)}` : ""} | ${names.map((n) => fmt(r.models[n]?.episode_tpr)).join(" | ")} | ${r.windows_by_class ? `${r.windows_by_class.clean} / ${r.windows_by_class.infected}` : t ? `${t.windows} windows` : ""} |`);
 }
-lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.tpr_at_1pct_fpr?.point)).join(" | ")}${withPlain ? ` | ${mean((r) => r.plain?.tpr_at_1pct_fpr?.point)}` : ""} | ${names.map((n) => mean((r) => r.models[n]?.episode_tpr?.point)).join(" | ")} | |`);
+lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.tpr_at_1pct_fpr?.point)).join(" | ")}${withPlain ? ` | ${mean((r) => r.plain?.realistic?.tpr_at_1pct_fpr?.point)}` : ""} | ${names.map((n) => mean((r) => r.models[n]?.episode_tpr?.point)).join(" | ")} | |`);
 process.stdout.write(lines.join("\n") + "\n");
 writeFileSync(join(out, "loho.md"), lines.join("\n") + "\n");

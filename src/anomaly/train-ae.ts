@@ -89,7 +89,7 @@ export async function trainAe(o: AeTrainOptions): Promise<AnomalyTrainResult> {
       created_at: new Date().toISOString(),
       seed: o.seed,
       hyper_parameters: hp,
-      feature_mask: featureMask(o.mode).map(Number),
+      feature_mask: featureMask(o.mode, schema.stats).map(Number),
       feature_schema_hash: schema.hash,
       feature_schema: schema,
       data: { features: o.features, features_sha256: featuresSha, split: o.split, split_sha256: splitSha },

@@ -139,7 +139,7 @@ export interface CleanSets {
 /** The clean windows every anomaly detector trains, calibrates and gates on. */
 export async function readCleanSets(features: string, split: string, mode: Mode, schema: FeatureSchema, who: string): Promise<CleanSets> {
   const sides = await readSplitSides(split);
-  const cols = featureIndices(mode).map((i) => schema.features[i]);
+  const cols = featureIndices(mode, schema.stats).map((i) => schema.features[i]);
   const scan = await scanWindows(features, sides, ["train", "val"], cols);
   const width = cols.length;
   const train = cleanRows(scan.windows.get("train")!, scan.x.get("train")!, width);
@@ -203,7 +203,7 @@ export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
       created_at: new Date().toISOString(),
       seed: o.seed,
       hyper_parameters: hp,
-      feature_mask: featureMask(o.mode).map(Number),
+      feature_mask: featureMask(o.mode, schema.stats).map(Number),
       feature_schema_hash: schema.hash,
       feature_schema: schema,
       data: { features: o.features, features_sha256: featuresSha, split: o.split, split_sha256: splitSha },

@@ -68,7 +68,7 @@ function checkFeatureLayout(checkpoint: string, schema: { features?: string[]; c
   const channels = (schema.channels ?? []).map((c) => c.name);
   // The graph input is the feature core's vector/tensor: the trained schema must be this build's layout.
   if (features.join("\n") !== FEATURE_NAMES.join("\n") || channels.join("\n") !== CHANNELS.map((c) => c.name).join("\n")) {
-    throw new ExportError(`checkpoint ${checkpoint} was trained on a feature layout this build's feature core does not produce (channels or features differ): retrain it`);
+    throw new ExportError(`checkpoint ${checkpoint} was trained on a feature layout this build's feature core does not produce (channels or features differ; features made with --baseline or --missing-indicators have no graph yet): retrain it on the default features`);
   }
 }
 

@@ -94,9 +94,33 @@ export const CHANNELS: readonly Channel[] = TABLE.flatMap(([source, cols]) =>
 );
 
 export const N_CHANNELS = 46;
+/** The default (plain) statistics; a schema may hold others (see below). */
 export const STATS = ["mean", "std", "p50", "p95", "slope"] as const;
 export const N_STATS = STATS.length;
 export const N_FEATURES = N_CHANNELS * N_STATS;
+
+/**
+ * Every statistic either implementation can compute (docs/features.md,
+ * "Baseline-relative features"): the plain five; `*_d` = minus the
+ * channel's causal baseline median, `*_r` = divided by it (NaN when it is 0
+ * or missing); `missing` / `base_missing` = 1 when the window / the
+ * baseline has no finite sample of the channel, else 0.
+ */
+export const ALL_STATS = ["mean", "std", "p50", "p95", "slope", "mean_d", "p50_d", "p95_d", "mean_r", "p95_r", "missing", "base_missing"] as const;
+export type StatName = (typeof ALL_STATS)[number];
+export const BASELINE_STATS: readonly StatName[] = ["mean_d", "p50_d", "p95_d", "mean_r", "p95_r", "base_missing"];
+
+/** How a schema uses the episode's baseline: not at all, extra statistics beside the plain ones, or instead of the plain location ones (and tensors minus the baseline). */
+export const BASELINE_MODES = ["none", "append", "relative"] as const;
+export type BaselineMode = (typeof BASELINE_MODES)[number];
+
+/** The statistic list of a schema option set, in vector order. */
+export function statsFor(baseline: BaselineMode, missingIndicators: boolean): StatName[] {
+  const stats: StatName[] =
+    baseline === "none" ? [...STATS] : baseline === "append" ? [...STATS, "mean_d", "p50_d", "p95_d", "mean_r", "p95_r"] : ["mean_d", "std", "p50_d", "p95_d", "slope", "mean_r", "p95_r"];
+  if (missingIndicators) stats.push("missing", ...(baseline === "none" ? [] : (["base_missing"] as StatName[])));
+  return stats;
+}
 
 /** `<channel>.<stat>`, channel-major: the summary vector's order (230 names). */
 export const FEATURE_NAMES: readonly string[] = CHANNELS.flatMap((ch) => STATS.map((s) => `${ch.name}.${s}`));
@@ -113,14 +137,14 @@ export function channelMask(mode: FeatureMode): boolean[] {
   return CHANNELS.map((ch) => mode === "oracle" || ch.deployed);
 }
 
-/** Per summary feature (realistic: 145 of 230; oracle: all). */
-export function featureMask(mode: FeatureMode): boolean[] {
-  return channelMask(mode).flatMap((m) => STATS.map(() => m));
+/** Per summary feature of a schema with these statistics (default: realistic 145 of 230; oracle: all). */
+export function featureMask(mode: FeatureMode, stats: readonly string[] = STATS): boolean[] {
+  return channelMask(mode).flatMap((m) => stats.map(() => m));
 }
 
 /** Indices of the features used in this mode, ascending. */
-export function featureIndices(mode: FeatureMode): number[] {
-  return featureMask(mode).flatMap((m, i) => (m ? [i] : []));
+export function featureIndices(mode: FeatureMode, stats: readonly string[] = STATS): number[] {
+  return featureMask(mode, stats).flatMap((m, i) => (m ? [i] : []));
 }
 
 /** Indices of the channels used in this mode, ascending (tensor rows). */

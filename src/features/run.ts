@@ -69,8 +69,17 @@ export interface FeaturesRunResult {
 }
 
 export function currentSchema(options: FeatureOptions): FeatureSchema {
-  const schema = buildFeatureSchema({ channels: [...CHANNELS], stats: STATS, window_s: options.window_s, stride_s: options.stride_s, hz: options.hz });
-  if (schema.features.join("\n") !== FEATURE_NAMES.join("\n")) throw new Error("feature names differ from the channel registry's");
+  const stats = options.stats ?? STATS;
+  const schema = buildFeatureSchema({
+    channels: [...CHANNELS],
+    stats,
+    window_s: options.window_s,
+    stride_s: options.stride_s,
+    hz: options.hz,
+    baseline_s: options.baseline_s,
+    tensor_baseline: options.tensor_baseline,
+  });
+  if (stats === STATS && schema.features.join("\n") !== FEATURE_NAMES.join("\n")) throw new Error("feature names differ from the channel registry's");
   return schema;
 }
 

@@ -3,6 +3,7 @@
 // its canonical JSON. Checkpoints pin that hash: any change to the channel
 // list or order, the statistics, the window/stride/hz, or the phase codes
 // gives a new hash, and a model trained on the old one refuses the new data.
+// So does the baseline option (the `baseline` field and the extra statistics).
 
 import { readFile } from "node:fs/promises";
 import { PHASES } from "../episode/report.js";
@@ -29,6 +30,12 @@ export interface FeatureSchema {
   hz: number;
   tensor_len: number;
   phases: string[];
+  /**
+   * Present only when the episode baseline is used (so the default schema and
+   * its hash are unchanged): the baseline period's length and whether the
+   * tensors are relative to it (docs/features.md, "Baseline-relative features").
+   */
+  baseline?: { seconds: number; tensors: boolean };
   hash: string;
 }
 
@@ -39,6 +46,9 @@ export interface SchemaInputs {
   stride_s: number;
   hz: number;
   phases?: readonly string[];
+  /** Baseline period in seconds (0 or absent = none) and tensors minus it. */
+  baseline_s?: number;
+  tensor_baseline?: boolean;
 }
 
 /** Grid points per window (docs/features.md: T = round(W * hz)). */
@@ -62,6 +72,7 @@ export function buildFeatureSchema(inputs: SchemaInputs): FeatureSchema {
     hz: inputs.hz,
     tensor_len: tensorLength(inputs.window_s, inputs.hz),
     phases: [...(inputs.phases ?? PHASES)],
+    ...(inputs.baseline_s ? { baseline: { seconds: inputs.baseline_s, tensors: inputs.tensor_baseline ?? false } } : {}),
   };
   return { ...body, hash: schemaHash(body) };
 }

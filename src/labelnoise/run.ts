@@ -43,7 +43,7 @@ function tally(keys: readonly string[], flagged: Set<number>): Record<string, Gr
 export async function findLabelNoise(o: LabelNoiseOptions): Promise<LabelNoiseReport> {
   if (!(Number.isInteger(o.folds) && o.folds >= 2)) throw new TrainError(`--folds must be an integer >= 2 (got ${o.folds})`);
   const schema = await readSchemaFor(o.features);
-  const featureCols = featureIndices(o.mode).map((i) => schema.features[i]);
+  const featureCols = featureIndices(o.mode, schema.stats).map((i) => schema.features[i]);
   const sides = await readSplitSides(o.split);
   // Only "train" is wanted: rows of val/test episodes are skipped before their values are read.
   const scan = await scanWindows(o.features, sides, ["train"], featureCols);

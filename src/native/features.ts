@@ -16,9 +16,9 @@ export const nativeFeaturizer: Featurizer = {
   name: "native",
   // async: a missing addon or bad options reject the promise instead of throwing synchronously.
   async featurizeFiles(paths: string[], options: FeatureOptions, inspect: InspectOptions, jobs: number): Promise<EpisodeWindows[]> {
-    const { window_s, stride_s, hz, tensors } = options;
-    // Only the known fields: the addon rejects unknown ones.
-    const json = JSON.stringify({ window_s, stride_s, hz, tensors, inspect: { ...inspect, with_columns: false } });
+    const { window_s, stride_s, hz, tensors, stats, baseline_s, tensor_baseline } = options;
+    // Only the known fields: the addon rejects unknown ones (undefined ones are left out by JSON.stringify).
+    const json = JSON.stringify({ window_s, stride_s, hz, tensors, stats, baseline_s, tensor_baseline, inspect: { ...inspect, with_columns: false } });
     return loadCis490Addon().featurizeFiles(paths, json, jobs);
   },
 };

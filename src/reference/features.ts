@@ -7,7 +7,7 @@
 
 import { readFile } from "node:fs/promises";
 import { DEFAULT_INSPECT_OPTIONS, PHASES, type InspectOptions } from "../episode/report.js";
-import { CHANNELS, columnOf, N_CHANNELS, N_FEATURES, N_STATS, type Source } from "../features/channels.js";
+import { ALL_STATS, BASELINE_STATS, CHANNELS, columnOf, N_CHANNELS, STATS, type Source, type StatName } from "../features/channels.js";
 import type { EpisodeWindows, FeatureOptions, Featurizer } from "../features/types.js";
 import { inspectBytes } from "./inspect/inspect.js";
 
@@ -50,6 +50,16 @@ export function checkFeatureOptions(options: FeatureOptions): void {
   }
   const t = Math.round(options.window_s * options.hz);
   if (t < 1 || t > 1e6) throw new Error(`invalid feature options: round(window_s * hz) must be in 1..=1000000, got ${t}`);
+  const base = options.baseline_s ?? 0;
+  if (typeof base !== "number" || !Number.isFinite(base) || base < 0) throw new Error(`invalid feature options: baseline_s must be a finite number >= 0, got ${base}`);
+  const stats = options.stats ?? STATS;
+  if (stats.length === 0) throw new Error("invalid feature options: stats must not be empty");
+  stats.forEach((s, i) => {
+    if (!(ALL_STATS as readonly string[]).includes(s)) throw new Error(`invalid feature options: unknown stat ${JSON.stringify(s)}`);
+    if (stats.indexOf(s) !== i) throw new Error(`invalid feature options: stat \`${s}\` appears twice`);
+    if (BASELINE_STATS.includes(s as StatName) && base === 0) throw new Error(`invalid feature options: stat \`${s}\` needs baseline_s > 0`);
+  });
+  if (options.tensor_baseline && base === 0) throw new Error("invalid feature options: tensor_baseline needs baseline_s > 0");
 }
 
 interface Series {
@@ -139,6 +149,49 @@ export function windowStats(t: number[], v: number[]): number[] {
   return [mean, std, quantile(sorted, 0.5), quantile(sorted, 0.95), den > 0 ? num / den : 0];
 }
 
+/**
+ * The channel's causal baseline for a window starting at `a`: the median of
+ * its finite samples with t < min(a, baseline_s); NaN when there is none.
+ */
+export function baselineMedian(t: number[], v: number[], a: number, baseline_s: number): number {
+  const n = lowerBound(t, Math.min(a, baseline_s));
+  if (n === 0) return NaN;
+  return quantile(Float64Array.from(v.slice(0, n)).sort(), 0.5);
+}
+
+/** One statistic from the window's plain five, its sample count and the baseline median m. */
+export function statValue(stat: string, raw: number[], n: number, m: number): number {
+  const ratio = (x: number): number => (m !== 0 && !Number.isNaN(m) ? x / m : NaN);
+  switch (stat) {
+    case "mean":
+      return raw[0];
+    case "std":
+      return raw[1];
+    case "p50":
+      return raw[2];
+    case "p95":
+      return raw[3];
+    case "slope":
+      return raw[4];
+    case "mean_d":
+      return raw[0] - m;
+    case "p50_d":
+      return raw[2] - m;
+    case "p95_d":
+      return raw[3] - m;
+    case "mean_r":
+      return ratio(raw[0]);
+    case "p95_r":
+      return ratio(raw[3]);
+    case "missing":
+      return n === 0 ? 1 : 0;
+    case "base_missing":
+      return Number.isNaN(m) ? 1 : 0;
+    default:
+      throw new Error(`unknown stat ${stat}`);
+  }
+}
+
 /** First index with t[i] >= x (t ascending). */
 function lowerBound(t: number[], x: number): number {
   let lo = 0;
@@ -207,15 +260,20 @@ export function featurizeColumns(columns: Columns, observedDuration: number | nu
   }
 
   const series = channelSeries(columns, t0);
-  out.summary = new Float64Array(nw * N_FEATURES);
+  const statList = options.stats ?? STATS;
+  const baselineS = options.baseline_s ?? 0;
+  // base[k][c]: the channel's baseline median for window k (NaN without a baseline).
+  const base = starts.map((a) => series.map(({ t, v }) => (baselineS > 0 ? baselineMedian(t, v, a, baselineS) : NaN)));
+  const nf = N_CHANNELS * statList.length;
+  out.summary = new Float64Array(nw * nf);
   for (let k = 0; k < nw; k++) {
     const a = starts[k];
     for (let c = 0; c < N_CHANNELS; c++) {
       const { t, v } = series[c];
       const lo = lowerBound(t, a);
       const hi = lowerBound(t, a + W);
-      const stats = windowStats(t.slice(lo, hi), v.slice(lo, hi));
-      for (let s = 0; s < N_STATS; s++) out.summary[k * N_FEATURES + c * N_STATS + s] = stats[s];
+      const raw = windowStats(t.slice(lo, hi), v.slice(lo, hi));
+      statList.forEach((s, j) => (out.summary[k * nf + c * statList.length + j] = statValue(s, raw, hi - lo, base[k][c])));
     }
   }
 
@@ -226,6 +284,8 @@ export function featurizeColumns(columns: Columns, observedDuration: number | nu
       for (let c = 0; c < N_CHANNELS; c++) {
         const { t, v } = series[c];
         const n = t.length;
+        const offset = options.tensor_baseline ? base[k][c] : 0;
+        if (Number.isNaN(offset)) continue; // no baseline yet: 0, mask false
         for (let j = 0; j < T; j++) {
           const g = starts[k] + j / options.hz;
           if (n === 0 || g < t[0] || g > t[n - 1]) continue; // 0, mask false
@@ -235,7 +295,7 @@ export function featurizeColumns(columns: Columns, observedDuration: number | nu
           else while (i + 1 < n && t[i + 1] === g) i++;
           const value = t[i] === g ? v[i] : v[i] + (v[i + 1] - v[i]) * ((g - t[i]) / (t[i + 1] - t[i]));
           const at = (k * N_CHANNELS + c) * T + j;
-          x[at] = Math.fround(value);
+          x[at] = Math.fround(options.tensor_baseline ? value - offset : value);
           mask[at] = 1;
         }
       }

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { CHANNELS, channelMask, featureMask, N_CHANNELS, N_FEATURES } from "../features/channels.js";
+import { CHANNELS, channelMask, featureMask, N_CHANNELS, STATS } from "../features/channels.js";
 import { parquetRowGroups } from "../io/parquet.js";
 import { SCHEMA_HASH_KEY } from "../features/shards.js";
 import { sha256OfFile } from "../io/hash.js";
@@ -45,6 +45,8 @@ export function describeSchemaChange(trained: unknown, current: unknown): string
   for (const key of ["version", "window_s", "stride_s", "hz", "tensor_len"] as const) {
     if (a[key] !== b[key]) out.push(`${key} ${JSON.stringify(a[key])} -> ${JSON.stringify(b[key])}`);
   }
+  const baseline = (s: SchemaLike): string => JSON.stringify((s as { baseline?: unknown }).baseline ?? "none");
+  if (baseline(a) !== baseline(b)) out.push(`baseline ${baseline(a)} -> ${baseline(b)}`);
   const list = (name: string, x: unknown[] | undefined, y: unknown[] | undefined, show: (v: unknown) => string): void => {
     const xs = x ?? [];
     const ys = y ?? [];
@@ -94,7 +96,7 @@ function gbtNodes(json: string): number {
 /** Windows as `Featurizer.featurizeFiles` returns them (src/features/types.ts). */
 export interface WindowArrays {
   n: number;
-  /** Row-major [n, N_FEATURES]. */
+  /** Row-major [n, features of the schema]. */
   summary: ArrayLike<number>;
   /** Row-major [n, N_CHANNELS, tensor_len]; sequence models only. */
   x: Float32Array | null;
@@ -130,9 +132,12 @@ export function validateSidecar(doc: unknown, path: string): CheckpointSidecar {
   if (!(MODEL_KINDS as readonly string[]).includes(sc.kind)) fail(path, `unknown model kind ${JSON.stringify(sc.kind)}`);
   if (!(MODES as readonly string[]).includes(sc.mode)) fail(path, `unknown mode ${JSON.stringify(sc.mode)}`);
   if (!Array.isArray(sc.channel_mask) || sc.channel_mask.length !== N_CHANNELS) fail(path, `channel_mask must have ${N_CHANNELS} entries`);
-  if (!Array.isArray(sc.feature_mask) || sc.feature_mask.length !== N_FEATURES) fail(path, `feature_mask must have ${N_FEATURES} entries`);
+  // The statistics per channel come from the trained schema (the plain five unless it says otherwise).
+  const stats = (sc.feature_schema as { stats?: string[] } | undefined)?.stats ?? STATS;
+  const nFeatures = N_CHANNELS * stats.length;
+  if (!Array.isArray(sc.feature_mask) || sc.feature_mask.length !== nFeatures) fail(path, `feature_mask must have ${nFeatures} entries`);
   const expectC = channelMask(sc.mode).map(Number);
-  const expectF = featureMask(sc.mode).map(Number);
+  const expectF = featureMask(sc.mode, stats).map(Number);
   if (sc.channel_mask.some((v, i) => v !== expectC[i]) || sc.feature_mask.some((v, i) => v !== expectF[i])) {
     const k = sc.channel_mask.findIndex((v, i) => v !== expectC[i]);
     fail(path, `its masks are not the ${sc.mode} mode's${k >= 0 ? ` (channel ${CHANNELS[k].name} is ${sc.channel_mask[k] ? "on" : "off"})` : ""}; refusing to use it`);

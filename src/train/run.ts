@@ -235,7 +235,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   status("reading the split and the train/val windows");
   const sides = await readSplitSides(o.split);
   const channels = channelIndices(mode);
-  const featureIdx = featureIndices(mode);
+  const featureIdx = featureIndices(mode, schema.stats);
   const featureCols = sequence ? [] : featureIdx.map((i) => schema.features[i]);
   // Quantile GBT streams its training rows from the features file (sideFeatureBatches) instead of holding them.
   const streamTrain = kind === "gbt" && (gbtHp!.matrix ?? "quantile") === "quantile";
@@ -458,7 +458,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       classes: [...PHASES],
       trained_labels: countsTrain.flatMap((c, k) => (c > 0 ? [k] : [])),
       channel_mask: channelMask(mode).map(Number),
-      feature_mask: featureMask(mode).map(Number),
+      feature_mask: featureMask(mode, schema.stats).map(Number),
       standardisation,
       feature_schema_hash: schema.hash,
       feature_schema: schema,

@@ -10,7 +10,8 @@ import { parseShard, WHOLE, type ShardSpec } from "../../features/plan.js";
 import { runFeatures, type FeaturesRunResult } from "../../features/run.js";
 import { mergeShards, type MergeOutcome } from "../../features/shards.js";
 import { mergeJson, summaryJson } from "../../features/summary-json.js";
-import { DEFAULT_FEATURE_OPTIONS, type FeatureOptions } from "../../features/types.js";
+import { DEFAULT_FEATURE_OPTIONS, schemaOptions, type FeatureOptions } from "../../features/types.js";
+import { BASELINE_MODES } from "../../features/channels.js";
 import { assertStoreDir } from "../../store/layout.js";
 import { CliError, UsageError } from "../../util/errors.js";
 import { BaseCommand, EXIT_FAILURE, EXIT_OK, type Reporter } from "../command.js";
@@ -31,6 +32,8 @@ export class FeaturesCommand extends BaseCommand<FeaturesOutcome> {
       Reads the acceptance index written by \`cis490 validate\` and featurises every \`accepted\` and \`degraded\` episode (a degraded episode's missing sources come out as NaN features and mask 0, never zeros), in episode_id order, following docs/features.md.
 
       Writes into \`--out\` (default \`data/processed\`): \`features_window.parquet\` (one row per window, streamed into one file whatever the corpus size), \`feature_schema.json\` (channels, statistics, window parameters and the sha256 that checkpoints pin), and with \`--tensors\` \`tensors/host=<host>/part-<shard>-<chunk>.npz\` (numpy-loadable: x, mask, y, window, t_center_s, episode_id; at most ~256 whole episodes of one host per file) plus \`tensors/index.json\` listing them. Every file appears atomically.
+
+      Schema options (each gives its own schema hash; the default schema is unchanged): \`--baseline relative\` makes the location statistics (and the tensors) relative to the median of each channel over the episode's first \`--baseline-s\` seconds (default 10) *before* the window, so a live detector can compute it; \`append\` keeps the plain statistics and adds the relative ones; \`--missing-indicators\` adds a 0/1 \`missing\` statistic per channel. Models trained on these schemas cannot be exported yet. Details: docs/features.md.
 
       Sharding: \`--shard i/n\` featurises the i-th of n contiguous blocks of the sorted episode list into \`features_window.part-<i>-of-<n>.parquet\` and writes \`shards/part-<i>-of-<n>.json\` when done. The shard that finds all n markers present merges the parts into \`features_window.parquet\` (streaming) and removes them; \`--merge --out DIR\` does the same by hand. A rerun skips a shard whose marker matches its parameters (schema, acceptance file, store, --tensors, n); \`--force\` recomputes. Without \`--shard\` the run is shard 0/1.
 
@@ -59,6 +62,9 @@ export class FeaturesCommand extends BaseCommand<FeaturesOutcome> {
   hz = Option.String("--hz", { validator: isNumberAbove(0), description: "Tensor grid rate (default 10)" });
   jobs = Option.String("--jobs", { validator: isJobCount, description: "Featurizer threads (default: available CPUs)" });
   shard = Option.String("--shard", { description: "i/n: featurise the i-th of n blocks (default 0/1)" });
+  baseline = Option.String("--baseline", { validator: isOneOf(BASELINE_MODES), description: "Per-episode causal baseline: none (default), append (extra *_d/*_r statistics), relative (location statistics and tensors relative to the baseline)" });
+  baselineS = Option.String("--baseline-s", { validator: isNumberAbove(0), description: "Seconds at the start of each episode that form its baseline (default 10)" });
+  missingIndicators = Option.Boolean("--missing-indicators", false, { description: "Add a 0/1 `missing` statistic per channel (and `base_missing` with a baseline)" });
   engine = Option.String("--engine", { validator: isOneOf(BACKENDS), description: "native (default) or reference" });
   merge = Option.Boolean("--merge", false, { description: "Only merge finished shards in --out" });
   force = Option.Boolean("--force", false, { description: "Recompute a finished shard; with --merge, break a merge lock" });
@@ -82,7 +88,9 @@ export class FeaturesCommand extends BaseCommand<FeaturesOutcome> {
       stride_s: this.stride ?? DEFAULT_FEATURE_OPTIONS.stride_s,
       hz: this.hz ?? DEFAULT_FEATURE_OPTIONS.hz,
       tensors: this.tensors,
+      ...schemaOptions(this.baseline ?? "none", this.baselineS, this.missingIndicators),
     };
+    if (this.baselineS !== undefined && (this.baseline ?? "none") === "none") throw new UsageError("--baseline-s needs --baseline append|relative");
     if (Math.round(options.window_s * options.hz) < 1) throw new UsageError("--window x --hz must give at least one tensor grid point");
     const jobs = jobsOrDefault(this.jobs);
     let shard: ShardSpec;

@@ -15,6 +15,8 @@ import { PHASES } from "../../episode/report.js";
 import { DEFAULT_INSPECT_OPTIONS } from "../../episode/report.js";
 import { loadFeaturizer } from "../../native/backend.js";
 import { loadAnomalyDetector } from "../../anomaly/loader.js";
+import { CHANNELS, STATS } from "../../features/channels.js";
+import { buildFeatureSchema } from "../../features/schema.js";
 import { DEFAULT_FEATURE_OPTIONS, type EpisodeWindows, type FeatureOptions, type Featurizer } from "../../features/types.js";
 import { embeddingBlockProblem, projectEmbedding } from "../../train/embedding.js";
 import type { EmbeddingEvent, PhaseEvent, PredictionEvent } from "../events.js";
@@ -84,6 +86,9 @@ export async function planAnomalyReplay(episodePath: string, sidecarPath: string
     if (problem !== null) throw new Error(`${sidecarPath}: ${problem}`);
     const g = sc.feature_schema as unknown as FeatureOptions;
     const options: FeatureOptions = { ...DEFAULT_FEATURE_OPTIONS, window_s: g.window_s, stride_s: g.stride_s, hz: g.hz, tensors: false };
+    // Replay extracts the plain schema of that geometry; a checkpoint of another schema (e.g. --baseline) would read other columns.
+    const plain = buildFeatureSchema({ channels: [...CHANNELS], stats: STATS, window_s: g.window_s, stride_s: g.stride_s, hz: g.hz });
+    if (plain.hash !== sc.feature_schema_hash) throw new Error(`${sidecarPath}: its feature schema (${sc.feature_schema_hash.slice(0, 12)}) is not the plain schema replay extracts (${plain.hash.slice(0, 12)}); replay takes checkpoints trained without schema options`);
     const w = await windowsOf(episodePath, options, featurizer);
     const all = sc.feature_schema.features;
     const cols = det.columns.map((c) => all.indexOf(c));

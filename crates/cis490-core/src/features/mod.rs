@@ -8,6 +8,7 @@
 //! advance) and a forward-moving interpolation pointer. No allocation per
 //! window: buffers are sized once per episode.
 
+pub mod baseline;
 pub mod channels;
 pub mod series;
 pub mod summary;
@@ -19,8 +20,8 @@ use crate::inspect::decode_reader;
 use crate::limits::InspectOptions;
 use crate::parse::DecodedEpisode;
 use crate::signals::{ns_diff_s, phase_code};
-use channels::{N_CHANNELS, N_FEATURES, N_STATS};
-use serde::Deserialize;
+use baseline::{Stat, DEFAULT_STATS};
+use channels::{N_CHANNELS, N_STATS};
 use std::path::Path;
 
 pub use channels::{feature_names, realistic_channel_mask, realistic_feature_mask, schema_json, CHANNELS, STATS};
@@ -29,18 +30,23 @@ pub use channels::{feature_names, realistic_channel_mask, realistic_feature_mask
 /// it the episode gets the error `limit:tensor-values` (256 MiB of f32).
 pub const MAX_TENSOR_VALUES: usize = 1 << 26;
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FeatureOptions {
     pub window_s: f64,
     pub stride_s: f64,
     pub hz: f64,
     pub tensors: bool,
+    /// The summary statistics per channel, in vector order (default: the plain five).
+    pub stats: Vec<Stat>,
+    /// Length of the episode's baseline period in seconds; 0 = no baseline.
+    pub baseline_s: f64,
+    /// Tensors minus the channel's baseline median (mask 0 where there is none).
+    pub tensor_baseline: bool,
 }
 
 impl Default for FeatureOptions {
     fn default() -> Self {
-        FeatureOptions { window_s: 10.0, stride_s: 5.0, hz: 10.0, tensors: false }
+        FeatureOptions { window_s: 10.0, stride_s: 5.0, hz: 10.0, tensors: false, stats: DEFAULT_STATS.to_vec(), baseline_s: 0.0, tensor_baseline: false }
     }
 }
 
@@ -61,15 +67,39 @@ impl FeatureOptions {
         if !(1.0..=1e6).contains(&t) {
             return Err(format!("invalid feature options: round(window_s * hz) must be in 1..=1000000, got {t}"));
         }
+        if !(self.baseline_s.is_finite() && self.baseline_s >= 0.0) {
+            return Err(format!("invalid feature options: baseline_s must be a finite number >= 0, got {}", self.baseline_s));
+        }
+        if self.stats.is_empty() {
+            return Err("invalid feature options: stats must not be empty".into());
+        }
+        for (i, s) in self.stats.iter().enumerate() {
+            if self.stats[..i].contains(s) {
+                return Err(format!("invalid feature options: stat `{}` appears twice", s.as_str()));
+            }
+            if s.needs_baseline() && self.baseline_s == 0.0 {
+                return Err(format!("invalid feature options: stat `{}` needs baseline_s > 0", s.as_str()));
+            }
+        }
+        if self.tensor_baseline && self.baseline_s == 0.0 {
+            return Err("invalid feature options: tensor_baseline needs baseline_s > 0".into());
+        }
         Ok(())
+    }
+
+    /// Summary values per window (channels x stats).
+    pub fn n_features(&self) -> usize {
+        N_CHANNELS * self.stats.len()
+    }
+
+    fn uses_baseline(&self) -> bool {
+        self.baseline_s > 0.0 && (self.tensor_baseline || self.stats.iter().any(|s| s.needs_baseline()))
     }
 }
 
 /// The `featurizeFiles` options JSON: the feature options plus the decoder's limits.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FeatureRequest {
-    #[serde(flatten)]
     pub features: FeatureOptions,
     pub inspect: InspectOptions,
 }
@@ -78,8 +108,7 @@ impl FeatureRequest {
     /// Missing fields take defaults; unknown fields, wrong types and invalid
     /// values are errors.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        // serde's `flatten` does not combine with deny_unknown_fields, so
-        // check the top-level keys by hand.
+        // Parsed by hand: unknown top-level keys are errors, and `stats` names map onto `Stat`.
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("invalid feature options: {e}"))?;
         let obj = v.as_object().ok_or("invalid feature options: not a JSON object")?;
         let mut req = FeatureRequest::default();
@@ -90,6 +119,15 @@ impl FeatureRequest {
                 "stride_s" => req.features.stride_s = num()?,
                 "hz" => req.features.hz = num()?,
                 "tensors" => req.features.tensors = val.as_bool().ok_or("invalid feature options: tensors must be a boolean")?,
+                "baseline_s" => req.features.baseline_s = num()?,
+                "tensor_baseline" => req.features.tensor_baseline = val.as_bool().ok_or("invalid feature options: tensor_baseline must be a boolean")?,
+                "stats" => {
+                    let list = val.as_array().ok_or("invalid feature options: stats must be an array of names")?;
+                    req.features.stats = list
+                        .iter()
+                        .map(|s| s.as_str().and_then(Stat::from_name).ok_or_else(|| format!("invalid feature options: unknown stat {s}")))
+                        .collect::<Result<_, _>>()?;
+                }
                 "inspect" => req.inspect = InspectOptions::from_json(&val.to_string())?,
                 _ => return Err(format!("invalid feature options: unknown field `{k}`")),
             }
@@ -118,7 +156,7 @@ pub struct EpisodeWindows {
     /// with that phase (file order); NaN when the phase never occurs. Lets
     /// evaluation measure detection delay from the start of `infecting`.
     pub phase_start_s: Vec<f64>,
-    /// `[n_windows][230]`.
+    /// `[n_windows][46 * stats]` (230 with the default statistics).
     pub summary: Vec<f64>,
     /// `[n_windows][46][tensor_len]`; Some (possibly empty) iff options.tensors.
     pub x: Option<Vec<f32>>,
@@ -147,6 +185,9 @@ struct Scratch {
     samples: series::Samples,
     series: series::SeriesScratch,
     sorted: Vec<f64>,
+    /// `[46][n_windows]` baseline medians (empty without a baseline).
+    base: Vec<Vec<f64>>,
+    raw: [f64; N_STATS],
 }
 
 /// Duration `D` (docs/features.md): meta's observed duration when finite
@@ -195,7 +236,21 @@ pub fn featurize(ep: &DecodedEpisode, opts: &FeatureOptions) -> EpisodeWindows {
     let mut sc = Scratch::default();
     series::build(ep, t0, &mut sc.samples, &mut sc.series);
 
-    out.summary = vec![0.0; nw * N_FEATURES];
+    if opts.uses_baseline() {
+        sc.base = (0..N_CHANNELS)
+            .map(|c| {
+                let (t, v) = sc.samples.channel(c);
+                let mut m = Vec::with_capacity(nw);
+                baseline::medians(t, v, &out.t_start_s, opts.baseline_s, &mut sc.sorted, &mut m);
+                m
+            })
+            .collect();
+    }
+
+    let nf = opts.n_features();
+    let ns = opts.stats.len();
+    let plain = opts.stats == DEFAULT_STATS;
+    out.summary = vec![0.0; nw * nf];
     for c in 0..N_CHANNELS {
         let (t, v) = sc.samples.channel(c);
         // Two pointers: samples are time-sorted and both window edges only advance.
@@ -209,8 +264,16 @@ pub fn featurize(ep: &DecodedEpisode, opts: &FeatureOptions) -> EpisodeWindows {
             while hi < t.len() && t[hi] < b {
                 hi += 1;
             }
-            let at = k * N_FEATURES + c * N_STATS;
-            summary::window_stats(&t[lo..hi], &v[lo..hi], &mut sc.sorted, &mut out.summary[at..at + N_STATS]);
+            let at = k * nf + c * ns;
+            if plain {
+                summary::window_stats(&t[lo..hi], &v[lo..hi], &mut sc.sorted, &mut out.summary[at..at + N_STATS]);
+            } else {
+                summary::window_stats(&t[lo..hi], &v[lo..hi], &mut sc.sorted, &mut sc.raw);
+                let m = sc.base.get(c).map_or(f64::NAN, |b| b[k]);
+                for (j, s) in opts.stats.iter().enumerate() {
+                    out.summary[at + j] = s.value(&sc.raw, hi - lo, m);
+                }
+            }
         }
     }
 
@@ -220,7 +283,8 @@ pub fn featurize(ep: &DecodedEpisode, opts: &FeatureOptions) -> EpisodeWindows {
         let mut mask = vec![0u8; nw * N_CHANNELS * tl];
         for c in 0..N_CHANNELS {
             let (t, v) = sc.samples.channel(c);
-            tensor::fill_channel(t, v, &out.t_start_s, &grid, c, &mut x, &mut mask);
+            let offsets = if opts.tensor_baseline { Some(sc.base[c].as_slice()) } else { None };
+            tensor::fill_channel(t, v, &out.t_start_s, &grid, c, offsets, &mut x, &mut mask);
         }
         out.x = Some(x);
         out.mask = Some(mask);

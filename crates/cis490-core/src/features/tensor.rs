@@ -7,7 +7,10 @@ use super::channels::N_CHANNELS;
 /// channel's finite samples over the whole episode, time-sorted. `grid[j]`
 /// = `j / hz`; row of window k starts at `(k * 46 + c) * T`.
 /// `x`/`mask` come zeroed, so points without data are simply skipped.
-pub fn fill_channel(t: &[f64], v: &[f64], starts: &[f64], grid: &[f64], c: usize, x: &mut [f32], mask: &mut [u8]) {
+/// `offsets` (the baseline medians per window): values become `value -
+/// offsets[k]`, and a window whose offset is NaN stays 0 with mask 0.
+#[allow(clippy::too_many_arguments)]
+pub fn fill_channel(t: &[f64], v: &[f64], starts: &[f64], grid: &[f64], c: usize, offsets: Option<&[f64]>, x: &mut [f32], mask: &mut [u8]) {
     let n = t.len();
     if n == 0 {
         return;
@@ -16,6 +19,10 @@ pub fn fill_channel(t: &[f64], v: &[f64], starts: &[f64], grid: &[f64], c: usize
     let tl = grid.len();
     for (k, &a) in starts.iter().enumerate() {
         let base = (k * N_CHANNELS + c) * tl;
+        let shift = offsets.map_or(0.0, |o| o[k]);
+        if shift.is_nan() {
+            continue;
+        }
         // Windows overlap, so the grid is not monotonic across windows:
         // binary-search each window's first point, then move forward.
         let mut p = t.partition_point(|&ti| ti <= a + grid[0]).saturating_sub(1);
@@ -34,7 +41,7 @@ pub fn fill_channel(t: &[f64], v: &[f64], starts: &[f64], grid: &[f64], c: usize
                 // t[p] < g <= last, so p + 1 < n and t[p + 1] > g.
                 v[p] + (v[p + 1] - v[p]) * ((g - t[p]) / (t[p + 1] - t[p]))
             };
-            x[base + j] = val as f32;
+            x[base + j] = if offsets.is_some() { (val - shift) as f32 } else { val as f32 };
             mask[base + j] = 1;
         }
     }
