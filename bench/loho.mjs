@@ -65,6 +65,12 @@ const { pairedBootstrap } = await dist("stats/bootstrap.js");
 const { aucBootstrap } = await dist("stats/auc.js");
 const { ANOMALY_CHECKPOINT_SUFFIX } = await dist("anomaly/train.js");
 
+/** A binary file as a typed array (a copy: small reads share Node's buffer pool, so `.buffer` is not the file). */
+const readTyped = (path, Ctor) => {
+  const b = readFileSync(path);
+  return new Ctor(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+
 /** Anomaly detectors have their own sidecar suffix, and no phases to pair with plain XGBoost. */
 const isAnomaly = (kind) => kind === "eif";
 const sidecarOf = (art, kind, mode) => join(art, `${kind}_${mode}${isAnomaly(kind) ? ANOMALY_CHECKPOINT_SUFFIX : ".ckpt.json"}`);
@@ -142,10 +148,10 @@ for (const host of hosts) {
       process.stderr.write(`loho: ${host}: plain xgboost ${mode}\n`);
       const py = spawnSync("/usr/bin/python3", [join(root, "bench/plain_xgb.py"), xdir], { encoding: "utf8" });
       if (py.status !== 0) throw new Error(`plain_xgb.py failed: ${py.stderr}`);
-      plainPred[mode] = new Int32Array(readFileSync(join(xdir, "plain_pred.bin")).buffer.slice(0));
+      plainPred[mode] = readTyped(join(xdir, "plain_pred.bin"), Int32Array);
       // Infected vs clean for plain XGBoost: its 1 - P(clean) on the test windows.
       const clean = 0; // PHASES.indexOf("clean")
-      const plainProba = new Float32Array(readFileSync(join(xdir, "plain_proba.bin")).buffer.slice(0));
+      const plainProba = readTyped(join(xdir, "plain_proba.bin"), Float32Array);
       const y = Int32Array.from(test.label, (l) => (l === clean ? 0 : 1));
       const score = Float64Array.from(y, (_, i) => 1 - plainProba[i * 6 + clean]);
       const a = y.includes(0) && y.includes(1) ? await aucBootstrap(y, score, groups, { resamples, seed: 0, maxFpr: 0.01 }) : null;
@@ -184,23 +190,25 @@ const spread = (list) => {
   const down = list.filter((s) => s.excludes_zero && s.diff.point < 0).length;
   return `${sign(d.reduce((a, b) => a + b, 0) / d.length)} (${sign(Math.min(...d))}..${sign(Math.max(...d))}; sig +${up}/−${down} of ${d.length})`;
 };
+// The macro F1 table: the phase classifiers only (an anomaly detector has no macro F1).
+const f1Names = names.filter((n) => !isAnomaly(n.slice(0, n.lastIndexOf("_"))));
 const withSeeds = seeds.length > 1;
 const lines = [];
-lines.push(`| held-out host | ${names.join(" | ")} | ${modes.map((m) => `plain XGBoost (${m})`).join(" | ")} | ${names.map((n) => `${n} − plain`).join(" | ")}${withSeeds ? ` | ${names.map((n) => `${n} − plain over seeds ${seeds.join(",")}`).join(" | ")}` : ""} | untested profiles |`);
-lines.push(`|${"---|".repeat(2 * names.length + modes.length + 2 + (withSeeds ? names.length : 0))}`);
+lines.push(`| held-out host | ${f1Names.join(" | ")} | ${modes.map((m) => `plain XGBoost (${m})`).join(" | ")} | ${f1Names.map((n) => `${n} − plain`).join(" | ")}${withSeeds ? ` | ${f1Names.map((n) => `${n} − plain over seeds ${seeds.join(",")}`).join(" | ")}` : ""} | untested profiles |`);
+lines.push(`|${"---|".repeat(2 * f1Names.length + modes.length + 2 + (withSeeds ? f1Names.length : 0))}`);
 for (const r of results) {
-  const paired = names.map((n) => {
+  const paired = f1Names.map((n) => {
     const p = r.paired[n];
     return p ? (p.excludes_zero ? `**${sfmt(p.diff)}**` : sfmt(p.diff)) : "n/a";
   });
-  const sp = withSeeds ? ` | ${names.map((n) => spread(r.seeds[n]) ?? "n/a").join(" | ")}` : "";
-  lines.push(`| ${r.host} | ${names.map((n) => fmt(r.models[n]?.macro_f1)).join(" | ")} | ${modes.map((m) => fmt(r.plain?.[m]?.macro_f1)).join(" | ")} | ${paired.join(" | ")}${sp} | ${r.untested_profiles.join(", ") || "none"} |`);
+  const sp = withSeeds ? ` | ${f1Names.map((n) => spread(r.seeds[n]) ?? "n/a").join(" | ")}` : "";
+  lines.push(`| ${r.host} | ${f1Names.map((n) => fmt(r.models[n]?.macro_f1)).join(" | ")} | ${modes.map((m) => fmt(r.plain?.[m]?.macro_f1)).join(" | ")} | ${paired.join(" | ")}${sp} | ${r.untested_profiles.join(", ") || "none"} |`);
 }
 const mean = (get) => {
   const v = results.map(get).filter((x) => typeof x === "number");
   return v.length ? (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : "n/a";
 };
-lines.push(`| mean over hosts | ${names.map((n) => mean((r) => r.models[n]?.macro_f1?.point)).join(" | ")} | ${modes.map((m) => mean((r) => r.plain?.[m]?.macro_f1.point)).join(" | ")} | ${names.map((n) => mean((r) => r.paired[n]?.diff.point)).join(" | ")}${withSeeds ? " |".repeat(names.length) : ""} | |`);
+lines.push(`| mean over hosts | ${f1Names.map((n) => mean((r) => r.models[n]?.macro_f1?.point)).join(" | ")} | ${modes.map((m) => mean((r) => r.plain?.[m]?.macro_f1.point)).join(" | ")} | ${f1Names.map((n) => mean((r) => r.paired[n]?.diff.point)).join(" | ")}${withSeeds ? " |".repeat(f1Names.length) : ""} | |`);
 // Infected (any non-clean phase) vs clean test windows, per held-out host.
 const withPlain = results.some((r) => r.plain?.realistic?.tpr_at_1pct_fpr);
 // Then each model's episode TPR: infected episodes whose default alert holds before dormant (eval's `episodes`).
