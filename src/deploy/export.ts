@@ -163,18 +163,11 @@ async function eifParts(checkpoint: string): Promise<{ sc: AnomalySidecar; state
   return { sc, state, columns, inputs: state.kept.map((k) => modeFeatures[k]) };
 }
 
-/** An EIF detector: outputs `score` and `alert` (src/deploy/export-eif.ts). */
-async function exportEifCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
-  const { sc, state, columns, inputs } = await eifParts(checkpoint);
-  let built;
-  try {
-    built = buildEifGraph({ inputs, inputWidth: FEATURE_NAMES.length, threshold: state.threshold }, state);
-  } catch (error) {
-    throw new ExportError(`checkpoint ${checkpoint}: cannot export the eif model: ${(error as Error).message}`);
-  }
+/** What an anomaly detector's ONNX file says of itself: it reads the summary features and predicts no phases. */
+async function anomalyMetadata(checkpoint: string, sc: AnomalySidecar, anomaly: ModelMetadata["anomaly"]): Promise<ModelMetadata> {
   const schema = sc.feature_schema;
   const channels = schema.channels.map((c) => c.name);
-  const metadata: ModelMetadata = {
+  return {
     format: "cis490-onnx/1",
     kind: sc.kind,
     mode: sc.mode,
@@ -187,8 +180,20 @@ async function exportEifCheckpoint(checkpoint: string, out: string): Promise<Exp
     checkpoint_sha256: await sha256OfFile(checkpoint),
     weights_sha256: sc.weights_sha256,
     cis490_version: cis490Version(),
-    anomaly: { threshold: state.threshold, inputs: state.kept.map((k) => columns[k]), n_trees: state.model.n_trees, subsample: state.model.subsample, max_depth: built.depth },
+    anomaly,
   };
+}
+
+/** An EIF detector: outputs `score` and `alert` (src/deploy/export-eif.ts). */
+async function exportEifCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
+  const { sc, state, columns, inputs } = await eifParts(checkpoint);
+  let built;
+  try {
+    built = buildEifGraph({ inputs, inputWidth: FEATURE_NAMES.length, threshold: state.threshold }, state);
+  } catch (error) {
+    throw new ExportError(`checkpoint ${checkpoint}: cannot export the eif model: ${(error as Error).message}`);
+  }
+  const metadata = await anomalyMetadata(checkpoint, sc, { threshold: state.threshold, inputs: state.kept.map((k) => columns[k]), n_trees: state.model.n_trees, subsample: state.model.subsample, max_depth: built.depth });
   const bytes = encodeModel({
     graphName: `cis490_eif_${sc.mode}`,
     nodes: built.g.nodes,
@@ -242,24 +247,8 @@ async function exportAeCheckpoint(checkpoint: string, out: string): Promise<Expo
   } catch (error) {
     throw new ExportError(`checkpoint ${checkpoint}: cannot export the ae model: ${(error as Error).message}`);
   }
-  const schema = sc.feature_schema;
-  const channels = schema.channels.map((c) => c.name);
   const k = scaling.kept.length;
-  const metadata: ModelMetadata = {
-    format: "cis490-onnx/1",
-    kind: sc.kind,
-    mode: sc.mode,
-    feature_schema_hash: sc.feature_schema_hash,
-    classes: [],
-    input: "summary",
-    channels,
-    model_channels: channelIndices(sc.mode).map((i) => channels[i]),
-    window: { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensor_len: schema.tensor_len },
-    checkpoint_sha256: await sha256OfFile(checkpoint),
-    weights_sha256: sc.weights_sha256,
-    cis490_version: cis490Version(),
-    anomaly: { threshold: scaling.threshold, inputs: sc.training.inputs, widths: [k, 64, 32, scaling.latent, 32, 64, k] },
-  };
+  const metadata = await anomalyMetadata(checkpoint, sc, { threshold: scaling.threshold, inputs: sc.training.inputs, widths: [k, 64, 32, scaling.latent, 32, 64, k] });
   const bytes = encodeModel({
     graphName: `cis490_ae_${sc.mode}`,
     nodes: built.g.nodes,
@@ -318,23 +307,7 @@ async function exportEnsembleCheckpoint(checkpoint: string, out: string): Promis
     if (error instanceof ExportError) throw error;
     throw new ExportError(`checkpoint ${checkpoint}: cannot export the ensemble: ${(error as Error).message}`);
   }
-  const schema = sc.feature_schema;
-  const channels = schema.channels.map((c) => c.name);
-  const metadata: ModelMetadata = {
-    format: "cis490-onnx/1",
-    kind: sc.kind,
-    mode: sc.mode,
-    feature_schema_hash: sc.feature_schema_hash,
-    classes: [],
-    input: "summary",
-    channels,
-    model_channels: channelIndices(sc.mode).map((i) => channels[i]),
-    window: { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensor_len: schema.tensor_len },
-    checkpoint_sha256: await sha256OfFile(checkpoint),
-    weights_sha256: sc.weights_sha256,
-    cis490_version: cis490Version(),
-    anomaly: { threshold: state.threshold, inputs: sc.training.inputs, members: state.members.map((m) => ({ kind: m.kind, weight: m.weight, sidecar_sha256: m.sidecar_sha256 })) },
-  };
+  const metadata = await anomalyMetadata(checkpoint, sc, { threshold: state.threshold, inputs: sc.training.inputs, members: state.members.map((m) => ({ kind: m.kind, weight: m.weight, sidecar_sha256: m.sidecar_sha256 })) });
   const bytes = encodeModel({
     graphName: `cis490_ensemble_${sc.mode}`,
     nodes: g.nodes,
