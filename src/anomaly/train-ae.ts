@@ -6,22 +6,18 @@
 // atomically, the sidecar `ae_<mode>.anomaly-ckpt.json` (scaling, threshold,
 // gate, history).
 
-import { createHash } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { featureMask } from "../features/channels.js";
 import { commitTempFile, tempPathFor, writeFileAtomic } from "../io/atomic.js";
 import { sha256OfFile } from "../io/hash.js";
-import { checkpointBaseName } from "../train/checkpoint.js";
-import { readSchemaFor } from "../train/run.js";
 import { TrainError, type EpochRecord, type Mode } from "../train/types.js";
 import { embeddingBlockOf, EMBEDDING_SAMPLE, sampleRows, type EmbeddingBlock } from "../train/embedding.js";
-import { requireFile } from "../train/windows.js";
 import { AE_LATENT } from "../engines/index.js";
 import { AeDetector, DEFAULT_AE, type AeHyperParameters } from "./autoencoder.js";
 import type { Rows } from "./estimator.js";
-import { ANOMALY_CHECKPOINT_FORMAT, ANOMALY_CHECKPOINT_SUFFIX, reusableCheckpoint, readCleanSets, type AnomalySidecar, type AnomalyTrainResult } from "./train.js";
+import { ANOMALY_CHECKPOINT_FORMAT, anomalyRequest, reusableCheckpoint, readCleanSets, type AnomalySidecar, type AnomalyTrainResult } from "./train.js";
 
 export interface AeTrainOptions {
   mode: Mode;
@@ -54,16 +50,7 @@ export async function trainAe(o: AeTrainOptions): Promise<AnomalyTrainResult> {
   const started = Date.now();
   const status = o.onStatus ?? (() => undefined);
   const hp = resolveAe(o.ae, o.threads ?? availableParallelism());
-  await requireFile(o.features, "features file", "run `cis490 features` first");
-  await requireFile(o.split, "split file", "run `cis490 split` first");
-  const schema = await readSchemaFor(o.features);
-  const [featuresSha, splitSha] = await Promise.all([sha256OfFile(o.features), sha256OfFile(o.split)]);
-  const base = checkpointBaseName("ae", o.mode);
-  const sidecarPath = join(o.out, base + ANOMALY_CHECKPOINT_SUFFIX);
-  const weightsPath = join(o.out, base + ".pt");
-  const requestSha = createHash("sha256")
-    .update(JSON.stringify({ kind: "ae", mode: o.mode, seed: o.seed, ae: { ...hp, threads: undefined }, featuresSha, splitSha }))
-    .digest("hex");
+  const { schema, featuresSha, splitSha, sidecarPath, weightsPath, requestSha } = await anomalyRequest("ae", o, { ae: hp }, ".pt");
   if (!o.force) {
     const kept = await reusableCheckpoint(sidecarPath, weightsPath, requestSha);
     if (kept) return kept;

@@ -165,19 +165,8 @@ export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
   const status = o.onStatus ?? (() => undefined);
   const threads = o.threads ?? availableParallelism();
   const hp = resolveEif(o.eif, threads);
-  await requireFile(o.features, "features file", "run `cis490 features` first");
-  await requireFile(o.split, "split file", "run `cis490 split` first");
-  const schema = await readSchemaFor(o.features);
-
   status("hashing the input files");
-  const [featuresSha, splitSha] = await Promise.all([sha256OfFile(o.features), sha256OfFile(o.split)]);
-  const base = checkpointBaseName("eif", o.mode);
-  const sidecarPath = join(o.out, base + ANOMALY_CHECKPOINT_SUFFIX);
-  const weightsPath = join(o.out, base + ".eif.json");
-  // Threads do not change the result, so they are not part of the request.
-  const requestSha = createHash("sha256")
-    .update(JSON.stringify({ kind: "eif", mode: o.mode, seed: o.seed, eif: { ...hp, threads: undefined }, featuresSha, splitSha }))
-    .digest("hex");
+  const { schema, featuresSha, splitSha, sidecarPath, weightsPath, requestSha } = await anomalyRequest("eif", o, { eif: hp }, ".eif.json");
   if (!o.force) {
     const kept = await reusableCheckpoint(sidecarPath, weightsPath, requestSha);
     if (kept) return kept;
@@ -229,6 +218,30 @@ export async function trainEif(o: EifTrainOptions): Promise<EifTrainResult> {
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+/**
+ * What an eif or ae run is asked to do, from its inputs: the schema, the
+ * inputs' digests, where the checkpoint goes and the request digest that
+ * lets an identical rerun keep it. Threads do not change the result, so
+ * they are not part of the request.
+ */
+export async function anomalyRequest(
+  kind: "eif" | "ae",
+  o: { features: string; split: string; out: string; mode: Mode; seed: number },
+  hp: Record<string, { threads?: number }>,
+  weightsSuffix: string,
+): Promise<{ schema: FeatureSchema; featuresSha: string; splitSha: string; sidecarPath: string; weightsPath: string; requestSha: string }> {
+  await requireFile(o.features, "features file", "run `cis490 features` first");
+  await requireFile(o.split, "split file", "run `cis490 split` first");
+  const schema = await readSchemaFor(o.features);
+  const [featuresSha, splitSha] = await Promise.all([sha256OfFile(o.features), sha256OfFile(o.split)]);
+  const base = checkpointBaseName(kind, o.mode);
+  const settings = Object.fromEntries(Object.entries(hp).map(([k, v]) => [k, { ...v, threads: undefined }]));
+  const requestSha = createHash("sha256")
+    .update(JSON.stringify({ kind, mode: o.mode, seed: o.seed, ...settings, featuresSha, splitSha }))
+    .digest("hex");
+  return { schema, featuresSha, splitSha, sidecarPath: join(o.out, base + ANOMALY_CHECKPOINT_SUFFIX), weightsPath: join(o.out, base + weightsSuffix), requestSha };
 }
 
 /** The checkpoint already written for the same request (same inputs, kind and settings) with intact weights, or null. */
