@@ -16,9 +16,12 @@
 // node bench/loho.mjs [--features data/processed/features_window.parquet]
 //   [--out data/loho] [--models gbt:realistic,gbt:oracle,minirocket:realistic,eif:realistic]
 //   [--resamples 500] [--hosts a,b] [--no-plain] [--val hosts]
-//   [--seeds 0,1,2,3,4] [--no-eval] [--threads N] [--train-args "..."]
+//   [--seeds 0,1,2,3,4] [--no-eval] [--threads N] [--train-args "..."] [--split-args "..."]
 // --val hosts: validation (early stopping, best epoch) on one whole
-// training-side host instead of episodes carved from all training hosts.
+// training-side host instead of episodes carved from all training hosts;
+// --val host-folds: k-fold by training host (gbt only). The plain baseline
+// always keeps its definition: early stopping on the default episode
+// carve (a second split, split-episodes.parquet, with the same test side).
 // --features may point at features made with a schema option (`cis490
 // features --baseline relative --missing-indicators`): the models and the
 // plain baseline then read that schema's columns.
@@ -45,6 +48,8 @@ const models = arg("models", "gbt:realistic,gbt:oracle,minirocket:realistic")
   .map((s) => s.split(":"));
 const valBy = arg("val", "episodes");
 const extraTrain = (arg("train-args", "") || "").split(" ").filter(Boolean);
+// --split-args "...": extra `cis490 split` flags for the models' split (e.g. "--val-strata none"); never for the plain baseline's.
+const extraSplit = (arg("split-args", "") || "").split(" ").filter(Boolean);
 // --threads N: engine threads for the project's models and the plain baseline alike (default: the trainer's default, plain 2).
 const threads = arg("threads", null);
 if (threads) extraTrain.push("--threads", threads);
@@ -97,8 +102,10 @@ for (const host of hosts) {
   mkdirSync(dir, { recursive: true });
   const split = join(dir, "split.parquet");
   process.stderr.write(`loho: ${host}: split\n`);
-  cli(["split", "--features", features, "--recipe", "host", "--test-hosts", host, "--out", split, "--allow-missing-class", ...(valBy === "episodes" ? [] : ["--val", valBy])]);
+  cli(["split", "--features", features, "--recipe", "host", "--test-hosts", host, "--out", split, "--allow-missing-class", ...(valBy === "episodes" ? [] : ["--val", valBy]), ...extraSplit]);
   const summary = JSON.parse(readFileSync(join(dir, "split.json"), "utf8"));
+  const plainSplit = valBy === "episodes" && extraSplit.length === 0 ? split : join(dir, "split-episodes.parquet");
+  if (plainSplit !== split && !flag("no-plain")) cli(["split", "--features", features, "--recipe", "host", "--test-hosts", host, "--out", plainSplit, "--allow-missing-class"]);
   const timing = {};
   for (const seed of seeds) {
     for (const [kind, mode] of models) {
@@ -127,7 +134,7 @@ for (const host of hosts) {
 
   if (!flag("no-plain")) {
     const sets = {};
-    for (const side of ["train", "val", "test"]) sets[side] = await loadWindowSet(features, split, side);
+    for (const side of ["train", "val", "test"]) sets[side] = await loadWindowSet(features, plainSplit, side);
     const test = sets.test;
     const ids = new Map();
     const groups = Uint32Array.from(test.episode_id, (e) => (ids.has(e) ? ids.get(e) : (ids.set(e, ids.size), ids.size - 1)));

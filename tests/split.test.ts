@@ -149,6 +149,48 @@ describe("split recipes", () => {
     expect(await bad(["--val", "folds"])).toBe(2);
   });
 
+  it("host --val host-folds: no val side, every training episode carries its host's fold", async () => {
+    const features = await writeFakeFeatures(fakeCorpus());
+    const dir = join(features, "..");
+    const res = await split(["--features", features, "--recipe", "host", "--test-hosts", "a", "--val", "host-folds", "--out", join(dir, "hf.parquet")]);
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    expect(res.doc).toMatchObject({ test_hosts: ["a"], val_by: "host-folds", val_folds: [["b"], ["c"]], val_fraction: 0, val_strata: null });
+    expect(res.doc.counts.val).toEqual({ episodes: 0, windows: 0 });
+    const rows = (await readParquet(join(dir, "hf.parquet"))).toArray().map((r) => r.toJSON() as { host_id: string; split: string; fold: number | null });
+    for (const r of rows) expect([r.split, r.fold]).toEqual(r.host_id === "a" ? ["test", null] : ["train", r.host_id === "b" ? 0 : 1]);
+    // Fewer folds than hosts: hosts are dealt, largest first, to the fold with the fewest episodes.
+    const four = [...fakeCorpus(), ...fakeCorpus().map((e) => ({ ...e, id: e.id + "-d", host: "d" })).slice(0, 3)];
+    const f2 = await writeFakeFeatures(four);
+    const two = await split(["--features", f2, "--recipe", "host", "--test-hosts", "a", "--val", "host-folds", "--folds", "2", "--out", join(f2, "..", "f2.parquet")]);
+    expect(two.code).toBe(0);
+    expect(two.doc.val_folds).toEqual([["b"], ["c", "d"]]);
+    // Other splits keep their columns (and so their bytes).
+    const plain = await split(["--features", features, "--recipe", "host", "--out", join(dir, "p.parquet")]);
+    expect((await readParquet(join(dir, "p.parquet"))).schema.fields.map((f) => f.name)).not.toContain("fold");
+    expect(plain.doc.val_strata).toBe("profile");
+    const bad = async (args: string[]) => (await split(["--features", features, "--recipe", "host", "--out", join(dir, "x.parquet"), ...args])).code;
+    expect(await bad(["--val", "host-folds", "--test-hosts", "a,b"])).toBe(1); // one training host: no second fold
+    expect(await bad(["--val", "host-folds", "--test-hosts", "a", "--folds", "3"])).toBe(1); // more folds than hosts
+    expect(await bad(["--folds", "2"])).toBe(2);
+    expect(await bad(["--val", "host-folds", "--val-fraction", "0.2"])).toBe(2);
+    expect(await bad(["--val", "hosts", "--val-strata", "none"])).toBe(2);
+  });
+
+  it("--val-strata none carves one seeded shuffle of the training side instead of one per profile", async () => {
+    const features = await writeFakeFeatures(fakeCorpus());
+    const dir = join(features, "..");
+    const strat = await split(["--features", features, "--recipe", "host", "--val-fraction", "0.3", "--out", join(dir, "s.parquet")]);
+    const flat = await split(["--features", features, "--recipe", "host", "--val-fraction", "0.3", "--val-strata", "none", "--out", join(dir, "n.parquet")]);
+    expect(flat.code).toBe(0);
+    expect(flat.doc.val_strata).toBe("none");
+    // Stratified: round(0.3 x 16) = 5 of each profile's 16 training episodes (hosts a, b); unstratified: round(0.3 x 48) = 14 in all.
+    for (const p of strat.doc.per_profile) expect(p.val, p.profile).toBe(5);
+    expect(flat.doc.counts.val.episodes).toBe(14);
+    const ids = async (f: string) => (await assignments(join(dir, f))).filter((r) => r.split === "val").map((r) => r.episode_id).join();
+    expect(await ids("n.parquet")).not.toBe(await ids("s.parquet"));
+  });
+
   it("is deterministic for a seed, and the seed matters", async () => {
     const features = await writeFakeFeatures(fakeCorpus());
     const dir = join(features, "..");

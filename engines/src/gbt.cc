@@ -372,6 +372,10 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
     if (m != "quantile" && m != "dense") ThrowType(env, "trainGbt: matrix must be \"quantile\" or \"dense\"");
     quantile = m == "quantile";
   }
+  // Cross-host selection predicts each fold's model at a round chosen from
+  // every fold's curve, possibly past that fold's own best: keep all rounds.
+  Napi::Value sv = o.Get("sliceToBest");
+  const bool slice_to_best = sv.IsUndefined() || sv.IsNull() || sv.ToBoolean().Value();
   Napi::Value bv = o.Get("batchRows");
   const int64_t batch_rows = (bv.IsUndefined() || bv.IsNull()) ? 65536 : IntArg(env, bv, "batchRows", 1, int64_t{1} << 40);
   std::shared_ptr<Feed> feed;
@@ -423,7 +427,7 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
 
   auto* w = new PromiseWorker(
       env,
-      [train, val, has_val, cols, rounds, es, params, nthread, max_bin, quantile, batch_rows, feed, out]() {
+      [train, val, has_val, cols, rounds, es, params, nthread, max_bin, quantile, batch_rows, feed, out, slice_to_best]() {
         // However this ends, the feed is closed so that its reader stops.
         struct CloseFeed {
           Feed* f;
@@ -476,7 +480,7 @@ Napi::Value TrainGbt(const Napi::CallbackInfo& info) {
 
         Booster sliced;
         BoosterHandle final_h = b.h;
-        if (out->best + 1 < out->trained) {
+        if (slice_to_best && out->best + 1 < out->trained) {
           Check(XGBoosterSlice(b.h, 0, out->best + 1, 1, &sliced.h), "slicing to the best iteration");
           final_h = sliced.h;
         }

@@ -97,6 +97,8 @@ export interface GbtTrainOptions {
   rounds: number;
   /** Stop after this many rounds without a lower validation mlogloss (needs xVal). 0 = never. */
   earlyStoppingRounds?: number;
+  /** Cut the returned model to rounds 0..bestIteration (default true); false keeps every round boosted. */
+  sliceToBest?: boolean;
   /**
    * How XGBoost holds the training rows: "quantile" (default) streams x to
    * XGBoost's callback iterator in `batchRows` batches, read in place (do not
@@ -116,7 +118,7 @@ export interface GbtHistoryRow {
 }
 
 export interface GbtTrainResult {
-  /** XGBoost JSON model, already cut to rounds 0..bestIteration. */
+  /** XGBoost JSON model, cut to rounds 0..bestIteration (unless sliceToBest is false). */
   modelJson: string;
   /** Round with the lowest validation mlogloss (early stopping), else the last round. */
   bestIteration: number;

@@ -5,7 +5,7 @@
 
 import { PHASES } from "../episode/report.js";
 import type { SplitEpisode } from "./episodes.js";
-import { carveValidation, carveValidationHosts, SplitError, type Recipe, type TestSelection, type ValMode } from "./recipes.js";
+import { assignHostFolds, carveValidation, carveValidationHosts, SplitError, type Recipe, type TestSelection, type ValMode, type ValStrata } from "./recipes.js";
 import { CliError } from "../util/errors.js";
 
 export const SPLITS = ["train", "val", "test"] as const;
@@ -14,23 +14,49 @@ export type SplitName = (typeof SPLITS)[number];
 export interface Assignment {
   episode: SplitEpisode;
   split: SplitName;
+  /** --val host-folds: the training episode's fold (its host's); absent otherwise and on the test side. */
+  fold?: number;
 }
 
-/** `valBy`: "episodes" (a seeded, profile-stratified fraction) or "hosts" (whole training-side hosts; `valHosts` returns the ones chosen). */
-export function assignSplits(episodes: SplitEpisode[], selection: TestSelection, valFraction: number, seed: bigint, valBy: { mode: ValMode; hosts?: string[]; chosen?: string[] } = { mode: "episodes" }): Assignment[] {
+export interface ValCarve {
+  mode: ValMode;
+  /** hosts: the named validation hosts. */
+  hosts?: string[];
+  /** host-folds: how many folds (default one per training host). */
+  folds?: number;
+  /** episodes: the carve's strata (default profile). */
+  strata?: ValStrata;
+  /** Filled in: hosts chosen (hosts) or the hosts of each fold (host-folds). */
+  chosen?: string[];
+  chosenFolds?: string[][];
+}
+
+/**
+ * `valBy`: "episodes" (a seeded fraction, profile-stratified unless told
+ * otherwise), "hosts" (whole training-side hosts) or "host-folds" (no val
+ * side: every training episode carries its host's fold, and training
+ * validates each fold on a model fit on the others).
+ */
+export function assignSplits(episodes: SplitEpisode[], selection: TestSelection, valFraction: number, seed: bigint, valBy: ValCarve = { mode: "episodes" }): Assignment[] {
   const trainSide = episodes.filter((e) => !selection.test.has(e.episode_id));
-  let val: Set<string>;
+  let val = new Set<string>();
+  let fold: Map<string, number> | null = null;
   if (valBy.mode === "hosts") {
     const r = carveValidationHosts(trainSide, valBy.hosts);
     val = r.val;
     valBy.chosen = r.hosts;
+  } else if (valBy.mode === "host-folds") {
+    const r = assignHostFolds(trainSide, valBy.folds);
+    fold = r.fold;
+    valBy.chosenFolds = r.folds;
   } else {
-    val = carveValidation(trainSide, valFraction, seed);
+    val = carveValidation(trainSide, valFraction, seed, valBy.strata);
   }
-  return episodes.map((episode) => ({
-    episode,
-    split: selection.test.has(episode.episode_id) ? "test" : val.has(episode.episode_id) ? "val" : "train",
-  }));
+  return episodes.map((episode): Assignment => {
+    if (selection.test.has(episode.episode_id)) return { episode, split: "test" };
+    if (val.has(episode.episode_id)) return { episode, split: "val" };
+    return fold ? { episode, split: "train", fold: fold.get(episode.episode_id)! } : { episode, split: "train" };
+  });
 }
 
 /** Thrown when the split would let a model see its test data: a bug, never a data condition. */
@@ -77,9 +103,13 @@ export interface SplitSummary {
   recipe: Recipe;
   seed: string;
   val_fraction: number;
-  /** How validation was carved: "episodes" (val_fraction) or "hosts" (whole training-side hosts, val_hosts). Absent in older summaries = episodes. */
+  /** How validation was carved: "episodes" (val_fraction), "hosts" (whole training-side hosts, val_hosts) or "host-folds" (val_folds). Absent in older summaries = episodes. */
   val_by?: ValMode;
   val_hosts?: string[] | null;
+  /** episodes: "profile" (stratified) or "none". */
+  val_strata?: ValStrata | null;
+  /** host-folds: the training-side hosts of each fold. */
+  val_folds?: string[][] | null;
   features: string;
   features_sha256: string;
   out: string;
@@ -106,7 +136,7 @@ const NO_PROFILE = "(none)";
 export function summarise(
   assignments: Assignment[],
   selection: TestSelection,
-  ctx: { seed: bigint; valFraction: number; valBy?: ValMode; valHosts?: string[] | null; features: string; featuresSha256: string; out: string; allowMissingClass: boolean },
+  ctx: { seed: bigint; valFraction: number; valBy?: ValMode; valHosts?: string[] | null; valStrata?: ValStrata | null; valFolds?: string[][] | null; features: string; featuresSha256: string; out: string; allowMissingClass: boolean },
 ): SplitSummary {
   const zero = (): Record<SplitName, number> => ({ train: 0, val: 0, test: 0 });
   const counts: Record<SplitName, SplitCounts> = { train: { episodes: 0, windows: 0 }, val: { episodes: 0, windows: 0 }, test: { episodes: 0, windows: 0 } };
@@ -133,9 +163,11 @@ export function summarise(
   return {
     recipe: selection.recipe,
     seed: ctx.seed.toString(),
-    val_fraction: ctx.valBy === "hosts" ? 0 : ctx.valFraction,
+    val_fraction: ctx.valBy === "hosts" || ctx.valBy === "host-folds" ? 0 : ctx.valFraction,
     val_by: ctx.valBy ?? "episodes",
     val_hosts: ctx.valHosts ?? null,
+    val_strata: (ctx.valBy ?? "episodes") === "episodes" ? (ctx.valStrata ?? "profile") : null,
+    val_folds: ctx.valFolds ?? null,
     features: ctx.features,
     features_sha256: ctx.featuresSha256,
     out: ctx.out,

@@ -122,8 +122,41 @@ function timeTest(episodes: SplitEpisode[], cutoffMs: number | undefined): Pick<
   return { test: new Set(test.map((e) => e.episode_id)), cutoff: { iso, t0_wall_ns: cutoff.toString(), source } };
 }
 
-export const VAL_MODES = ["episodes", "hosts"] as const;
+export const VAL_MODES = ["episodes", "hosts", "host-folds"] as const;
 export type ValMode = (typeof VAL_MODES)[number];
+
+/** How the episode carve is stratified: by profile (default) or not at all (one seeded shuffle of the training side). */
+export const VAL_STRATA = ["profile", "none"] as const;
+export type ValStrata = (typeof VAL_STRATA)[number];
+
+/**
+ * k-fold by host: the training-side hosts dealt into `k` folds (default:
+ * one per host), so that each fold in turn validates a model trained on
+ * the others and no host's data is lost to validation. Hosts go, largest
+ * first, to the fold with the fewest episodes so far (ties: the lower
+ * fold), which keeps the folds' sizes close; the order is by name within
+ * equal counts, so the same hosts always give the same folds.
+ */
+export function assignHostFolds(train: SplitEpisode[], k: number | undefined): { fold: Map<string, number>; folds: string[][] } {
+  const counts = new Map<string, number>();
+  for (const e of train) counts.set(e.host_id, (counts.get(e.host_id) ?? 0) + 1);
+  const hosts = [...counts.keys()].sort(cmp);
+  if (hosts.length < 2) {
+    throw new SplitError(`--val host-folds needs at least two hosts on the training side (found ${hosts.length}: ${hosts.join(", ") || "none"}): each fold validates on hosts the others trained without`);
+  }
+  const n = k ?? hosts.length;
+  if (!Number.isInteger(n) || n < 2 || n > hosts.length) throw new SplitError(`--folds must be between 2 and the ${hosts.length} training-side hosts (got ${n})`);
+  const folds: string[][] = Array.from({ length: n }, () => []);
+  const size = new Array<number>(n).fill(0);
+  for (const h of hosts.slice().sort((a, b) => counts.get(b)! - counts.get(a)! || cmp(a, b))) {
+    const f = size.indexOf(Math.min(...size));
+    folds[f].push(h);
+    size[f] += counts.get(h)!;
+  }
+  for (const f of folds) f.sort(cmp);
+  const byHost = new Map(folds.flatMap((hs, f) => hs.map((h) => [h, f] as const)));
+  return { fold: new Map(train.map((e) => [e.episode_id, byHost.get(e.host_id)!])), folds };
+}
 
 /**
  * Cross-host validation: every episode of one whole training-side host (or
@@ -153,13 +186,13 @@ export function carveValidationHosts(train: SplitEpisode[], named: string[] | un
 
 /**
  * Validation episodes carved from the training side: per profile (episodes
- * without one form their own stratum), a seeded shuffle of the stratum
+ * without one form their own stratum; `by` "none": one stratum), a seeded shuffle of the stratum
  * sorted by episode_id, of which round(fraction * size) go to validation.
  */
-export function carveValidation(train: SplitEpisode[], fraction: number, seed: bigint): Set<string> {
+export function carveValidation(train: SplitEpisode[], fraction: number, seed: bigint, by: ValStrata = "profile"): Set<string> {
   const strata = new Map<string, SplitEpisode[]>();
   for (const e of train) {
-    const key = e.profile ?? "";
+    const key = by === "profile" ? (e.profile ?? "") : "";
     strata.set(key, [...(strata.get(key) ?? []), e]);
   }
   const val = new Set<string>();

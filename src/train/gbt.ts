@@ -1,6 +1,8 @@
 // Gradient-boosted trees (XGBoost through src/engines): multi:softprob, hist,
 // NaN = missing (handled natively), class weights as sample weights, early
-// stopping on the validation mlogloss (XGBoost's own). scikit-learn style:
+// stopping on the validation mlogloss (XGBoost's own), or a fixed number of
+// rounds without a validation side (the refit after cross-host selection,
+// src/train/host-folds.ts). scikit-learn style:
 // hyper-parameters are stored verbatim, the learned model is set only by fit.
 
 import { gbtModelInfo, predictGbt, trainGbt } from "../engines/index.js";
@@ -22,6 +24,12 @@ export interface GbtHyperParameters {
   max_bin: number;
   /** XGBoost threads. */
   nthread: number;
+  /**
+   * The validation mlogloss that early stopping reads: weighted by the
+   * training class weights ("class", so a rare phase counts as much as it
+   * does in training) or plain ("none", every window alike).
+   */
+  val_weighting: "class" | "none";
   /** Validation macro F1 is recorded every this many rounds (history rows). */
   history_every: number;
   /**
@@ -43,6 +51,7 @@ export const DEFAULT_GBT: Omit<GbtHyperParameters, "nthread"> = {
   min_child_weight: 1,
   lambda: 1,
   max_bin: 256,
+  val_weighting: "class",
   history_every: 10,
   matrix: "quantile",
 };
@@ -68,6 +77,8 @@ export interface StreamedMatrix {
 export interface GbtFitOptions {
   /** Per class id, applied as sample weights. */
   classWeights: Float32Array;
+  /** Keep every boosted round instead of cutting the model at the best one (cross-host selection reads later rounds). */
+  keepAllRounds?: boolean;
 }
 
 export interface GbtFitResult {
@@ -76,6 +87,9 @@ export interface GbtFitResult {
   best_iteration: number;
   rounds_trained: number;
   best_val_mlogloss: number;
+  /** Training and validation mlogloss after each round boosted (validation: empty without a validation side). */
+  train_mlogloss: number[];
+  val_mlogloss: number[];
   seconds: number;
 }
 
@@ -107,10 +121,10 @@ export class GbtEstimator implements Estimator<Matrix, GbtFitOptions, GbtFitResu
     };
   }
 
-  async fit(train: Matrix | StreamedMatrix, val: Matrix, { classWeights }: GbtFitOptions): Promise<GbtFitResult> {
+  /** With `val` null: exactly `rounds` rounds, no early stopping; history then has training loss only. */
+  async fit(train: Matrix | StreamedMatrix, val: Matrix | null, { classWeights, keepAllRounds }: GbtFitOptions): Promise<GbtFitResult> {
     const started = Date.now();
     const weightsOf = (y: ArrayLike<number>) => Float32Array.from(y, (k) => classWeights[k]);
-    const wVal = weightsOf(val.y);
     const rows =
       "batches" in train
         ? {
@@ -123,13 +137,13 @@ export class GbtEstimator implements Estimator<Matrix, GbtFitOptions, GbtFitResu
       ...rows,
       nCols: train.width,
       numClass: this.nClasses,
-      xVal: val.x,
-      nValRows: val.n,
-      yVal: val.y,
-      wVal,
+      ...(val
+        ? { xVal: val.x, nValRows: val.n, yVal: val.y, wVal: (this.params.val_weighting ?? "class") === "class" ? weightsOf(val.y) : new Float32Array(val.n).fill(1) }
+        : {}),
       params: this.engineParams(),
       rounds: this.params.rounds,
-      earlyStoppingRounds: this.params.early_stopping_rounds,
+      earlyStoppingRounds: val ? this.params.early_stopping_rounds : 0,
+      sliceToBest: !keepAllRounds,
       matrix: this.params.matrix ?? "quantile",
     });
     const boostSeconds = (Date.now() - started) / 1000;
@@ -142,11 +156,11 @@ export class GbtEstimator implements Estimator<Matrix, GbtFitOptions, GbtFitResu
     const history: EpochRecord[] = [];
     let previous = 0;
     for (const k of [...marks].sort((a, b) => a - b)) {
-      const proba = await predictGbt(r.modelJson, val.x, val.n, val.width, { nthread: this.params.nthread, iterationEnd: k });
+      const f1 = val ? macroF1(val.y, argmaxRows(await predictGbt(r.modelJson, val.x, val.n, val.width, { nthread: this.params.nthread, iterationEnd: k }), val.n, this.nClasses)) : Number.NaN;
       history.push({
         epoch: k,
         train_loss: r.history[k - 1]?.train_mlogloss ?? Number.NaN,
-        val_macro_f1: macroF1(val.y, argmaxRows(proba, val.n, this.nClasses)),
+        val_macro_f1: f1,
         lr: this.params.eta,
         // Boosting time is only known in total: an even share per round.
         seconds: (boostSeconds * (k - previous)) / Math.max(1, r.roundsTrained),
@@ -160,6 +174,8 @@ export class GbtEstimator implements Estimator<Matrix, GbtFitOptions, GbtFitResu
       best_iteration: r.bestIteration,
       rounds_trained: r.roundsTrained,
       best_val_mlogloss: r.bestScore,
+      train_mlogloss: r.history.map((h) => h.train_mlogloss),
+      val_mlogloss: val ? r.history.map((h) => h.val_mlogloss ?? Number.NaN) : [],
       seconds: (Date.now() - started) / 1000,
     };
   }

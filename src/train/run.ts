@@ -23,14 +23,15 @@ import { dropWindows, keptByDrop, readNoiseDrop } from "../labelnoise/drop.js";
 import { checkpointBaseName } from "./checkpoint.js";
 import { embeddingSampleSize, pickRows, sampleRows, tryFitEmbeddingBlock, type EmbeddingBlock } from "./embedding.js";
 import { DEFAULT_GBT, GbtEstimator, type GbtHyperParameters, type Matrix, type StreamedMatrix } from "./gbt.js";
+import { selectGbtRoundsByHostFolds, type HostFoldSelection } from "./host-folds.js";
 import type { LoopOptions } from "./loop.js";
 import { DEFAULT_MINIROCKET, MiniRocketEstimator, type MiniRocketHyperParameters } from "./minirocket.js";
 import { DEFAULT_NEURAL, NeuralEstimator, type NeuralHyperParameters, type RuntimeOptions } from "./neural.js";
 import { infinitiesToNaN } from "./standardise.js";
 import { prepareSequenceData } from "./sequence-data.js";
 import { loadTensorRows, tensorsRoot } from "./tensors.js";
-import { CHECKPOINT_FORMAT, CHECKPOINT_SUFFIX, isSequenceKind, TrainError, type CheckpointSidecar, type WrittenSidecar, type EpochRecord, type Mode, type ModelKind, type TrainingInfo } from "./types.js";
-import { readSplitSides, requireFile, scanWindows, sideFeatureBatches, type WindowSet } from "./windows.js";
+import { CHECKPOINT_FORMAT, CHECKPOINT_SUFFIX, isSequenceKind, TrainError, type CheckpointSidecar, type WrittenSidecar, type EpochRecord, type ClassWeighting, type Mode, type ModelKind, type TrainingInfo } from "./types.js";
+import { readSplitFolds, readSplitSides, requireFile, scanWindows, sideFeatureBatches, type WindowSet } from "./windows.js";
 
 /** Class weights: scikit-learn's "balanced" n / (k * n_c) over the classes present in training (mean 1 over training windows), clipped to this range. */
 export const CLASS_WEIGHT_CLIP: [number, number] = [0.1, 10];
@@ -69,6 +70,8 @@ export interface TrainOptions {
   onStatus?: (message: string) => void;
   /** A `cis490 label-noise` report: its flagged training windows are left out of the fit. */
   dropNoisy?: string;
+  /** Class weights in the training loss: "balanced" (default) or "none". */
+  classWeighting?: ClassWeighting;
   /** Tests: wrap the engine model to look at its inputs. */
   wrapModel?: RuntimeOptions["wrap"];
   /**
@@ -101,7 +104,8 @@ async function reusableCheckpoint(sidecarPath: string, requestSha: string): Prom
   }
 }
 
-export function classWeights(counts: number[], clip: [number, number] = CLASS_WEIGHT_CLIP): number[] {
+export function classWeights(counts: number[], clip: [number, number] = CLASS_WEIGHT_CLIP, weighting: ClassWeighting = "balanced"): number[] {
+  if (weighting === "none") return counts.map(() => 1);
   const n = counts.reduce((a, b) => a + b, 0);
   const present = counts.filter((c) => c > 0).length;
   return counts.map((c) => (c > 0 ? Math.min(clip[1], Math.max(clip[0], n / (present * c))) : 1));
@@ -219,12 +223,17 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   status("hashing the input files");
   const [featuresSha, splitSha] = await Promise.all([sha256OfFile(o.features), sha256OfFile(o.split)]);
   const noise = o.dropNoisy ? await readNoiseDrop(o.dropNoisy, featuresSha) : null;
+  const folds = await readSplitFolds(o.split);
+  if (folds && kind !== "gbt") {
+    throw new TrainError(`${o.split} is a k-fold-by-host split (split --val host-folds), which selects the GBT's boosting rounds; ${kind} needs a val side for its early stopping and best epoch (make the split with --val episodes or --val hosts)`);
+  }
+  const weighting = o.classWeighting ?? "balanced";
   const base = checkpointBaseName(kind, mode);
   const sidecarPath = join(o.out, base + CHECKPOINT_SUFFIX);
   // A missing index is reported properly further on; here it only means "not reusable".
   const tensorsIndexSha = sequence ? await sha256OfFile(join(tensorsRoot(o.tensors!), TENSOR_INDEX_FILE)).catch(() => null) : null;
   const requestSha = createHash("sha256")
-    .update(JSON.stringify({ kind, mode, seed: o.seed, neural: neuralHp, gbt: gbtHp, ...(rocketHp ? { minirocket: { ...rocketHp, threads: undefined } } : {}), featuresSha, splitSha, tensorsIndexSha, allow: o.allowMissingClass ?? false, ...(noise ? { dropNoisy: noise.report_sha256 } : {}), ...(o.distributed ? { worldSize: o.distributed.group.worldSize } : {}) }))
+    .update(JSON.stringify({ kind, mode, seed: o.seed, neural: neuralHp, gbt: gbtHp, ...(rocketHp ? { minirocket: { ...rocketHp, threads: undefined } } : {}), featuresSha, splitSha, tensorsIndexSha, allow: o.allowMissingClass ?? false, ...(weighting !== "balanced" ? { weighting } : {}), ...(noise ? { dropNoisy: noise.report_sha256 } : {}), ...(o.distributed ? { worldSize: o.distributed.group.worldSize } : {}) }))
     .digest("hex");
   // Ranks never reuse: one rank returning early would leave the others waiting at a collective.
   if (!o.force && !o.distributed) {
@@ -238,7 +247,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const featureIdx = featureIndices(mode, schema.stats);
   const featureCols = sequence ? [] : featureIdx.map((i) => schema.features[i]);
   // Quantile GBT streams its training rows from the features file (sideFeatureBatches) instead of holding them.
-  const streamTrain = kind === "gbt" && (gbtHp!.matrix ?? "quantile") === "quantile";
+  // k-fold by host cuts the training side into folds: it is held in memory.
+  const streamTrain = kind === "gbt" && (gbtHp!.matrix ?? "quantile") === "quantile" && !folds;
   const scan = await scanWindows(o.features, sides, ["train", "val"], featureCols, streamTrain ? ["val"] : ["train", "val"]);
   let train = scan.windows.get("train")!;
   let dropped = 0;
@@ -251,7 +261,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const val = scan.windows.get("val")!;
   const K = PHASES.length;
   if (windowCount(train) === 0) throw new TrainError(`the train side of ${o.split} has no labelled windows`);
-  if (windowCount(val) === 0) throw new TrainError(`the val side of ${o.split} has no labelled windows: model selection and early stopping need it (cis490 split --val-fraction > 0)`);
+  if (folds && windowCount(val) > 0) throw new TrainError(`${o.split} has fold numbers and val episodes: a k-fold-by-host split has no val side (make it with \`cis490 split --val host-folds\`)`);
+  if (windowCount(val) === 0 && !folds) throw new TrainError(`the val side of ${o.split} has no labelled windows: model selection and early stopping need it (cis490 split --val-fraction > 0)`);
   const countsTrain = countClasses(train.label, K);
   const countsVal = countClasses(val.label, K);
   const missing = new Set<string>(await splitSummaryMissing(o.split));
@@ -267,7 +278,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     warnings.push(`class(es) absent from training (allowed by --allow-missing-class): ${[...missing].join(", ")}`);
   }
   if (scan.unknown_label > 0) warnings.push(`${scan.unknown_label} train/val window(s) with label -1 (unknown phase) excluded`);
-  const weights = classWeights(countsTrain);
+  const weights = classWeights(countsTrain, CLASS_WEIGHT_CLIP, weighting);
   const cw = Float32Array.from(weights);
 
   if (rank === 0) await mkdir(o.out, { recursive: true });
@@ -283,6 +294,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   let inputs: string[];
   let device = "cpu";
   let gbtInfo: TrainingInfo["gbt"];
+  let hostFolds: TrainingInfo["host_folds"];
   let tensorIo: TrainingInfo["tensor_io"];
   let rocketInfo: TrainingInfo["minirocket"];
   // A seeded sample of training windows, embedded by the fitted model, gives the dashboard's PCA (docs/embedding.md).
@@ -359,8 +371,20 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       }
       const infVal = infinitiesToNaN(xVal);
       status(`fitting XGBoost on ${train.label.length} x ${width} (val ${val.label.length})${streamTrain ? ", training rows streamed from the features file" : ""}`);
-      const est = new GbtEstimator(gbtHp!, o.seed, K);
-      const r = await est.fit(trainInput, { x: xVal, n: val.label.length, width, y: val.label }, { classWeights: cw });
+      let selection: HostFoldSelection | undefined;
+      if (folds) {
+        status(`k-fold by host: ${new Set(folds.values()).size} folds of the ${train.label.length} training windows`);
+        selection = await selectGbtRoundsByHostFolds(gbtHp!, o.seed, K, {
+          matrix: trainInput as Matrix,
+          fold: Int32Array.from(train.episode_id, (e) => folds.get(e)!),
+          host: train.host_id,
+          weightsFor: (y) => Float32Array.from(classWeights(countClasses(y, K), CLASS_WEIGHT_CLIP, weighting)),
+          onFold: (done, total, f) => status(`fold ${done}/${total} (validates ${f.hosts.join(", ")}): its own best round ${f.best_iteration + 1}, val macro F1 ${f.val_macro_f1.toFixed(3)}`),
+        });
+        status(`k-fold by host chose ${selection.rounds} rounds (mean cross-host val macro F1 ${selection.val_macro_f1.toFixed(3)}); boosting them on every training host`);
+      }
+      const est = new GbtEstimator(selection ? { ...gbtHp!, rounds: selection.rounds } : gbtHp!, o.seed, K);
+      const r = await est.fit(trainInput, selection ? null : { x: xVal, n: val.label.length, width, y: val.label }, { classWeights: cw });
       if (infTrain + infVal > 0) warnings.push(`${infTrain + infVal} infinite feature value(s) treated as missing`);
       for (let f = 0; f < width; f++) {
         if (!finite[f]) warnings.push(`feature ${featureCols[f]} has no finite value in the training windows (XGBoost treats it as always missing)`);
@@ -370,12 +394,21 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       if (firstPassRows === nTrain) embedding = await tryFitEmbeddingBlock(est, { n: sample.length, x: sampleX }, nTrain, o.seed, warnings);
       else warnings.push(`no embedding block stored: the streamed training side held ${firstPassRows} windows, the index ${nTrain}`);
       hyper = { ...gbtHp! };
-      history = r.history;
-      best = r.best;
-      stopped = r.rounds_trained < gbtHp!.rounds ? "early-stopping" : "max-epochs";
       inputShape = [width];
       inputs = featureCols;
-      gbtInfo = { best_iteration: r.best_iteration, rounds_trained: r.rounds_trained, best_val_mlogloss: r.best_val_mlogloss };
+      if (selection) {
+        const { history: foldHistory, ...rest } = selection;
+        history = foldHistory;
+        best = { epoch: selection.rounds, val_macro_f1: selection.val_macro_f1 };
+        stopped = "host-folds";
+        hostFolds = rest;
+        gbtInfo = { best_iteration: selection.rounds - 1, rounds_trained: r.rounds_trained, best_val_mlogloss: selection.val_mlogloss };
+      } else {
+        history = r.history;
+        best = r.best;
+        stopped = r.rounds_trained < gbtHp!.rounds ? "early-stopping" : "max-epochs";
+        gbtInfo = { best_iteration: r.best_iteration, rounds_trained: r.rounds_trained, best_val_mlogloss: r.best_val_mlogloss };
+      }
       // Boosting ran inside XGBoost: one progress line for the kept model.
       o.onEpoch?.(history[history.length - 1], best);
     } else {
@@ -481,6 +514,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         total_seconds: (Date.now() - started) / 1000,
         warnings,
         ...(gbtInfo ? { gbt: gbtInfo } : {}),
+        ...(hostFolds ? { host_folds: hostFolds } : {}),
+        ...(weighting !== "balanced" ? { class_weighting: weighting } : {}),
         ...(tensorIo ? { tensor_io: tensorIo } : {}),
         ...(rocketInfo ? { minirocket: rocketInfo } : {}),
         ...(o.distributed ? { distributed: { world_size: o.distributed.group.worldSize, global_batch: neuralHp!.batch_size, master: o.distributed.master, timeout_seconds: o.distributed.timeoutSeconds } } : {}),

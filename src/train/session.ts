@@ -17,7 +17,7 @@ import type { GbtHyperParameters } from "./gbt.js";
 import type { MiniRocketHyperParameters } from "./minirocket.js";
 import type { NeuralHyperParameters } from "./neural.js";
 import { trainModel, type TrainResult } from "./run.js";
-import { isSequenceKind, type EpochRecord, type Mode, type ModelKind } from "./types.js";
+import { isSequenceKind, type ClassWeighting, type EpochRecord, type Mode, type ModelKind } from "./types.js";
 
 /** Progress callbacks for one run (the command draws them). */
 export interface RunProgress {
@@ -52,6 +52,7 @@ export interface TrainSessionOptions {
   allowMissingClass: boolean;
   force: boolean;
   dropNoisy?: string;
+  classWeighting?: ClassWeighting;
   /** --if-stale: train only what is stale. */
   ifStale?: { maxAgeMs?: number; driftFeatures?: string; driftThreshold?: number };
   commandLine: string[];
@@ -143,6 +144,7 @@ async function trainRuns(o: TrainSessionOptions, runs: Array<{ kind: ModelKind; 
         force: o.force,
         tensorBudgetBytes: o.tensorBudgetBytes,
         dropNoisy: o.dropNoisy,
+        classWeighting: o.classWeighting,
         distributed: group && o.distributed ? { group, master: `${o.distributed.host}:${o.distributed.port}`, timeoutSeconds: o.distributed.timeoutMs / 1000 } : undefined,
         onStatus: (m) => progress.status(m),
         onStep: (e, s, n, l) => progress.step(e, s, n, l),

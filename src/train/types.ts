@@ -3,6 +3,7 @@
 // engine's own weights file beside it (XGBoost JSON, or a libtorch archive).
 
 import type { EmbeddingBlock } from "./embedding.js";
+import type { HostFoldSelection } from "./host-folds.js";
 
 export const MODEL_KINDS = ["gbt", "mlp", "cnn", "gru", "lstm", "transformer", "minirocket"] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -91,7 +92,8 @@ export interface TrainingInfo {
   input_shape: number[];
   /** Names of the model's input columns (summary features) or channels, in input order. */
   inputs: string[];
-  stopped: "early-stopping" | "max-epochs" | "max-minutes";
+  /** "host-folds": a fixed number of rounds chosen by k-fold by host (training.host_folds). */
+  stopped: "early-stopping" | "max-epochs" | "max-minutes" | "host-folds";
   total_seconds: number;
   /** Data conditions that were handled (e.g. an input with no finite value in training). */
   warnings: string[];
@@ -99,6 +101,10 @@ export interface TrainingInfo {
   minirocket?: { num_features: number; dilations: number[]; transform_seconds: number };
   /** GBT only: XGBoost's own early stopping result. */
   gbt?: { best_iteration: number; rounds_trained: number; best_val_mlogloss: number };
+  /** GBT on a `split --val host-folds` file: the rounds chosen across hosts and each fold's result (src/train/host-folds.ts). */
+  host_folds?: Omit<HostFoldSelection, "history">;
+  /** "balanced" (clipped inverse frequency, the default) or "none" (every window weighs 1). */
+  class_weighting?: ClassWeighting;
   /**
    * Sequence models: where epochs read the tensors (memory cache or the shard
    * files), the shuffle buffer, and the time spent waiting for chunks (I/O
@@ -121,6 +127,9 @@ export interface TrainingInfo {
     read_seconds: number;
   };
 }
+
+export const CLASS_WEIGHTINGS = ["balanced", "none"] as const;
+export type ClassWeighting = (typeof CLASS_WEIGHTINGS)[number];
 
 /** Bad input the user can fix (missing/mismatched files, classes absent from training...): exit 1, never a crash. */
 export class TrainError extends Error {}

@@ -59,6 +59,31 @@ export async function readSplitSides(splitPath: string): Promise<Map<string, Sid
   return sides;
 }
 
+/**
+ * Episode -> fold of a `split --val host-folds` file (its optional `fold`
+ * column; training episodes only), or null for a split without folds.
+ */
+export async function readSplitFolds(splitPath: string): Promise<Map<string, number> | null> {
+  const folds = new Map<string, number>();
+  let hasColumn = false;
+  // The split file holds one small row per episode: read it whole.
+  for await (const batch of readParquetBatches(splitPath)) {
+    const fold = batch.getChild("fold");
+    if (!fold) continue;
+    hasColumn = true;
+    const ids = column(batch, "episode_id", splitPath);
+    const split = column(batch, "split", splitPath);
+    for (let i = 0; i < batch.numRows; i++) {
+      const f = fold.get(i) as number | null;
+      if (split.get(i) === "train") {
+        if (f === null || !Number.isInteger(f) || f < 0) throw new TrainError(`${splitPath}: training episode ${String(ids.get(i))} has no fold (fold column ${JSON.stringify(f)})`);
+        folds.set(ids.get(i) as string, f);
+      }
+    }
+  }
+  return hasColumn ? folds : null;
+}
+
 class WindowSetBuilder {
   episode_id: string[] = [];
   window: number[] = [];

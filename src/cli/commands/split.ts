@@ -4,9 +4,9 @@
 import { dirname, join, resolve } from "node:path";
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../command.js";
-import { isNameList, isNumberInRange, isOneOf } from "../options.js";
+import { isIntegerAtLeast, isNameList, isNumberInRange, isOneOf } from "../options.js";
 import { formatTable } from "../text-table.js";
-import { RECIPES, VAL_MODES } from "../../split/recipes.js";
+import { RECIPES, VAL_MODES, VAL_STRATA } from "../../split/recipes.js";
 import type { SplitSummary } from "../../split/assign.js";
 import { runSplit, summaryPathFor } from "../../split/run.js";
 import { parseSeed } from "../../synth/rng.js";
@@ -19,9 +19,9 @@ const USAGE = Command.Usage({
 
     Recipes: \`host\` tests on whole hosts (\`--test-hosts\`, default: the host with the fewest episodes); \`sample\` holds out one sample per profile that has at least two distinct samples (seeded choice; other profiles stay on the training side and are reported); \`time\` tests on episodes starting (first label) at or after \`--cutoff\` (default: the 80th percentile of start times).
 
-    Validation (\`--val-fraction\`, default 0.15) is carved from the training side by episode, stratified by profile, seeded by \`--seed\`. With \`--val hosts\` it is instead one whole training-side host (\`--val-hosts\`, default: the training host with the fewest episodes), so early stopping and model selection are judged across hosts. The same inputs and seed always give the same split.
+    Validation (\`--val-fraction\`, default 0.15) is carved from the training side by episode, stratified by profile, seeded by \`--seed\`. With \`--val hosts\` it is instead one whole training-side host (\`--val-hosts\`, default: the training host with the fewest episodes), so early stopping and model selection are judged across hosts. With \`--val host-folds\` there is no val side: every training episode carries its host's fold (\`--folds\`, default one per training host), and \`cis490 train --model gbt\` validates each fold on a model fit on the other folds, picks the boosting rounds by the folds' mean, and refits on every training host (k-fold by host: no host is lost to validation; docs/host-invariance.md). \`--val-strata none\` carves the episodes without stratifying by profile. The same inputs and seed always give the same split.
 
-    Writes \`--out\` (default \`split_<recipe>.parquet\` beside the features file: episode_id, host_id, profile, sample_name, split) and a JSON summary beside it (\`split_<recipe>.json\`: recipe, seed, test hosts/samples/cut-off, counts per split, per-profile coverage, untested profiles, windows per class per split, sha256 of the features file). \`--json\` prints the summary.
+    Writes \`--out\` (default \`split_<recipe>.parquet\` beside the features file: episode_id, host_id, profile, sample_name, split, and fold for host-folds) and a JSON summary beside it (\`split_<recipe>.json\`: recipe, seed, test hosts/samples/cut-off, counts per split, per-profile coverage, untested profiles, windows per class per split, sha256 of the features file). \`--json\` prints the summary.
 
     A phase label that occurs in val or test but never in train is an error (a model cannot learn a class it never sees) unless \`--allow-missing-class\`. Profiles with no test episode are listed as untested, never averaged away.
 
@@ -43,8 +43,10 @@ export class SplitCommand extends BaseCommand<SplitSummary> {
   recipe = Option.String("--recipe", { required: true, validator: isOneOf(RECIPES), description: "host, sample or time" });
   testHosts = Option.String("--test-hosts", { validator: isNameList, description: "host recipe: comma-separated test hosts" });
   valFraction = Option.String("--val-fraction", { validator: isNumberInRange(0, 1), description: "Share of training-side episodes for validation (default 0.15)" });
-  val = Option.String("--val", { validator: isOneOf(VAL_MODES), description: "Validation carve: episodes (default; --val-fraction of the training side) or hosts (one whole training-side host)" });
+  val = Option.String("--val", { validator: isOneOf(VAL_MODES), description: "Validation: episodes (default; --val-fraction of the training side), hosts (one whole training-side host) or host-folds (k-fold by training host, no val side; gbt)" });
   valHosts = Option.String("--val-hosts", { validator: isNameList, description: "--val hosts: the training-side host(s) to validate on (default: the one with the fewest episodes)" });
+  folds = Option.String("--folds", { validator: isIntegerAtLeast(2), description: "--val host-folds: number of folds (default: one per training-side host)" });
+  valStrata = Option.String("--val-strata", { validator: isOneOf(VAL_STRATA), description: "--val episodes: stratify the carve by profile (default) or none" });
   seed = Option.String("--seed", { description: "Seed (default 0)" });
   cutoff = Option.String("--cutoff", { description: "time recipe: ISO-8601 instant (default: 80th percentile of start times)" });
   out = Option.String("--out", { description: "Assignment Parquet path (default: split_<recipe>.parquet beside the features)" });
@@ -61,7 +63,9 @@ export class SplitCommand extends BaseCommand<SplitSummary> {
     }
     if (this.testHosts !== undefined && this.recipe !== "host") throw new UsageError("--test-hosts applies to --recipe host only");
     if (this.valHosts !== undefined && this.val !== "hosts") throw new UsageError("--val-hosts applies to --val hosts only");
-    if (this.val === "hosts" && this.valFraction !== undefined) throw new UsageError("--val-fraction applies to --val episodes only");
+    if ((this.val === "hosts" || this.val === "host-folds") && this.valFraction !== undefined) throw new UsageError("--val-fraction applies to --val episodes only");
+    if (this.folds !== undefined && this.val !== "host-folds") throw new UsageError("--folds applies to --val host-folds only");
+    if (this.valStrata !== undefined && (this.val ?? "episodes") !== "episodes") throw new UsageError("--val-strata applies to --val episodes only");
 
     const features = resolve(this.features ?? "data/processed/features_window.parquet");
     const out = resolve(this.out ?? join(dirname(features), `split_${this.recipe}.parquet`));
@@ -74,6 +78,8 @@ export class SplitCommand extends BaseCommand<SplitSummary> {
       testHosts: this.testHosts,
       valBy: this.val,
       valHosts: this.valHosts,
+      valFolds: this.folds,
+      valStrata: this.valStrata,
       cutoffMs,
       allowMissingClass: this.allowMissingClass,
     });
@@ -87,7 +93,13 @@ export class SplitCommand extends BaseCommand<SplitSummary> {
 
 function render(s: SplitSummary): string {
   const out: string[] = [];
-  out.push(`Split "${s.recipe}" (seed ${s.seed}, ${s.val_by === "hosts" ? `validation on host(s) ${(s.val_hosts ?? []).join(", ")}` : `val fraction ${s.val_fraction}`})\n`);
+  const val =
+    s.val_by === "hosts"
+      ? `validation on host(s) ${(s.val_hosts ?? []).join(", ")}`
+      : s.val_by === "host-folds"
+        ? `k-fold by host: ${(s.val_folds ?? []).map((f) => f.join("+")).join(" | ")}`
+        : `val fraction ${s.val_fraction}${s.val_strata === "none" ? ", not stratified" : ""}`;
+  out.push(`Split "${s.recipe}" (seed ${s.seed}, ${val})\n`);
   if (s.test_hosts) out.push(`  test hosts: ${s.test_hosts.join(", ")}\n`);
   if (s.held_out_samples) out.push(`  held-out samples: ${s.held_out_samples.map((h) => `${h.sample_name} (${h.profile})`).join(", ")}\n`);
   if (s.profiles_without_test_sample?.length) {

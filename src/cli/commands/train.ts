@@ -16,7 +16,7 @@ import { DEFAULT_MINIROCKET } from "../../train/minirocket.js";
 import { DEFAULT_TENSOR_BUDGET_BYTES } from "../../train/run.js";
 import { runTrainSession, trainSessionJson, type TrainSessionResult } from "../../train/session.js";
 import { ANOMALY_KINDS, type AnomalyKind } from "../../anomaly/train.js";
-import { MODEL_KINDS, MODES, type Mode, type ModelKind } from "../../train/types.js";
+import { CLASS_WEIGHTINGS, MODEL_KINDS, MODES, type Mode, type ModelKind } from "../../train/types.js";
 import { UsageError } from "../../util/errors.js";
 import { parseMasterAddr } from "../../engines/distributed.js";
 import * as t from "typanion";
@@ -49,7 +49,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
 
       \`--model\` and \`--mode\` take one value or a comma-separated list; \`--all\` trains the 14 combinations one after the other. A summary table (validation macro F1 of the best epoch, epochs, time) is printed at the end.
 
-      Neural models share one loop: standardisation (after a signed log1p) fitted on the training slice, class-weighted cross-entropy (inverse-frequency weights, clipped to [0.1, 10]), AdamW, warm-up over 5% of the steps then cosine to 0, gradient-norm clipping, early stopping on validation macro F1 (\`--patience\`), best epoch kept. \`gbt\` is XGBoost (hist, NaN native, class weights as sample weights, early stopping on the validation mlogloss). Same \`--seed\`, same machine and threads: same weights.
+      Neural models share one loop: standardisation (after a signed log1p) fitted on the training slice, class-weighted cross-entropy (inverse-frequency weights, clipped to [0.1, 10]), AdamW, warm-up over 5% of the steps then cosine to 0, gradient-norm clipping, early stopping on validation macro F1 (\`--patience\`), best epoch kept. \`gbt\` is XGBoost (hist, NaN native, class weights as sample weights, early stopping on the validation mlogloss, weighted like training unless \`--val-weighting none\`); on a \`split --val host-folds\` file its rounds are chosen by k-fold by host instead (each fold of training hosts validates a model boosted on the others; the rounds with the lowest mean fold mlogloss are boosted on every training host; docs/host-invariance.md). \`--class-weights none\` trains every model without class weights. Same \`--seed\`, same machine and threads: same weights.
 
       \`eif\`, \`ae\` and \`ensemble\` (not part of \`--all\`) are unsupervised detectors fitted on the clean training windows only: an extended isolation forest, a reconstruction autoencoder (n-64-32-16-32-64-n, libtorch, the shared loop with early stopping on the clean val windows' reconstruction MSE), and the weighted mean of their rank-normalised scores (\`--members\`, default eif_<mode> and ae_<mode> in \`--out\`; \`--weights\`, default equal). Each one's threshold (\`--target-fpr\`, default 1%) and promotion gate (at most \`--gate-limit\`, default 20%, alarms on held-out clean windows) come from the val side's clean windows; a version that fails the gate is registered as candidate and the current one stays (logged). They write \`<kind>_<mode>.anomaly-ckpt.json\` + weights (docs/anomaly.md).
 
@@ -93,6 +93,10 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
   rounds = Option.String("--rounds", { validator: isIntegerAtLeast(1), description: "GBT: maximum boosting rounds (default 400)" });
   maxDepth = Option.String("--max-depth", { validator: isIntegerAtLeast(1), description: "GBT: tree depth (default 6)" });
   eta = Option.String("--eta", { validator: isProbability, description: "GBT: learning rate (default 0.1)" });
+  subsample = Option.String("--subsample", { validator: isProbability, description: "GBT: share of training rows each tree samples (default 0.8; 1 = no row sampling)" });
+  colsample = Option.String("--colsample", { validator: isProbability, description: "GBT: share of features each tree samples (default 0.8; 1 = every feature)" });
+  valWeighting = Option.String("--val-weighting", { validator: isOneOf(["class", "none"] as const), description: "GBT: the early-stopping mlogloss weighs val windows by the class weights (class, default) or alike (none)" });
+  classWeighting = Option.String("--class-weights", { validator: isOneOf(CLASS_WEIGHTINGS), description: "Supervised models: balanced (default; inverse frequency clipped to [0.1, 10]) or none" });
   earlyStopping = Option.String("--early-stopping-rounds", { validator: isIntegerAtLeast(1), description: "GBT: rounds without a better val mlogloss before stopping (default 20)" });
   trees = Option.String("--trees", { validator: isIntegerAtLeast(1), description: "EIF: trees (default 300)" });
   ndim = Option.String("--ndim", { validator: isIntegerAtLeast(1), description: "EIF: features per hyperplane, 1 = classic isolation forest (default 1)" });
@@ -158,7 +162,8 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
       clip_norm: this.clipNorm,
       shuffle_buffer: this.shuffleBuffer,
     };
-    const gbt = { rounds: this.rounds, max_depth: this.maxDepth, eta: this.eta, early_stopping_rounds: this.earlyStopping };
+    const gbt = { rounds: this.rounds, max_depth: this.maxDepth, eta: this.eta, early_stopping_rounds: this.earlyStopping, subsample: this.subsample, colsample_bytree: this.colsample, val_weighting: this.valWeighting };
+    if (this.classWeighting !== undefined && anomalyKinds.length > 0) throw new UsageError("--class-weights applies to the supervised models, not the anomaly detectors");
     const features = resolve(this.features ?? "data/processed/features_window.parquet");
     const tensorsDefault = join(dirname(features), "tensors");
     const tensors = this.tensors !== undefined ? resolve(this.tensors) : existsSync(tensorsDefault) ? tensorsDefault : null;
@@ -196,6 +201,7 @@ export class TrainCommand extends BaseCommand<TrainSessionResult> {
       allowMissingClass: this.allowMissingClass,
       force: this.force,
       dropNoisy: this.dropNoisy !== undefined ? resolve(this.dropNoisy) : undefined,
+      classWeighting: this.classWeighting,
       ifStale: this.ifStale ? { maxAgeMs, driftFeatures: this.driftFeatures, driftThreshold: this.driftThreshold } : undefined,
       commandLine: process.argv.slice(1),
       distributed,
