@@ -24,6 +24,8 @@ use std::time::Instant;
 const FEATURE_BLOCK: usize = 128;
 /// Rows per parallel work item (logits, validation prediction).
 const ROW_BLOCK: usize = 16;
+/// Rows whose logits share one pass over the weights.
+const ROW_GROUP: usize = 4;
 const BETA1: f64 = 0.9;
 const BETA2: f64 = 0.999;
 const ADAM_EPS: f64 = 1e-8;
@@ -165,19 +167,34 @@ pub fn standardise(x: &mut [f32], f: usize, mean: &[f64], std: &[f64]) {
     });
 }
 
-/// Softmax of the logits of `row` into z; returns -ln p(label) (0 for label None).
-fn softmax_row(row: &[f32], k: usize, w: &[f64], b: &[f64], z: &mut [f64], label: Option<usize>) -> f64 {
-    z.copy_from_slice(b);
-    for (j, &xj) in row.iter().enumerate() {
-        if xj == 0.0 {
-            continue;
-        }
-        let xj = f64::from(xj);
-        let wj = &w[j * k..j * k + k];
-        for (zk, &wk) in z.iter_mut().zip(wj) {
-            *zk += xj * wk;
+/// The logits of a few rows (`rows` of x, at most ROW_GROUP) into z [rows, k]:
+/// each row's sum runs over the features in order, as in the twin; the
+/// rows share one pass over W (the weights are read once per group, not per row).
+fn logits_group(x: &[f32], f: usize, rows: &[usize], k: usize, w: &[f64], b: &[f64], z: &mut [f64]) {
+    let mut xs: [&[f32]; ROW_GROUP] = [&[]; ROW_GROUP];
+    for (slot, &i) in xs.iter_mut().zip(rows) {
+        *slot = &x[i * f..(i + 1) * f];
+    }
+    let xs = &xs[..rows.len()];
+    for zr in z.chunks_mut(k) {
+        zr.copy_from_slice(b);
+    }
+    for (j, wj) in w.chunks_exact(k).enumerate() {
+        for (xr, zr) in xs.iter().zip(z.chunks_mut(k)) {
+            let xj = xr[j];
+            if xj == 0.0 {
+                continue;
+            }
+            let xj = f64::from(xj);
+            for (zq, &wq) in zr.iter_mut().zip(wj) {
+                *zq += xj * wq;
+            }
         }
     }
+}
+
+/// Softmax of one row's logits in place; returns -ln p(label) (0 for None).
+fn softmax(z: &mut [f64], label: Option<usize>) -> f64 {
     let mut max = f64::NEG_INFINITY;
     for &v in z.iter() {
         max = max.max(v);
@@ -199,13 +216,17 @@ fn softmax_row(row: &[f32], k: usize, w: &[f64], b: &[f64], z: &mut [f64], label
 /// Class probabilities [n, k] as f32 (the precision the twin's argmax sees).
 pub fn head_proba(x: &[f32], n: usize, f: usize, k: usize, w: &[f64], b: &[f64]) -> Vec<f32> {
     let mut out = vec![0f32; n * k];
-    out.par_chunks_mut(ROW_BLOCK * k).enumerate().for_each(|(blk, chunk)| {
-        let mut z = vec![0f64; k];
-        for (r, o) in chunk.chunks_mut(k).enumerate() {
-            let i = blk * ROW_BLOCK + r;
-            softmax_row(&x[i * f..(i + 1) * f], k, w, b, &mut z, None);
-            for (ok, &zk) in o.iter_mut().zip(&z) {
-                *ok = zk as f32;
+    let all: Vec<usize> = (0..n).collect();
+    out.par_chunks_mut(ROW_BLOCK * k).zip(all.par_chunks(ROW_BLOCK)).for_each(|(chunk, rows)| {
+        let mut z = vec![0f64; ROW_GROUP * k];
+        for (o, group) in chunk.chunks_mut(ROW_GROUP * k).zip(rows.chunks(ROW_GROUP)) {
+            let z = &mut z[..group.len() * k];
+            logits_group(x, f, group, k, w, b, z);
+            for (zr, or) in z.chunks_mut(k).zip(o.chunks_mut(k)) {
+                softmax(zr, None);
+                for (oq, &zq) in or.iter_mut().zip(zr.iter()) {
+                    *oq = zq as f32;
+                }
             }
         }
     });
@@ -293,14 +314,16 @@ pub fn fit_head(train: HeadRows, val: HeadRows, n_features: usize, class_weights
             let rows = &order[at..(at + bs).min(n)];
             let m = rows.len();
             let (resid, loss) = (&mut resid[..m * k], &mut loss[..m]);
-            resid.par_chunks_mut(ROW_BLOCK * k).zip(loss.par_chunks_mut(ROW_BLOCK)).enumerate().for_each(|(blk, (zs, ls))| {
-                for (r, (z, l)) in zs.chunks_mut(k).zip(ls.iter_mut()).enumerate() {
-                    let i = rows[blk * ROW_BLOCK + r];
-                    let c = y[i] as usize;
-                    *l = softmax_row(&x[i * f..(i + 1) * f], k, &w, &b, z, Some(c));
-                    let cw = f64::from(class_weights[c]);
-                    for (q, zq) in z.iter_mut().enumerate() {
-                        *zq = cw * (*zq - if q == c { 1.0 } else { 0.0 });
+            resid.par_chunks_mut(ROW_BLOCK * k).zip(loss.par_chunks_mut(ROW_BLOCK)).zip(rows.par_chunks(ROW_BLOCK)).for_each(|((zs, ls), block)| {
+                for ((zg, lg), group) in zs.chunks_mut(ROW_GROUP * k).zip(ls.chunks_mut(ROW_GROUP)).zip(block.chunks(ROW_GROUP)) {
+                    logits_group(x, f, group, k, &w, &b, zg);
+                    for ((z, l), &i) in zg.chunks_mut(k).zip(lg.iter_mut()).zip(group) {
+                        let c = y[i] as usize;
+                        *l = softmax(z, Some(c));
+                        let cw = f64::from(class_weights[c]);
+                        for (q, zq) in z.iter_mut().enumerate() {
+                            *zq = cw * (*zq - if q == c { 1.0 } else { 0.0 });
+                        }
                     }
                 }
             });
