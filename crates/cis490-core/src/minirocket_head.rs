@@ -121,7 +121,7 @@ pub fn check_head_inputs(train_x: usize, train_y: &[i32], val_x: usize, val_y: &
     if opts.batch_size == 0 {
         return Err("batch_size must be at least 1".into());
     }
-    if !(opts.lr.is_finite() && opts.lr > 0.0) || !(opts.l2.is_finite() && opts.l2 >= 0.0) {
+    if !(opts.lr.is_finite() && opts.lr > 0.0 && opts.l2.is_finite() && opts.l2 >= 0.0) {
         return Err(format!("lr must be positive and l2 non-negative (lr {}, l2 {})", opts.lr, opts.l2));
     }
     Ok(())
