@@ -50,7 +50,7 @@ const BETA1 = 0.9;
 const BETA2 = 0.999;
 
 /** Per-feature training mean and population std (1 where it is 0). */
-export function featureStats(x: Float32Array, n: number, F: number): { mean: Float64Array; std: Float64Array } {
+function featureStats(x: Float32Array, n: number, F: number): { mean: Float64Array; std: Float64Array } {
   const mean = new Float64Array(F);
   const std = new Float64Array(F);
   for (let i = 0; i < n; i++) for (let j = 0; j < F; j++) mean[j] += x[i * F + j];
@@ -65,7 +65,7 @@ export function featureStats(x: Float32Array, n: number, F: number): { mean: Flo
   return { mean, std };
 }
 
-export function standardise(x: Float32Array, n: number, F: number, mean: ArrayLike<number>, std: ArrayLike<number>): void {
+function standardise(x: Float32Array, n: number, F: number, mean: ArrayLike<number>, std: ArrayLike<number>): void {
   for (let i = 0; i < n; i++) for (let j = 0; j < F; j++) x[i * F + j] = (x[i * F + j] - mean[j]) / std[j];
 }
 
@@ -89,7 +89,7 @@ function softmaxRow(x: Float32Array, at: number, F: number, K: number, W: Float6
 }
 
 /** Class probabilities [n, K], rounded to f32 like the native ones. */
-export function headProbaTwin(x: Float32Array, n: number, F: number, K: number, W: Float64Array, b: Float64Array): Float32Array {
+function headProba(x: Float32Array, n: number, F: number, K: number, W: Float64Array, b: Float64Array): Float32Array {
   const out = new Float32Array(n * K);
   const z = new Float64Array(K);
   for (let i = 0; i < n; i++) {
@@ -185,7 +185,7 @@ export function fitMiniRocketHead(train: MiniRocketHeadRows, val: MiniRocketHead
         b[k] -= (o.lr * (mB[k] / c1)) / (Math.sqrt(vB[k] / c2) + 1e-8);
       }
     }
-    const f1 = macroF1(val.y, argmax(headProbaTwin(val.x, nVal, F, K, W, b), nVal, K));
+    const f1 = macroF1(val.y, argmax(headProba(val.x, nVal, F, K, W, b), nVal, K));
     history.push({ epoch, train_loss: lossSum / weightSum, val_macro_f1: f1, seconds: (performance.now() - t0) / 1000 });
     if (f1 > best.val_macro_f1) {
       best = { epoch, val_macro_f1: f1 };
