@@ -31,9 +31,31 @@ export interface Cis490Addon {
   minirocketFit(x: Float32Array, mask: Uint8Array, n: number, channels: number, length: number, optionsJson: string): Promise<string>;
   /** Resolves to the PPV features [n, model features], row-major. */
   minirocketTransform(modelJson: string, x: Float32Array, mask: Uint8Array, n: number, jobs: number): Promise<Float32Array>;
+  /**
+   * The MiniRocket logistic head (crates/cis490-core/src/minirocket_head.rs; twin src/reference/minirocket-head.ts):
+   * PPV features [n, nFeatures], labels, one weight per class; options {epochs, patience, batch_size, lr, l2, seed}.
+   */
+  minirocketHeadFit(trainX: Float32Array, trainY: Int32Array, valX: Float32Array, valY: Int32Array, nFeatures: number, classWeights: Float32Array, optionsJson: string, jobs: number): Promise<MiniRocketHeadNative>;
 }
 
-export const CIS490_EXPORTS = ["version", "buildInfo", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap", "aucBootstrap", "eifFit", "eifScore", "minirocketFit", "minirocketTransform"] as const satisfies readonly (keyof Cis490Addon)[];
+/** minirocketHeadFit's result: the best epoch's head and one history entry per epoch run. */
+export interface MiniRocketHeadNative {
+  mean: Float64Array;
+  std: Float64Array;
+  /** [nFeatures, nClasses] row-major. */
+  weights: Float64Array;
+  bias: Float64Array;
+  train_loss: Float64Array;
+  val_macro_f1: Float64Array;
+  /** Wall seconds per epoch. */
+  seconds: Float64Array;
+  /** 1-based; 0 when no epoch beat a macro F1 of -1. */
+  best_epoch: number;
+  best_val_macro_f1: number;
+  stopped: "early-stopping" | "max-epochs";
+}
+
+export const CIS490_EXPORTS = ["version", "buildInfo", "inspectBuffer", "inspectFiles", "featurizeFiles", "featureSchema", "bootstrapF1", "pairedBootstrap", "aucBootstrap", "eifFit", "eifScore", "minirocketFit", "minirocketTransform", "minirocketHeadFit"] as const satisfies readonly (keyof Cis490Addon)[];
 
 /** engines.node, as engines/src/addon.cc registers it (its types: src/engines/types.ts). */
 export type EnginesAddon = NativeEngines;

@@ -2,13 +2,13 @@
 // twin src/reference/minirocket.ts) into PPV features, read by a
 // multinomial logistic-regression head (standardised features, class-
 // weighted softmax loss, Adam on seeded mini-batches, L2, early stopping on
-// validation macro F1; the paper's large-data head). scikit-learn style:
+// validation macro F1; the paper's large-data head), also fitted natively
+// (twin src/reference/minirocket-head.ts). scikit-learn style:
 // hyper-parameters verbatim, learned state only set by fit. The saved state
 // is one JSON document (transform + head).
 
 import { loadCis490Addon } from "../native/addon.js";
-import { Mulberry32, type MiniRocketModel } from "../reference/minirocket.js";
-import { argmaxRows, macroF1 } from "./loop.js";
+import type { MiniRocketModel } from "../reference/minirocket.js";
 import type { EpochRecord } from "./types.js";
 import { NotFittedError, type Embedder, type Estimator, type WindowBatch } from "./estimator.js";
 
@@ -62,6 +62,8 @@ export interface MiniRocketFitResult {
   best: { epoch: number; val_macro_f1: number };
   stopped: "early-stopping" | "max-epochs";
   transform_seconds: number;
+  /** The head's fit (standardisation, epochs, validation), native. */
+  head_seconds: number;
   seconds: number;
 }
 
@@ -105,103 +107,28 @@ export class MiniRocketEstimator implements Estimator<SequenceData, MiniRocketFi
     const fVal = await MiniRocketEstimator.transform(tJson, F, per, val.x, val.mask, val.n, p.threads);
     const transformSeconds = (Date.now() - started) / 1000;
 
+    // The head trains natively (crates/cis490-core/src/minirocket_head.rs; twin src/reference/minirocket-head.ts).
     const K = this.nClasses;
-    const mean = new Float64Array(F);
-    const std = new Float64Array(F);
-    for (let i = 0; i < train.n; i++) for (let j = 0; j < F; j++) mean[j] += fTrain[i * F + j];
-    for (let j = 0; j < F; j++) mean[j] /= train.n;
-    for (let i = 0; i < train.n; i++) for (let j = 0; j < F; j++) std[j] += (fTrain[i * F + j] - mean[j]) ** 2;
-    for (let j = 0; j < F; j++) std[j] = Math.sqrt(std[j] / train.n) || 1;
-    standardiseInPlace(fTrain, train.n, F, mean, std);
-    standardiseInPlace(fVal, val.n, F, mean, std);
-
-    const W = new Float64Array(F * K);
-    const b = new Float64Array(K);
-    const mW = new Float64Array(F * K);
-    const vW = new Float64Array(F * K);
-    const mB = new Float64Array(K);
-    const vB = new Float64Array(K);
-    const gW = new Float64Array(F * K);
-    const gB = new Float64Array(K);
-    const rng = new Mulberry32((this.seed ^ 0x9e3779b9) >>> 0);
-    const order = Int32Array.from({ length: train.n }, (_, i) => i);
-    const z = new Float64Array(K);
+    if (classWeights.length !== K) throw new Error(`MiniRocketEstimator: ${classWeights.length} class weights for ${K} classes`);
+    const headStarted = Date.now();
+    const h = await addon.minirocketHeadFit(fTrain, train.y, fVal, val.y, F, classWeights, JSON.stringify({ epochs: p.epochs, patience: p.patience, batch_size: p.batch_size, lr: p.lr, l2: p.l2, seed: this.seed >>> 0 }), p.threads);
+    const headSeconds = (Date.now() - headStarted) / 1000;
     const history: EpochRecord[] = [];
-    let best = { epoch: 0, val_macro_f1: -1 };
-    let bestW = W.slice();
-    let bestB = b.slice();
-    let step = 0;
-    let stopped: MiniRocketFitResult["stopped"] = "max-epochs";
-    const b1 = 0.9;
-    const b2 = 0.999;
-    for (let epoch = 1; epoch <= p.epochs; epoch++) {
-      const t0 = Date.now();
-      for (let i = train.n - 1; i > 0; i--) {
-        const j = rng.below(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-      let lossSum = 0;
-      let weightSum = 0;
-      for (let at = 0; at < train.n; at += p.batch_size) {
-        const end = Math.min(train.n, at + p.batch_size);
-        gW.fill(0);
-        gB.fill(0);
-        let bw = 0;
-        for (let r = at; r < end; r++) {
-          const i = order[r];
-          const w = classWeights[train.y[i]];
-          lossSum += w * logits(fTrain, i * F, F, K, W, b, z, train.y[i]);
-          bw += w;
-          for (let k = 0; k < K; k++) z[k] = w * (z[k] - (k === train.y[i] ? 1 : 0));
-          gB.forEach((_, k) => (gB[k] += z[k]));
-          const row = i * F;
-          for (let j = 0; j < F; j++) {
-            const xj = fTrain[row + j];
-            if (xj === 0) continue;
-            const o = j * K;
-            for (let k = 0; k < K; k++) gW[o + k] += xj * z[k];
-          }
-        }
-        weightSum += bw;
-        step++;
-        const c1 = 1 - b1 ** step;
-        const c2 = 1 - b2 ** step;
-        for (let q = 0; q < F * K; q++) {
-          const g = gW[q] / bw + p.l2 * W[q];
-          mW[q] = b1 * mW[q] + (1 - b1) * g;
-          vW[q] = b2 * vW[q] + (1 - b2) * g * g;
-          W[q] -= (p.lr * (mW[q] / c1)) / (Math.sqrt(vW[q] / c2) + 1e-8);
-        }
-        for (let k = 0; k < K; k++) {
-          const g = gB[k] / bw;
-          mB[k] = b1 * mB[k] + (1 - b1) * g;
-          vB[k] = b2 * vB[k] + (1 - b2) * g * g;
-          b[k] -= (p.lr * (mB[k] / c1)) / (Math.sqrt(vB[k] / c2) + 1e-8);
-        }
-      }
-      const proba = headProba(fVal, val.n, F, K, W, b);
-      const f1 = macroF1(val.y, argmaxRows(proba, val.n, K));
-      const record: EpochRecord = { epoch, train_loss: lossSum / weightSum, val_macro_f1: f1, lr: p.lr, seconds: (Date.now() - t0) / 1000 };
+    let running = { epoch: 0, val_macro_f1: -1 };
+    for (let e = 0; e < h.train_loss.length; e++) {
+      const record: EpochRecord = { epoch: e + 1, train_loss: h.train_loss[e], val_macro_f1: h.val_macro_f1[e], lr: p.lr, seconds: h.seconds[e] };
       history.push(record);
-      if (f1 > best.val_macro_f1) {
-        best = { epoch, val_macro_f1: f1 };
-        bestW = W.slice();
-        bestB = b.slice();
-      }
-      onEpoch?.(record, best);
-      await new Promise((r) => setImmediate(r));
-      if (p.patience > 0 && epoch - best.epoch >= p.patience) {
-        stopped = "early-stopping";
-        break;
-      }
+      if (record.val_macro_f1 > running.val_macro_f1) running = { epoch: record.epoch, val_macro_f1: record.val_macro_f1 };
+      onEpoch?.(record, running);
     }
+    const best = { epoch: h.best_epoch, val_macro_f1: h.best_val_macro_f1 };
     this.state = {
       format: "cis490-minirocket-classifier/1",
       transform,
-      head: { n_features: F, n_classes: K, mean: [...mean], std: [...std], weights: [...bestW], bias: [...bestB] },
+      head: { n_features: F, n_classes: K, mean: [...h.mean], std: [...h.std], weights: [...h.weights], bias: [...h.bias] },
     };
     this.transformJson = tJson;
-    return { history, best, stopped, transform_seconds: transformSeconds, seconds: (Date.now() - started) / 1000 };
+    return { history, best, stopped: h.stopped, transform_seconds: transformSeconds, head_seconds: headSeconds, seconds: (Date.now() - started) / 1000 };
   }
 
   static fromState(params: MiniRocketHyperParameters, shape: { channels: number; steps: number }, nClasses: number, seed: number, state: MiniRocketState): MiniRocketEstimator {
@@ -251,8 +178,8 @@ function standardiseInPlace(f: Float32Array, n: number, F: number, mean: ArrayLi
   for (let i = 0; i < n; i++) for (let j = 0; j < F; j++) f[i * F + j] = (f[i * F + j] - mean[j]) / std[j];
 }
 
-/** Softmax of row `at` into z; returns the row's -log p(label). */
-function logits(f: Float32Array, at: number, F: number, K: number, W: ArrayLike<number>, b: ArrayLike<number>, z: Float64Array, label: number): number {
+/** Softmax of row `at`'s logits into z (the native head's training computes the same; src/reference/minirocket-head.ts). */
+function softmaxRow(f: Float32Array, at: number, F: number, K: number, W: ArrayLike<number>, b: ArrayLike<number>, z: Float64Array): void {
   for (let k = 0; k < K; k++) z[k] = b[k];
   for (let j = 0; j < F; j++) {
     const xj = f[at + j];
@@ -268,14 +195,13 @@ function logits(f: Float32Array, at: number, F: number, K: number, W: ArrayLike<
     sum += z[k];
   }
   for (let k = 0; k < K; k++) z[k] /= sum;
-  return label >= 0 ? -Math.log(Math.max(z[label], 1e-300)) : 0;
 }
 
 function headProba(f: Float32Array, n: number, F: number, K: number, W: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
   const out = new Float32Array(n * K);
   const z = new Float64Array(K);
   for (let i = 0; i < n; i++) {
-    logits(f, i * F, F, K, W, b, z, -1);
+    softmaxRow(f, i * F, F, K, W, b, z);
     for (let k = 0; k < K; k++) out[i * K + k] = z[k];
   }
   return out;

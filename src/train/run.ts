@@ -321,7 +321,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       history = r.history;
       best = r.best;
       stopped = r.stopped;
-      rocketInfo = { num_features: est.state!.head.n_features, dilations: est.state!.transform.dilations, transform_seconds: r.transform_seconds };
+      rocketInfo = { num_features: est.state!.head.n_features, dilations: est.state!.transform.dilations, transform_seconds: r.transform_seconds, head_seconds: r.head_seconds };
     } else if (kind === "gbt") {
       const xVal = scan.x.get("val")!;
       const width = featureCols.length;

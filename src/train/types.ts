@@ -97,8 +97,8 @@ export interface TrainingInfo {
   total_seconds: number;
   /** Data conditions that were handled (e.g. an input with no finite value in training). */
   warnings: string[];
-  /** MiniRocket only: transform size and time (fit + transform of train and val). */
-  minirocket?: { num_features: number; dilations: number[]; transform_seconds: number };
+  /** MiniRocket only: transform size and time (fit + transform of train and val), and the head's fit time. */
+  minirocket?: { num_features: number; dilations: number[]; transform_seconds: number; head_seconds?: number };
   /** GBT only: XGBoost's own early stopping result. */
   gbt?: { best_iteration: number; rounds_trained: number; best_val_mlogloss: number };
   /** GBT on a `split --val host-folds` file: the rounds chosen across hosts and each fold's result (src/train/host-folds.ts). */

@@ -10,6 +10,7 @@ pub mod jstr;
 pub mod limits;
 pub mod meta;
 pub mod minirocket;
+pub mod minirocket_head;
 pub mod parse;
 pub mod report;
 pub mod signals;

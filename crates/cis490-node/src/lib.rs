@@ -33,6 +33,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         export(env, exports, "eifScore", anomaly::eif_score_js)?;
         export(env, exports, "minirocketFit", minirocket::minirocket_fit)?;
         export(env, exports, "minirocketTransform", minirocket::minirocket_transform)?;
+        export(env, exports, "minirocketHeadFit", minirocket::minirocket_head_fit)?;
         Ok(exports)
     })
 }
