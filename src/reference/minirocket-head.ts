@@ -7,7 +7,8 @@
 // order, features in index order), so the two agree up to the last bit of
 // exp/log (V8's and libm's may differ by an ulp): tests/parity-minirocket-head.test.ts.
 
-import { macroF1 } from "../train/loop.js";
+import { argmaxRows, macroF1 } from "../train/loop.js";
+import { headProba, softmaxRow } from "../train/minirocket.js";
 import { Mulberry32 } from "./minirocket.js";
 
 export interface MiniRocketHeadOptions {
@@ -67,46 +68,6 @@ function featureStats(x: Float32Array, n: number, F: number): { mean: Float64Arr
 
 function standardise(x: Float32Array, n: number, F: number, mean: ArrayLike<number>, std: ArrayLike<number>): void {
   for (let i = 0; i < n; i++) for (let j = 0; j < F; j++) x[i * F + j] = (x[i * F + j] - mean[j]) / std[j];
-}
-
-/** Softmax of row `at`'s logits into z; returns -log p(label) (0 for label -1). */
-function softmaxRow(x: Float32Array, at: number, F: number, K: number, W: Float64Array, b: Float64Array, z: Float64Array, label: number): number {
-  for (let k = 0; k < K; k++) z[k] = b[k];
-  for (let j = 0; j < F; j++) {
-    const xj = x[at + j];
-    if (xj === 0) continue;
-    for (let k = 0; k < K; k++) z[k] += xj * W[j * K + k];
-  }
-  let max = -Infinity;
-  for (let k = 0; k < K; k++) max = Math.max(max, z[k]);
-  let sum = 0;
-  for (let k = 0; k < K; k++) {
-    z[k] = Math.exp(z[k] - max);
-    sum += z[k];
-  }
-  for (let k = 0; k < K; k++) z[k] /= sum;
-  return label >= 0 ? -Math.log(Math.max(z[label], 1e-300)) : 0;
-}
-
-/** Class probabilities [n, K], rounded to f32 like the native ones. */
-function headProba(x: Float32Array, n: number, F: number, K: number, W: Float64Array, b: Float64Array): Float32Array {
-  const out = new Float32Array(n * K);
-  const z = new Float64Array(K);
-  for (let i = 0; i < n; i++) {
-    softmaxRow(x, i * F, F, K, W, b, z, -1);
-    for (let k = 0; k < K; k++) out[i * K + k] = z[k];
-  }
-  return out;
-}
-
-function argmax(p: Float32Array, n: number, K: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (p[i * K + k] > p[i * K + best]) best = k;
-    out[i] = best;
-  }
-  return out;
 }
 
 /** The head's fit; the class count is classWeights.length. */
@@ -185,7 +146,7 @@ export function fitMiniRocketHead(train: MiniRocketHeadRows, val: MiniRocketHead
         b[k] -= (o.lr * (mB[k] / c1)) / (Math.sqrt(vB[k] / c2) + 1e-8);
       }
     }
-    const f1 = macroF1(val.y, argmax(headProba(val.x, nVal, F, K, W, b), nVal, K));
+    const f1 = macroF1(val.y, argmaxRows(headProba(val.x, nVal, F, K, W, b), nVal, K));
     history.push({ epoch, train_loss: lossSum / weightSum, val_macro_f1: f1, seconds: (performance.now() - t0) / 1000 });
     if (f1 > best.val_macro_f1) {
       best = { epoch, val_macro_f1: f1 };

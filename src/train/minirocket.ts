@@ -178,8 +178,8 @@ function standardiseInPlace(f: Float32Array, n: number, F: number, mean: ArrayLi
   for (let i = 0; i < n; i++) for (let j = 0; j < F; j++) f[i * F + j] = (f[i * F + j] - mean[j]) / std[j];
 }
 
-/** Softmax of row `at`'s logits into z (the native head's training computes the same; src/reference/minirocket-head.ts). */
-function softmaxRow(f: Float32Array, at: number, F: number, K: number, W: ArrayLike<number>, b: ArrayLike<number>, z: Float64Array): void {
+/** Softmax of row `at`'s logits into z; returns -log p(label) (0 for label -1). The native head's training computes the same (its twin, src/reference/minirocket-head.ts, calls this one). */
+export function softmaxRow(f: Float32Array, at: number, F: number, K: number, W: ArrayLike<number>, b: ArrayLike<number>, z: Float64Array, label = -1): number {
   for (let k = 0; k < K; k++) z[k] = b[k];
   for (let j = 0; j < F; j++) {
     const xj = f[at + j];
@@ -195,9 +195,11 @@ function softmaxRow(f: Float32Array, at: number, F: number, K: number, W: ArrayL
     sum += z[k];
   }
   for (let k = 0; k < K; k++) z[k] /= sum;
+  return label >= 0 ? -Math.log(Math.max(z[label], 1e-300)) : 0;
 }
 
-function headProba(f: Float32Array, n: number, F: number, K: number, W: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
+/** Class probabilities [n, K] (f32). */
+export function headProba(f: Float32Array, n: number, F: number, K: number, W: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
   const out = new Float32Array(n * K);
   const z = new Float64Array(K);
   for (let i = 0; i < n; i++) {
