@@ -153,6 +153,12 @@ describe("detect: baseline schemas", () => {
     });
   }
 
+  it("--evaluate scores the policy of a baseline model against the store's labels", async () => {
+    const doc = JSON.parse(await ok(["detect", "--model", p("models", "append-gbt.onnx"), "--store", p("corpus"), "--out", p("det-eval.jsonl"), "--jobs", "1", "--evaluate", "--resamples", "20", "--json"]));
+    expect(doc.evaluation.point.infected_episodes).toBeGreaterThan(10);
+    expect(doc.evaluation.sweep).toHaveLength(19);
+  });
+
   it("--follow (relmiss cnn: baseline-relative tensors) scores the store's windows as the one-shot run does", async () => {
     const out = p("follow.jsonl");
     await ok(["detect", "--model", p("models", "relmiss-cnn.onnx"), "--store", p("corpus"), "--out", out, "--jobs", "1", "--follow", "--poll-ms", "20", "--idle-exit-s", "1"]);
