@@ -2,8 +2,9 @@
 // `features --baseline relative --missing-indicators` writes a schema with
 // its own hash and 414 feature columns, GBT trains and loads on it, a
 // checkpoint trained on it refuses the default features (naming the
-// baseline change), export refuses it, and bad flag combinations are usage
-// errors.
+// baseline change), export writes a model whose metadata carries the schema
+// options (parity: tests/export-baseline.test.ts), and bad flag combinations
+// are usage errors.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,9 +52,11 @@ describeWith("native", "baseline options in the pipeline", () => {
     await expect(loadCheckpoint(ckpt, rel)).resolves.toBeDefined();
     await expect(loadCheckpoint(ckpt, plain)).rejects.toThrow(/baseline/);
 
-    r = await runCli(["export", "--checkpoint", ckpt, "--out", join(dir, "m.onnx")]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/--baseline or --missing-indicators/);
+    r = await runCli(["export", "--checkpoint", ckpt, "--out", join(dir, "m.onnx"), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const meta = JSON.parse(r.stdout).metadata;
+    expect(meta.feature_schema_hash).toBe(rel.hash);
+    expect(meta.feature_options).toEqual({ stats: rel.stats, baseline_s: 10, tensor_baseline: true });
   }, 300_000);
 
   it("--baseline-s without a baseline is a usage error", async () => {

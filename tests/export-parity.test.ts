@@ -51,6 +51,8 @@ describe("export parity: onnxruntime vs the training engine", () => {
       expect(ex.metadata.feature_schema_hash).toBe(toy.schema.hash);
       expect(ex.metadata.kind).toBe(kind);
       expect(ex.metadata.classes).toHaveLength(6);
+      // The default schema's metadata is what it was before schema options could travel in it.
+      expect(Object.keys(ex.metadata)).toEqual(["format", "kind", "mode", "feature_schema_hash", "classes", "input", "channels", "model_channels", "window", "checkpoint_sha256", "weights_sha256", "cis490_version"]);
 
       const sc = JSON.parse(readFileSync(r.sidecarPath, "utf8")) as CheckpointSidecar;
       const inputs = await readInputs(sc, toy.features, toy.tensors, windows);

@@ -6,6 +6,7 @@
 
 import { DEFAULT_INSPECT_OPTIONS } from "../episode/report.js";
 import { currentSchema } from "../features/run.js";
+import { checkFeatureOptions } from "../reference/features.js";
 import { loadFeaturizer } from "../native/backend.js";
 import type { EpisodeWindows, FeatureOptions, Featurizer } from "../features/types.js";
 import { USABLE_CLASSES } from "../features/plan.js";
@@ -69,13 +70,27 @@ export interface ScoredEpisode {
   trace: EpisodeTrace | null;
 }
 
-/** Feature options that reproduce the model's windows; refuses a model made under another feature schema. */
+/** Feature options that reproduce the model's windows (geometry and, for a non-default schema, its statistics and baseline); refuses a model made under another feature schema. */
 export function featureOptionsFor(meta: ModelMetadata): FeatureOptions {
-  const options: FeatureOptions = { window_s: meta.window.window_s, stride_s: meta.window.stride_s, hz: meta.window.hz, tensors: meta.input === "tensor" };
-  const core = currentSchema(options);
+  const fo = meta.feature_options;
+  const options: FeatureOptions = {
+    window_s: meta.window.window_s,
+    stride_s: meta.window.stride_s,
+    hz: meta.window.hz,
+    tensors: meta.input === "tensor",
+    ...(fo ? { stats: fo.stats, ...(fo.baseline_s ? { baseline_s: fo.baseline_s, tensor_baseline: fo.tensor_baseline ?? false } : {}) } : {}),
+  };
+  const made = `window ${options.window_s} s / stride ${options.stride_s} s / ${options.hz} Hz${fo ? `, stats ${fo.stats.join(",")}${fo.baseline_s ? `, baseline ${fo.baseline_s} s${fo.tensor_baseline ? " (tensors relative)" : ""}` : ""}` : ""}`;
+  let core;
+  try {
+    checkFeatureOptions(options);
+    core = currentSchema(options);
+  } catch (error) {
+    throw new DetectError(`the model's feature options (${made}) are not ones this build's feature core accepts: ${(error as Error).message}`);
+  }
   if (core.hash !== meta.feature_schema_hash) {
     throw new DetectError(
-      `the model was trained on feature schema ${meta.feature_schema_hash}, but this build's feature core produces schema ${core.hash} for window ${options.window_s} s / stride ${options.stride_s} s / ${options.hz} Hz: re-export a model trained with this cis490 version`,
+      `the model was trained on feature schema ${meta.feature_schema_hash}, but this build's feature core produces schema ${core.hash} for ${made}: re-export a model trained with this cis490 version`,
     );
   }
   return options;

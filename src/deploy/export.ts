@@ -15,11 +15,14 @@ import { GraphBuilder } from "./graph.js";
 import type { AeScaling } from "../anomaly/autoencoder.js";
 import type { EnsembleState } from "../anomaly/ensemble.js";
 import type { EifDetectorState } from "../anomaly/estimator.js";
-import { CHANNELS, channelIndices, FEATURE_NAMES } from "../features/channels.js";
+import { channelIndices, STATS } from "../features/channels.js";
+import { currentSchema } from "../features/run.js";
+import type { FeatureOptions } from "../features/types.js";
+import { checkFeatureOptions } from "../reference/features.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { packageRoot } from "../native/addon.js";
 import { sha256OfFile } from "../io/hash.js";
-import { inputChannels, validateSidecar } from "../train/checkpoint.js";
+import { describeSchemaChange, inputChannels, validateSidecar } from "../train/checkpoint.js";
 import { isSequenceKind, type CheckpointSidecar } from "../train/types.js";
 import { buildEifGraph } from "./export-eif.js";
 import { buildGbtGraph } from "./export-gbt.js";
@@ -28,7 +31,7 @@ import type { MiniRocketState } from "../train/minirocket.js";
 import { buildNeuralGraph, type BuiltGraph, type NeuralSpec } from "./export-neural.js";
 import { ML_OPSET, OPSET } from "./graph.js";
 import { DataType, encodeModel, type DataTypeCode } from "./onnx-proto.js";
-import { META, type ModelMetadata } from "./metadata.js";
+import { META, type FeatureSchemaOptions, type ModelMetadata } from "./metadata.js";
 import { CliError } from "../util/errors.js";
 
 export class ExportError extends CliError {}
@@ -63,13 +66,56 @@ async function readCheckpointJson(path: string): Promise<unknown> {
   return doc;
 }
 
-function checkFeatureLayout(checkpoint: string, schema: { features?: string[]; channels?: Array<{ name: string }> }): void {
-  const features = schema.features ?? [];
+interface TrainedSchema {
+  channels: Array<{ name: string }>;
+  stats?: string[];
+  features?: string[];
+  window_s: number;
+  stride_s: number;
+  hz: number;
+  tensor_len: number;
+  baseline?: { seconds: number; tensors: boolean };
+}
+
+interface TrainedLayout {
+  /** The schema options to put in the metadata; undefined for the default schema (its metadata is unchanged). */
+  options: FeatureSchemaOptions | undefined;
+  /** Summary vector width (channels x statistics). */
+  width: number;
+  channels: string[];
+}
+
+/**
+ * The graph input is the feature core's vector/tensor, so the trained schema
+ * must be one this build's feature core produces: its options (statistics,
+ * baseline) are read back from the schema document and the layout rebuilt
+ * from them must be the trained one.
+ */
+function trainedLayout(checkpoint: string, schema: TrainedSchema): TrainedLayout {
+  const stats = schema.stats ?? [...STATS];
+  const isDefault = !schema.baseline && stats.join("\n") === STATS.join("\n");
+  const options: FeatureSchemaOptions | undefined = isDefault
+    ? undefined
+    : { stats: [...stats], ...(schema.baseline ? { baseline_s: schema.baseline.seconds, tensor_baseline: schema.baseline.tensors } : {}) };
+  const core = (() => {
+    try {
+      const o: FeatureOptions = { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensors: false, ...options };
+      checkFeatureOptions(o);
+      return currentSchema(o);
+    } catch (error) {
+      throw new ExportError(`checkpoint ${checkpoint} was trained on feature options this build's feature core does not accept (${(error as Error).message}): retrain it on features made by this cis490 version`);
+    }
+  })();
   const channels = (schema.channels ?? []).map((c) => c.name);
-  // The graph input is the feature core's vector/tensor: the trained schema must be this build's layout.
-  if (features.join("\n") !== FEATURE_NAMES.join("\n") || channels.join("\n") !== CHANNELS.map((c) => c.name).join("\n")) {
-    throw new ExportError(`checkpoint ${checkpoint} was trained on a feature layout this build's feature core does not produce (channels or features differ; features made with --baseline or --missing-indicators have no graph yet): retrain it on the default features`);
+  const sameLayout =
+    (schema.features ?? []).join("\n") === core.features.join("\n") &&
+    channels.join("\n") === core.channels.map((c) => c.name).join("\n") &&
+    schema.tensor_len === core.tensor_len &&
+    JSON.stringify(schema.baseline ?? null) === JSON.stringify(core.baseline ?? null);
+  if (!sameLayout) {
+    throw new ExportError(`checkpoint ${checkpoint} was trained on a feature layout this build's feature core does not produce (${describeSchemaChange(schema, core).join("; ")}): retrain it on features made by this cis490 version`);
   }
+  return { options, width: core.features.length, channels };
 }
 
 /** Any checkpoint: a supervised `<model>_<mode>.ckpt.json` or an anomaly `eif_<mode>.anomaly-ckpt.json`. */
@@ -98,9 +144,9 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
   if (sc.weights_sha256 && sc.weights_sha256 !== weightsSha) {
     throw new ExportError(`checkpoint ${checkpoint}: weights file ${weightsPath} has sha256 ${weightsSha}, the sidecar expects ${sc.weights_sha256}`);
   }
-  const schema = sc.feature_schema as { tensor_len: number; window_s: number; stride_s: number; hz: number; features: string[]; channels: Array<{ name: string }>; phases: string[] };
-  checkFeatureLayout(checkpoint, schema);
-  const schemaChannels = schema.channels.map((c) => c.name);
+  const schema = sc.feature_schema as TrainedSchema;
+  const layout = trainedLayout(checkpoint, schema);
+  const schemaChannels = layout.channels;
   if (!(EXPORTABLE_KINDS as readonly string[]).includes(sc.kind)) {
     throw new ExportError(`checkpoint ${checkpoint}: exporting a ${sc.kind} model is not implemented (exportable: ${EXPORTABLE_KINDS.join(", ")}, and eif)`);
   }
@@ -109,13 +155,13 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
   try {
     if (sc.kind === "gbt") {
       const inputs = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
-      built = buildGbtGraph({ nClasses: sc.classes.length, inputs, inputWidth: FEATURE_NAMES.length }, await readFile(weightsPath, "utf8"));
+      built = buildGbtGraph({ nClasses: sc.classes.length, inputs, inputWidth: layout.width }, await readFile(weightsPath, "utf8"));
     } else if (sc.kind === "minirocket") {
       const state = JSON.parse(await readFile(weightsPath, "utf8")) as MiniRocketState;
       if (state.format !== "cis490-minirocket-classifier/1") throw new Error(`${weightsPath} is not a MiniRocket classifier state`);
-      built = buildMiniRocketGraph({ inputs: inputChannels(sc), inputWidth: CHANNELS.length }, state);
+      built = buildMiniRocketGraph({ inputs: inputChannels(sc), inputWidth: schemaChannels.length }, state);
     } else {
-      built = await neuralGraph(sc, weightsPath, seq);
+      built = await neuralGraph(sc, weightsPath, seq, seq ? schemaChannels.length : layout.width);
     }
   } catch (error) {
     if (error instanceof ExportError) throw error;
@@ -132,6 +178,7 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
     channels: schemaChannels,
     model_channels: inputChannels(sc).map((i) => schemaChannels[i]),
     window: { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensor_len: schema.tensor_len },
+    ...(layout.options ? { feature_options: layout.options } : {}),
     checkpoint_sha256: sha,
     weights_sha256: weightsSha,
     cis490_version: cis490Version(),
@@ -148,7 +195,7 @@ export async function exportCheckpoint(checkpoint: string, out: string): Promise
 }
 
 /** An EIF checkpoint, loaded and checked, with the summary-vector index of each forest input. */
-async function eifParts(checkpoint: string): Promise<{ sc: AnomalySidecar; state: EifDetectorState; columns: string[]; inputs: number[] }> {
+async function eifParts(checkpoint: string): Promise<{ sc: AnomalySidecar; state: EifDetectorState; columns: string[]; inputs: number[]; layout: TrainedLayout }> {
   let ck: Awaited<ReturnType<typeof loadEifCheckpoint>>;
   try {
     ck = await loadEifCheckpoint(checkpoint);
@@ -157,16 +204,16 @@ async function eifParts(checkpoint: string): Promise<{ sc: AnomalySidecar; state
   }
   const { sidecar: sc, detector, columns } = ck;
   const state = detector.state!;
-  checkFeatureLayout(checkpoint, sc.feature_schema);
+  const layout = trainedLayout(checkpoint, sc.feature_schema);
   // The forest's column j is the mode's kept[j]-th feature.
   const modeFeatures = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
-  return { sc, state, columns, inputs: state.kept.map((k) => modeFeatures[k]) };
+  return { sc, state, columns, inputs: state.kept.map((k) => modeFeatures[k]), layout };
 }
 
 /** What an anomaly detector's ONNX file says of itself: it reads the summary features and predicts no phases. */
-async function anomalyMetadata(checkpoint: string, sc: AnomalySidecar, anomaly: ModelMetadata["anomaly"]): Promise<ModelMetadata> {
+async function anomalyMetadata(checkpoint: string, sc: AnomalySidecar, layout: TrainedLayout, anomaly: ModelMetadata["anomaly"]): Promise<ModelMetadata> {
   const schema = sc.feature_schema;
-  const channels = schema.channels.map((c) => c.name);
+  const channels = layout.channels;
   return {
     format: "cis490-onnx/1",
     kind: sc.kind,
@@ -177,6 +224,7 @@ async function anomalyMetadata(checkpoint: string, sc: AnomalySidecar, anomaly: 
     channels,
     model_channels: channelIndices(sc.mode).map((i) => channels[i]),
     window: { window_s: schema.window_s, stride_s: schema.stride_s, hz: schema.hz, tensor_len: schema.tensor_len },
+    ...(layout.options ? { feature_options: layout.options } : {}),
     checkpoint_sha256: await sha256OfFile(checkpoint),
     weights_sha256: sc.weights_sha256,
     cis490_version: cis490Version(),
@@ -186,19 +234,19 @@ async function anomalyMetadata(checkpoint: string, sc: AnomalySidecar, anomaly: 
 
 /** An EIF detector: outputs `score` and `alert` (src/deploy/export-eif.ts). */
 async function exportEifCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
-  const { sc, state, columns, inputs } = await eifParts(checkpoint);
+  const { sc, state, columns, inputs, layout } = await eifParts(checkpoint);
   let built;
   try {
-    built = buildEifGraph({ inputs, inputWidth: FEATURE_NAMES.length, threshold: state.threshold }, state);
+    built = buildEifGraph({ inputs, inputWidth: layout.width, threshold: state.threshold }, state);
   } catch (error) {
     throw new ExportError(`checkpoint ${checkpoint}: cannot export the eif model: ${(error as Error).message}`);
   }
-  const metadata = await anomalyMetadata(checkpoint, sc, { threshold: state.threshold, inputs: state.kept.map((k) => columns[k]), n_trees: state.model.n_trees, subsample: state.model.subsample, max_depth: built.depth });
+  const metadata = await anomalyMetadata(checkpoint, sc, layout, { threshold: state.threshold, inputs: state.kept.map((k) => columns[k]), n_trees: state.model.n_trees, subsample: state.model.subsample, max_depth: built.depth });
   const bytes = encodeModel({
     graphName: `cis490_eif_${sc.mode}`,
     nodes: built.g.nodes,
     initializers: built.g.initializers,
-    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", FEATURE_NAMES.length] }],
+    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", layout.width] }],
     outputs: [
       { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
       { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
@@ -214,7 +262,7 @@ async function exportEifCheckpoint(checkpoint: string, out: string): Promise<Exp
 }
 
 /** An autoencoder checkpoint, loaded and checked: scaling, weights, and the summary-vector index of each net input. */
-async function aeParts(checkpoint: string): Promise<{ sc: AnomalySidecar; scaling: AeScaling; tensors: NamedTensor[]; inputs: number[] }> {
+async function aeParts(checkpoint: string): Promise<{ sc: AnomalySidecar; scaling: AeScaling; tensors: NamedTensor[]; inputs: number[]; layout: TrainedLayout }> {
   let sc: AnomalySidecar;
   let tensors: NamedTensor[];
   try {
@@ -232,15 +280,15 @@ async function aeParts(checkpoint: string): Promise<{ sc: AnomalySidecar; scalin
   } catch (error) {
     throw new ExportError(`checkpoint ${checkpoint}: ${(error as Error).message}`);
   }
-  checkFeatureLayout(checkpoint, sc.feature_schema);
+  const layout = trainedLayout(checkpoint, sc.feature_schema);
   const scaling = sc.ae!;
   const modeFeatures = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
-  return { sc, scaling, tensors, inputs: scaling.kept.map((k) => modeFeatures[k]) };
+  return { sc, scaling, tensors, inputs: scaling.kept.map((k) => modeFeatures[k]), layout };
 }
 
 /** An autoencoder: outputs score, alert, reconstruction, latent (src/deploy/export-ae.ts). */
 async function exportAeCheckpoint(checkpoint: string, out: string): Promise<ExportResult> {
-  const { sc, scaling, tensors, inputs } = await aeParts(checkpoint);
+  const { sc, scaling, tensors, inputs, layout } = await aeParts(checkpoint);
   let built;
   try {
     built = buildAeGraph({ inputs, scaling }, tensors);
@@ -248,12 +296,12 @@ async function exportAeCheckpoint(checkpoint: string, out: string): Promise<Expo
     throw new ExportError(`checkpoint ${checkpoint}: cannot export the ae model: ${(error as Error).message}`);
   }
   const k = scaling.kept.length;
-  const metadata = await anomalyMetadata(checkpoint, sc, { threshold: scaling.threshold, inputs: sc.training.inputs, widths: [k, 64, 32, scaling.latent, 32, 64, k] });
+  const metadata = await anomalyMetadata(checkpoint, sc, layout, { threshold: scaling.threshold, inputs: sc.training.inputs, widths: [k, 64, 32, scaling.latent, 32, 64, k] });
   const bytes = encodeModel({
     graphName: `cis490_ae_${sc.mode}`,
     nodes: built.g.nodes,
     initializers: built.g.initializers,
-    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", FEATURE_NAMES.length] }],
+    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", layout.width] }],
     outputs: [
       { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
       { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
@@ -287,16 +335,22 @@ async function exportEnsembleCheckpoint(checkpoint: string, out: string): Promis
   } catch (error) {
     throw new ExportError(`checkpoint ${checkpoint}: ${(error as Error).message}`);
   }
-  checkFeatureLayout(checkpoint, sc.feature_schema);
+  const layout = trainedLayout(checkpoint, sc.feature_schema);
   const g = new GraphBuilder();
+  // Every member reads the ensemble's one `features` input.
+  const sameInput = (member: string, p: { sc: AnomalySidecar }): void => {
+    if (p.sc.feature_schema_hash !== sc.feature_schema_hash) throw new Error(`member ${member} was trained on feature schema ${p.sc.feature_schema_hash}, the ensemble on ${sc.feature_schema_hash}`);
+  };
   const scores: string[] = [];
   try {
     for (const m of state.members) {
       if (m.kind === "eif") {
         const p = await eifParts(m.sidecar);
-        scores.push(buildEifGraph({ inputs: p.inputs, inputWidth: FEATURE_NAMES.length, threshold: p.state.threshold }, p.state, g).score);
+        sameInput(m.sidecar, p);
+        scores.push(buildEifGraph({ inputs: p.inputs, inputWidth: layout.width, threshold: p.state.threshold }, p.state, g).score);
       } else if (m.kind === "ae") {
         const p = await aeParts(m.sidecar);
+        sameInput(m.sidecar, p);
         scores.push(buildAeGraph({ inputs: p.inputs, scaling: p.scaling }, p.tensors, g).score);
       } else {
         throw new Error(`member ${m.sidecar} is a ${m.kind}, which an ensemble graph cannot hold`);
@@ -307,12 +361,12 @@ async function exportEnsembleCheckpoint(checkpoint: string, out: string): Promis
     if (error instanceof ExportError) throw error;
     throw new ExportError(`checkpoint ${checkpoint}: cannot export the ensemble: ${(error as Error).message}`);
   }
-  const metadata = await anomalyMetadata(checkpoint, sc, { threshold: state.threshold, inputs: sc.training.inputs, members: state.members.map((m) => ({ kind: m.kind, weight: m.weight, sidecar_sha256: m.sidecar_sha256 })) });
+  const metadata = await anomalyMetadata(checkpoint, sc, layout, { threshold: state.threshold, inputs: sc.training.inputs, members: state.members.map((m) => ({ kind: m.kind, weight: m.weight, sidecar_sha256: m.sidecar_sha256 })) });
   const bytes = encodeModel({
     graphName: `cis490_ensemble_${sc.mode}`,
     nodes: g.nodes,
     initializers: g.initializers,
-    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", FEATURE_NAMES.length] }],
+    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", layout.width] }],
     outputs: [
       { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
       { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
@@ -327,7 +381,7 @@ async function exportEnsembleCheckpoint(checkpoint: string, out: string): Promis
   return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: g.nodes.length, inputs: ["features"], metadata };
 }
 
-async function neuralGraph(sc: CheckpointSidecar, weightsPath: string, seq: boolean): Promise<BuiltGraph> {
+async function neuralGraph(sc: CheckpointSidecar, weightsPath: string, seq: boolean, inputWidth: number): Promise<BuiltGraph> {
   const hp = sc.hyper_parameters as { torch_config?: Record<string, unknown>; input_transform?: string };
   if (!hp.torch_config) throw new ExportError(`the sidecar has no hyper_parameters.torch_config`);
   if (!sc.standardisation) throw new ExportError(`a neural checkpoint needs its standardisation statistics`);
@@ -347,7 +401,7 @@ async function neuralGraph(sc: CheckpointSidecar, weightsPath: string, seq: bool
     heads: cfg.heads,
     nClasses: sc.classes.length,
     inputs: seq ? inputChannels(sc) : sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : [])),
-    inputWidth: seq ? CHANNELS.length : FEATURE_NAMES.length,
+    inputWidth,
     steps: seq ? cfg.seq_len : 1,
     stats: sc.standardisation,
     symlog: (hp.input_transform ?? "symlog") === "symlog",

@@ -3,8 +3,7 @@
 // with a clear message), then runs batches of windows.
 
 import { readFile } from "node:fs/promises";
-import { N_FEATURES } from "../features/channels.js";
-import { parseMetadata, type ModelMetadata } from "./metadata.js";
+import { parseMetadata, summaryWidth, type ModelMetadata } from "./metadata.js";
 import { OnnxFormatError, readModelMetadata } from "./onnx-proto.js";
 import { CliError } from "../util/errors.js";
 
@@ -18,7 +17,7 @@ export interface SessionOptions {
 /** One batch of windows as the feature core produces them. */
 export interface WindowBatch {
   n: number;
-  /** [n, 230] summary vectors (summary models). */
+  /** [n, 46 x stats] summary vectors (summary models; 230 wide for the default schema). */
   features?: Float32Array;
   /** [n, 46, T] tensor and its 0/1 mask (tensor models). */
   x?: Float32Array;
@@ -80,7 +79,7 @@ export class OnnxModel {
     const T = this.rt.Tensor;
     const feeds: Record<string, InstanceType<typeof T>> = {};
     if (this.meta.input === "summary") {
-      const width = N_FEATURES;
+      const width = summaryWidth(this.meta);
       if (!b.features || b.features.length !== b.n * width) throw new Error(`${this.path}: needs features [${b.n}, ${width}]`);
       feeds.features = new T("float32", b.features, [b.n, width]);
     } else {
@@ -94,12 +93,13 @@ export class OnnxModel {
     return out.probabilities.data as Float32Array;
   }
 
-  /** An anomaly detector's scores and alerts (score > the calibrated threshold) of [n, 230] summary vectors. */
+  /** An anomaly detector's scores and alerts (score > the calibrated threshold) of [n, 46 x stats] summary vectors. */
   async scoreAnomaly(features: Float32Array, n: number): Promise<{ score: Float64Array; alert: Uint8Array }> {
     if (!this.meta.anomaly) throw new Error(`${this.path} is a ${this.meta.kind} classifier, not an anomaly detector`);
-    if (features.length !== n * N_FEATURES) throw new Error(`${this.path}: needs features [${n}, ${N_FEATURES}]`);
+    const width = summaryWidth(this.meta);
+    if (features.length !== n * width) throw new Error(`${this.path}: needs features [${n}, ${width}]`);
     if (n === 0) return { score: new Float64Array(0), alert: new Uint8Array(0) };
-    const out = await this.session.run({ features: new this.rt.Tensor("float32", features, [n, N_FEATURES]) }, ["score", "alert"]);
+    const out = await this.session.run({ features: new this.rt.Tensor("float32", features, [n, width]) }, ["score", "alert"]);
     return { score: out.score.data as Float64Array, alert: Uint8Array.from(out.alert.data as ArrayLike<number | boolean>, Number) };
   }
 

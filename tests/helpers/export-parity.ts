@@ -1,5 +1,6 @@
 // Parity of an exported ONNX model with the training engine on the same
-// inputs: the full feature-core layout (230-wide summary vectors, or
+// inputs: the full feature-core layout (summary vectors as wide as the
+// checkpoint's schema, 230 by default, or
 // [n, 46, T] tensors + mask) goes to onnxruntime, and the engine gets the
 // same values sliced by the checkpoint's masks, as loadCheckpoint does.
 // Inputs are roughened first (NaN, +-inf, dropped mask bits) so the
@@ -27,12 +28,17 @@ export interface Inputs {
 }
 
 
+/** The summary vector's column names of the checkpoint's schema (FEATURE_NAMES for the default one). */
+function schemaFeatures(sc: CheckpointSidecar): readonly string[] {
+  return (sc.feature_schema as { features?: string[] }).features ?? FEATURE_NAMES;
+}
+
 /** Full-layout inputs for `windows`, read from the toy's files, then roughened. */
 export async function readInputs(sc: CheckpointSidecar, features: string, tensors: string, windows: WindowSet, seed = 7): Promise<Inputs> {
   const n = windows.episode_id.length;
   const r = rng(seed);
   if (!isSequenceKind(sc.kind)) {
-    const f = await readFeatureRows(features, windows, FEATURE_NAMES);
+    const f = await readFeatureRows(features, windows, schemaFeatures(sc));
     for (let i = 0; i < f.length; i++) {
       const u = r();
       if (u < 0.08) f[i] = Number.NaN;
@@ -66,7 +72,7 @@ export async function readInputs(sc: CheckpointSidecar, features: string, tensor
 export function slice(inp: Inputs, from: number, to: number): WindowBatch {
   const n = to - from;
   if (inp.features) {
-    const w = FEATURE_NAMES.length;
+    const w = inp.features.length / inp.n;
     return { n, features: inp.features.slice(from * w, to * w) };
   }
   const per = inp.x!.length / inp.n;
@@ -80,8 +86,9 @@ export async function engineProba(sidecarPath: string, inp: Inputs): Promise<Flo
   const nClasses = sc.classes.length;
   if (sc.kind === "gbt" || sc.kind === "mlp") {
     const cols = sc.feature_mask.flatMap((m, i) => (m === 1 ? [i] : []));
+    const width = sc.feature_mask.length;
     const x = new Float32Array(inp.n * cols.length);
-    for (let i = 0; i < inp.n; i++) for (let k = 0; k < cols.length; k++) x[i * cols.length + k] = inp.features![i * FEATURE_NAMES.length + cols[k]];
+    for (let i = 0; i < inp.n; i++) for (let k = 0; k < cols.length; k++) x[i * cols.length + k] = inp.features![i * width + cols[k]];
     if (sc.kind === "gbt") {
       infinitiesToNaN(x);
       const est = GbtEstimator.fromModel(sc.hyper_parameters as unknown as GbtHyperParameters, sc.seed, nClasses, readFileSync(weights, "utf8"), cols.length);

@@ -33,7 +33,7 @@ export class DetectCommand extends BaseCommand<DetectOutcome> {
 
       With \`--follow\` (needs \`--out\`), it keeps running: each poll reads index.jsonl from where it stopped (up to the last complete line), waits until an announced tarball is present at its announced size, validates it, and scores it if accepted or degraded; rows are appended to \`--out\` and the progress (index offset, decided episodes, output length) saved atomically to \`--state\` (default \`<out>.state.json\`), so a restart neither rescores nor skips. Torn index lines and half-written or changing tarballs are retried later, never scored. \`--publish URL\` POSTs a \`prediction\` event per window to the dashboard with \`Authorization: Bearer <token from --token-file>\`, queued and retried with backoff. Stop with SIGINT/SIGTERM (or \`--idle-exit-s\`).
 
-      A model whose feature-schema hash differs from this build's feature core is refused, naming both hashes; so is a file that is not a (complete) cis490 ONNX model.
+      Episodes are featurized with the model's window geometry and, for a model trained on --baseline / --missing-indicators features, the schema options in its metadata (the baseline is computed causally from each episode's own samples). A model whose feature-schema hash differs from what this build's feature core then produces is refused, naming both hashes; so is a file that is not a (complete) cis490 ONNX model.
 
       Exit codes: 0 completed; 1 model or store unusable; 2 usage error.
     `,
