@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readParquet } from "../src/io/parquet.js";
 import { runCli } from "./helpers/cli.js";
+import { expectDetectMatchesEval, readDetectRows } from "./helpers/detect-parity.js";
 
 const root = mkdtempSync(join(tmpdir(), "cis490-detect-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -32,47 +32,18 @@ beforeAll(async () => {
   for (const k of ["gbt", "gru"]) await ok(["export", "--checkpoint", p("artifacts", `${k}_realistic.ckpt.json`), "--out", p("models", `${k}.onnx`)]);
 });
 
-interface Row {
-  episode_id: string;
-  window: number | null;
-  probs?: Record<string, number>;
-  predicted?: string;
-  verdict?: string;
-}
 
 describe("detect", () => {
   for (const kind of ["gbt", "gru"]) {
     it(`${kind}: reproduces eval's probabilities on the test windows`, async () => {
       const out = p(`det_${kind}.jsonl`);
       await ok(["detect", "--model", p("models", `${kind}.onnx`), "--store", p("corpus"), "--out", out, "--jobs", "1"]);
-      const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Row);
-      const byKey = new Map(rows.filter((r) => r.window !== null).map((r) => [`${r.episode_id}/${r.window}`, r]));
+      const rows = readDetectRows(out);
       const episodes = rows.filter((r) => r.window === null);
       expect(episodes.length).toBeGreaterThan(20);
       expect(episodes.every((e) => e.verdict === "alert" || e.verdict === "no-alert")).toBe(true);
 
-      const pred = await readParquet(p("reports", "predictions.parquet"));
-      const col = (name: string) => pred.getChild(name)!.toArray() as ArrayLike<unknown>;
-      const model = col("model");
-      const ids = col("episode_id");
-      const win = col("window") as ArrayLike<number>;
-      const phases = ["clean", "armed", "infecting", "infected_running", "dormant", "failed"];
-      const probs = phases.map((ph) => col(`p_${ph}`) as ArrayLike<number>);
-      const predPhase = col("pred_phase");
-      let n = 0;
-      let agree = 0;
-      let maxD = 0;
-      for (let i = 0; i < pred.numRows; i++) {
-        if (model[i] !== kind) continue;
-        const r = byKey.get(`${ids[i]}/${win[i]}`);
-        expect(r, `detect has no row for ${ids[i]} window ${win[i]}`).toBeDefined();
-        n++;
-        phases.forEach((ph, c) => (maxD = Math.max(maxD, Math.abs(r!.probs![ph] - probs[c][i]))));
-        if (r!.predicted === predPhase[i]) agree++;
-      }
-      expect(n).toBeGreaterThan(20);
-      expect(maxD).toBeLessThanOrEqual(1e-4);
-      expect(agree / n).toBeGreaterThanOrEqual(0.999);
+      await expectDetectMatchesEval(rows, p("reports", "predictions.parquet"), kind);
     });
   }
 

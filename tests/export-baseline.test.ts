@@ -19,10 +19,10 @@ import { exportCheckpoint } from "../src/deploy/export.js";
 import { summaryWidth, type ModelMetadata } from "../src/deploy/metadata.js";
 import { OnnxModel } from "../src/deploy/session.js";
 import { CHANNELS } from "../src/features/channels.js";
-import { readParquet } from "../src/io/parquet.js";
 import type { CheckpointSidecar } from "../src/train/types.js";
 import { loadWindowSet, readFeatureRows, type WindowSet } from "../src/train/windows.js";
 import { runCli } from "./helpers/cli.js";
+import { expectDetectMatchesEval, readDetectRows } from "./helpers/detect-parity.js";
 import { argmax, engineProba, maxAbsDiff, readInputs, slice } from "./helpers/export-parity.js";
 
 const root = mkdtempSync(join(tmpdir(), "cis490-export-baseline-"));
@@ -111,45 +111,16 @@ describe("export: baseline schemas", () => {
   }
 });
 
-interface Row {
-  episode_id: string;
-  window: number | null;
-  probs?: Record<string, number>;
-  predicted?: string;
-  verdict?: string;
-}
 
 describe("detect: baseline schemas", () => {
   for (const [v, kind] of cases) {
     it(`${v} ${kind}: featurizing the raw store reproduces eval's probabilities on the test windows`, async () => {
       const out = p(`det-${v}-${kind}.jsonl`);
       await ok(["detect", "--model", p("models", `${v}-${kind}.onnx`), "--store", p("corpus"), "--out", out, "--jobs", "1"]);
-      const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Row);
-      const byKey = new Map(rows.filter((r) => r.window !== null).map((r) => [`${r.episode_id}/${r.window}`, r]));
+      const rows = readDetectRows(out);
       expect(rows.filter((r) => r.window === null && r.verdict !== "unscored").length).toBeGreaterThan(20);
 
-      const pred = await readParquet(p(`reports-${v}`, "predictions.parquet"));
-      const col = (name: string) => pred.getChild(name)!.toArray() as ArrayLike<unknown>;
-      const model = col("model");
-      const ids = col("episode_id");
-      const win = col("window") as ArrayLike<number>;
-      const phases = ["clean", "armed", "infecting", "infected_running", "dormant", "failed"];
-      const probs = phases.map((ph) => col(`p_${ph}`) as ArrayLike<number>);
-      const predPhase = col("pred_phase");
-      let n = 0;
-      let agree = 0;
-      let maxD = 0;
-      for (let i = 0; i < pred.numRows; i++) {
-        if (model[i] !== kind) continue;
-        const r = byKey.get(`${ids[i]}/${win[i]}`);
-        expect(r, `detect has no row for ${ids[i]} window ${win[i]}`).toBeDefined();
-        n++;
-        phases.forEach((ph, c) => (maxD = Math.max(maxD, Math.abs(r!.probs![ph] - probs[c][i]))));
-        if (r!.predicted === predPhase[i]) agree++;
-      }
-      expect(n).toBeGreaterThan(20);
-      expect(maxD).toBeLessThanOrEqual(1e-4);
-      expect(agree / n).toBeGreaterThanOrEqual(0.999);
+      await expectDetectMatchesEval(rows, p(`reports-${v}`, "predictions.parquet"), kind);
     });
   }
 
@@ -162,7 +133,7 @@ describe("detect: baseline schemas", () => {
   it("--follow (relmiss cnn: baseline-relative tensors) scores the store's windows as the one-shot run does", async () => {
     const out = p("follow.jsonl");
     await ok(["detect", "--model", p("models", "relmiss-cnn.onnx"), "--store", p("corpus"), "--out", out, "--jobs", "1", "--follow", "--poll-ms", "20", "--idle-exit-s", "1"]);
-    const windows = (path: string) => new Map(readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Row).filter((r) => r.window !== null).map((r) => [`${r.episode_id}/${r.window}`, r.probs]));
+    const windows = (path: string) => new Map(readDetectRows(path).filter((r) => r.window !== null).map((r) => [`${r.episode_id}/${r.window}`, r.probs]));
     const followed = windows(out);
     const once = windows(p("det-relmiss-cnn.jsonl"));
     expect(followed.size).toBe(once.size);
