@@ -23,7 +23,7 @@ import type { CheckpointSidecar } from "../src/train/types.js";
 import { loadWindowSet, readFeatureRows, type WindowSet } from "../src/train/windows.js";
 import { runCli } from "./helpers/cli.js";
 import { expectDetectMatchesEval, readDetectRows } from "./helpers/detect-parity.js";
-import { argmax, engineProba, maxAbsDiff, readInputs, slice } from "./helpers/export-parity.js";
+import { engineProba, expectOnnxMatchesEngine, readInputs } from "./helpers/export-parity.js";
 
 const root = mkdtempSync(join(tmpdir(), "cis490-export-baseline-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -94,16 +94,7 @@ describe("export: baseline schemas", () => {
         };
         const inputs = await readInputs(sc, features(v), p(v, "tensors"), windows);
         const expected = await engineProba(ckpt, inputs);
-        for (const batch of [1, 64]) {
-          const got = new Float32Array(inputs.n * 6);
-          for (let from = 0; from < inputs.n; from += batch) {
-            const to = Math.min(inputs.n, from + batch);
-            got.set(await model.predict(slice(inputs, from, to)), from * 6);
-          }
-          const d = maxAbsDiff(got, expected);
-          expect(d, `batch ${batch}: max |dp| = ${d}`).toBeLessThanOrEqual(1e-5);
-          expect(argmax(got, 6)).toEqual(argmax(expected, 6));
-        }
+        await expectOnnxMatchesEngine(model, inputs, expected, [1, 64]);
       } finally {
         await model.close();
       }

@@ -13,7 +13,7 @@ import { OnnxModel } from "../src/deploy/session.js";
 import { trainModel } from "../src/train/run.js";
 import { MODEL_KINDS, type CheckpointSidecar } from "../src/train/types.js";
 import { loadWindowSet, type WindowSet } from "../src/train/windows.js";
-import { argmax, engineProba, maxAbsDiff, readInputs, slice } from "./helpers/export-parity.js";
+import { engineProba, expectOnnxMatchesEngine, readInputs } from "./helpers/export-parity.js";
 import { makeToy, quick, type Toy } from "./helpers/train-toy.js";
 
 const root = mkdtempSync(join(tmpdir(), "cis490-export-"));
@@ -59,16 +59,7 @@ describe("export parity: onnxruntime vs the training engine", () => {
       const expected = await engineProba(r.sidecarPath, inputs);
       const model = await OnnxModel.load(onnxPath);
       try {
-        for (const batch of [1, 7, 64]) {
-          const got = new Float32Array(inputs.n * 6);
-          for (let from = 0; from < inputs.n; from += batch) {
-            const to = Math.min(inputs.n, from + batch);
-            got.set(await model.predict(slice(inputs, from, to)), from * 6);
-          }
-          const d = maxAbsDiff(got, expected);
-          expect(d, `batch ${batch}: max |dp| = ${d}`).toBeLessThanOrEqual(1e-5);
-          expect(argmax(got, 6)).toEqual(argmax(expected, 6));
-        }
+        await expectOnnxMatchesEngine(model, inputs, expected, [1, 7, 64]);
       } finally {
         await model.close();
       }

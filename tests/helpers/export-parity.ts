@@ -17,7 +17,8 @@ import { infinitiesToNaN } from "../../src/train/standardise.js";
 import { streamTensorRows } from "../../src/train/tensors.js";
 import { isSequenceKind, type CheckpointSidecar } from "../../src/train/types.js";
 import { readFeatureRows, type WindowSet } from "../../src/train/windows.js";
-import type { WindowBatch } from "../../src/deploy/session.js";
+import { expect } from "vitest";
+import type { OnnxModel, WindowBatch } from "../../src/deploy/session.js";
 import { rng } from "./hostile.js";
 
 export interface Inputs {
@@ -140,4 +141,18 @@ export function argmax(p: Float32Array, k: number): number[] {
     out.push(best);
   }
   return out;
+}
+
+/** The ONNX model's probabilities, fed in batches of each size, equal the engine's (max |Δp| ≤ 1e-5, same argmax). */
+export async function expectOnnxMatchesEngine(model: OnnxModel, inputs: Inputs, expected: Float32Array, batches: number[]): Promise<void> {
+  for (const batch of batches) {
+    const got = new Float32Array(inputs.n * 6);
+    for (let from = 0; from < inputs.n; from += batch) {
+      const to = Math.min(inputs.n, from + batch);
+      got.set(await model.predict(slice(inputs, from, to)), from * 6);
+    }
+    const d = maxAbsDiff(got, expected);
+    expect(d, `batch ${batch}: max |dp| = ${d}`).toBeLessThanOrEqual(1e-5);
+    expect(argmax(got, 6)).toEqual(argmax(expected, 6));
+  }
 }
