@@ -242,23 +242,7 @@ async function exportEifCheckpoint(checkpoint: string, out: string): Promise<Exp
     throw new ExportError(`checkpoint ${checkpoint}: cannot export the eif model: ${(error as Error).message}`);
   }
   const metadata = await anomalyMetadata(checkpoint, sc, layout, { threshold: state.threshold, inputs: state.kept.map((k) => columns[k]), n_trees: state.model.n_trees, subsample: state.model.subsample, max_depth: built.depth });
-  const bytes = encodeModel({
-    graphName: `cis490_eif_${sc.mode}`,
-    nodes: built.g.nodes,
-    initializers: built.g.initializers,
-    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", layout.width] }],
-    outputs: [
-      { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
-      { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
-    ],
-    opsets: [{ domain: "", version: OPSET }],
-    producerName: "cis490",
-    producerVersion: cis490Version(),
-    docString: `cis490 eif (${sc.mode}) exported from ${checkpoint}`,
-    metadata: { [META]: JSON.stringify(metadata) },
-  });
-  await writeFileAtomic(out, bytes);
-  return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: built.g.nodes.length, inputs: ["features"], metadata };
+  return writeAnomalyOnnx(out, checkpoint, sc, layout.width, built.g, metadata);
 }
 
 /** An autoencoder checkpoint, loaded and checked: scaling, weights, and the summary-vector index of each net input. */
@@ -297,25 +281,10 @@ async function exportAeCheckpoint(checkpoint: string, out: string): Promise<Expo
   }
   const k = scaling.kept.length;
   const metadata = await anomalyMetadata(checkpoint, sc, layout, { threshold: scaling.threshold, inputs: sc.training.inputs, widths: [k, 64, 32, scaling.latent, 32, 64, k] });
-  const bytes = encodeModel({
-    graphName: `cis490_ae_${sc.mode}`,
-    nodes: built.g.nodes,
-    initializers: built.g.initializers,
-    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", layout.width] }],
-    outputs: [
-      { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
-      { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
-      { name: "reconstruction", dataType: DataType.FLOAT, shape: ["batch", k] },
-      { name: "latent", dataType: DataType.FLOAT, shape: ["batch", scaling.latent] },
-    ],
-    opsets: [{ domain: "", version: OPSET }],
-    producerName: "cis490",
-    producerVersion: cis490Version(),
-    docString: `cis490 ae (${sc.mode}) exported from ${checkpoint}`,
-    metadata: { [META]: JSON.stringify(metadata) },
-  });
-  await writeFileAtomic(out, bytes);
-  return { out, kind: sc.kind, mode: sc.mode, bytes: bytes.length, nodes: built.g.nodes.length, inputs: ["features"], metadata };
+  return writeAnomalyOnnx(out, checkpoint, sc, layout.width, built.g, metadata, [
+    { name: "reconstruction", dataType: DataType.FLOAT, shape: ["batch", k] },
+    { name: "latent", dataType: DataType.FLOAT, shape: ["batch", scaling.latent] },
+  ]);
 }
 
 /** An ensemble: its members' graphs on one `features` input, ranked and weighted (src/deploy/export-ensemble.ts); outputs `score` and `alert`. */
@@ -362,19 +331,29 @@ async function exportEnsembleCheckpoint(checkpoint: string, out: string): Promis
     throw new ExportError(`checkpoint ${checkpoint}: cannot export the ensemble: ${(error as Error).message}`);
   }
   const metadata = await anomalyMetadata(checkpoint, sc, layout, { threshold: state.threshold, inputs: sc.training.inputs, members: state.members.map((m) => ({ kind: m.kind, weight: m.weight, sidecar_sha256: m.sidecar_sha256 })) });
+  return writeAnomalyOnnx(out, checkpoint, sc, layout.width, g, metadata);
+}
+
+/** An anomaly detector's ONNX file: input `features`, outputs `score` and `alert` (+ `extraOutputs`), written atomically. */
+async function writeAnomalyOnnx(
+  out: string,
+  checkpoint: string,
+  sc: AnomalySidecar,
+  width: number,
+  g: GraphBuilder,
+  metadata: ModelMetadata,
+  extraOutputs: Array<{ name: string; dataType: DataTypeCode; shape: Array<string | number> }> = [],
+): Promise<ExportResult> {
   const bytes = encodeModel({
-    graphName: `cis490_ensemble_${sc.mode}`,
+    graphName: `cis490_${sc.kind}_${sc.mode}`,
     nodes: g.nodes,
     initializers: g.initializers,
-    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", layout.width] }],
-    outputs: [
-      { name: "score", dataType: DataType.DOUBLE, shape: ["batch"] },
-      { name: "alert", dataType: DataType.BOOL, shape: ["batch"] },
-    ],
+    inputs: [{ name: "features", dataType: DataType.FLOAT, shape: ["batch", width] }],
+    outputs: [{ name: "score", dataType: DataType.DOUBLE, shape: ["batch"] }, { name: "alert", dataType: DataType.BOOL, shape: ["batch"] }, ...extraOutputs],
     opsets: [{ domain: "", version: OPSET }],
     producerName: "cis490",
     producerVersion: cis490Version(),
-    docString: `cis490 ensemble (${sc.mode}) exported from ${checkpoint}`,
+    docString: `cis490 ${sc.kind} (${sc.mode}) exported from ${checkpoint}`,
     metadata: { [META]: JSON.stringify(metadata) },
   });
   await writeFileAtomic(out, bytes);
